@@ -1,3 +1,1 @@
-using TorchSharp;
-var a = torch.ones(2, 2);
-Console.WriteLine(a.matmul(a).sum().item<float>());
+return DiffusionLab.Cli.CliApp.Run(args, Console.Out, Console.Error);

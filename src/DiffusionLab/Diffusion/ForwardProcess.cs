@@ -1,0 +1,38 @@
+using DiffusionLab.Schedules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Diffusion;
+
+/// <summary>
+/// The forward (noising) process q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) of a discrete schedule
+/// (Ho et al. 2020, eq. 4). Works on batches of any rank: the first dimension is the batch.
+/// </summary>
+public sealed class ForwardProcess : IDisposable
+{
+    private readonly Tensor _sqrtAlphaBar;
+    private readonly Tensor _sqrtOneMinusAlphaBar;
+
+    public ForwardProcess(NoiseSchedule schedule, Device? device = null)
+    {
+        Schedule = schedule;
+        _sqrtAlphaBar = schedule.TableTensor(schedule.SqrtAlphaBar, device);
+        _sqrtOneMinusAlphaBar = schedule.TableTensor(schedule.SqrtOneMinusAlphaBar, device);
+    }
+
+    public NoiseSchedule Schedule { get; }
+
+    /// <summary>x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε (Ho et al. 2020, eq. 4; "q_sample"). <paramref name="t"/> holds one step per sample, 0..T.</summary>
+    public Tensor Sample(Tensor x0, Tensor t, Tensor noise) =>
+        TensorOps.Extract(_sqrtAlphaBar, t, x0) * x0 + TensorOps.Extract(_sqrtOneMinusAlphaBar, t, x0) * noise;
+
+    /// <summary>Same as <see cref="Sample(Tensor, Tensor, Tensor)"/> with fresh noise from <paramref name="generator"/>.</summary>
+    public Tensor Sample(Tensor x0, Tensor t, Generator? generator = null) =>
+        Sample(x0, t, torch.randn(x0.shape, dtype: x0.dtype, device: x0.device, generator: generator));
+
+    public void Dispose()
+    {
+        _sqrtAlphaBar.Dispose();
+        _sqrtOneMinusAlphaBar.Dispose();
+    }
+}

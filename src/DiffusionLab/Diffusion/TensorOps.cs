@@ -1,0 +1,26 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Diffusion;
+
+/// <summary>Small tensor helpers shared by the forward process, samplers and losses.</summary>
+public static class TensorOps
+{
+    /// <summary>
+    /// Picks <paramref name="table"/>[t_i] for each sample and reshapes to [B, 1, …, 1] with the rank of
+    /// <paramref name="like"/>, so per-sample coefficients broadcast over data of any shape (2-D points,
+    /// images, …) — the <c>extract</c> helper of denoising-diffusion-pytorch, dimension-agnostic.
+    /// </summary>
+    public static Tensor Extract(Tensor table, Tensor t, Tensor like)
+    {
+        var values = table.to(like.device).index_select(0, t.to(like.device).to_type(ScalarType.Int64)).to_type(like.dtype);
+        var shape = new long[like.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = t.shape[0];
+        return values.reshape(shape);
+    }
+
+    /// <summary>Creates a seeded generator on <paramref name="device"/> so sampling is reproducible per command.</summary>
+    public static Generator SeededGenerator(long seed, Device? device = null) =>
+        new Generator((ulong)seed, device ?? CPU);
+}

@@ -1,0 +1,50 @@
+using SkiaSharp;
+
+namespace DiffusionLab.Imaging;
+
+/// <summary>
+/// Lays out bitmaps as a labelled table (rows × columns) — used for x_t strips, sample grids and
+/// per-class grids. Tiles are scaled by an integer factor with nearest-neighbour filtering so small
+/// images (28 px, 64 px) stay crisp.
+/// </summary>
+public static class ImageGrid
+{
+    public static SKBitmap Compose(
+        IReadOnlyList<IReadOnlyList<SKBitmap>> rows,
+        IReadOnlyList<string>? rowLabels = null,
+        IReadOnlyList<string>? columnLabels = null,
+        int scale = 1,
+        int gap = 2,
+        float fontSize = 13f)
+    {
+        if (rows.Count == 0 || rows.Any(r => r.Count == 0)) throw new ArgumentException("grid needs at least one tile per row");
+        int tileW = rows.Max(r => r.Max(b => b.Width)) * scale, tileH = rows.Max(r => r.Max(b => b.Height)) * scale;
+        int cols = rows.Max(r => r.Count);
+        using var font = new SKFont(SKTypeface.Default, fontSize);
+        int left = rowLabels is null ? 0 : (int)Math.Ceiling(rowLabels.Max(l => font.MeasureText(l))) + 8;
+        int top = columnLabels is null ? 0 : (int)Math.Ceiling(fontSize * 1.5);
+        int width = left + cols * tileW + (cols + 1) * gap, height = top + rows.Count * tileH + (rows.Count + 1) * gap;
+
+        var result = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var canvas = new SKCanvas(result);
+        canvas.Clear(SKColors.White);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        var sampling = new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None);
+        for (int r = 0; r < rows.Count; r++)
+        {
+            int y = top + gap + r * (tileH + gap);
+            if (rowLabels is not null && r < rowLabels.Count)
+                canvas.DrawText(rowLabels[r], 4, y + tileH / 2f + fontSize / 3f, SKTextAlign.Left, font, text);
+            for (int c = 0; c < rows[r].Count; c++)
+            {
+                int x = left + gap + c * (tileW + gap);
+                using var img = SKImage.FromBitmap(rows[r][c]);
+                canvas.DrawImage(img, new SKRect(x, y, x + rows[r][c].Width * scale, y + rows[r][c].Height * scale), sampling);
+            }
+        }
+        if (columnLabels is not null)
+            for (int c = 0; c < Math.Min(cols, columnLabels.Count); c++)
+                canvas.DrawText(columnLabels[c], left + gap + c * (tileW + gap) + tileW / 2f, fontSize * 1.1f, SKTextAlign.Center, font, text);
+        return result;
+    }
+}

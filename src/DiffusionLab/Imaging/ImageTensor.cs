@@ -1,0 +1,103 @@
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Imaging;
+
+/// <summary>
+/// Conversions between image files / bitmaps and tensors. Tensors are float32 [C, H, W] with values in
+/// [−1, 1] (the data scaling of Ho et al. 2020, §4), C = 3 for RGB or 1 for grayscale.
+/// </summary>
+public static class ImageTensor
+{
+    /// <summary>Loads a PNG/JPEG/… file as [C, H, W] in [−1, 1]; <paramref name="channels"/> is 3 (RGB) or 1 (gray).</summary>
+    public static Tensor Load(string path, int channels = 3)
+    {
+        if (!File.Exists(path)) throw new DiffusionLabException($"image not found: {path}");
+        using var bitmap = SKBitmap.Decode(path)
+            ?? throw new DiffusionLabException($"cannot decode image {path} (expected PNG, JPEG, GIF, BMP or WEBP)");
+        return FromBitmap(bitmap, channels);
+    }
+
+    /// <summary>Converts a bitmap to [C, H, W] in [−1, 1].</summary>
+    public static Tensor FromBitmap(SKBitmap bitmap, int channels = 3)
+    {
+        if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), "1 or 3");
+        using var rgba = bitmap.ColorType == SKColorType.Rgba8888 ? null : bitmap.Copy(SKColorType.Rgba8888);
+        var src = rgba ?? bitmap;
+        int w = src.Width, h = src.Height;
+        var bytes = src.GetPixelSpan();
+        var data = new float[channels * h * w];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int p = (y * w + x) * 4;
+                if (channels == 3)
+                    for (int c = 0; c < 3; c++) data[c * h * w + y * w + x] = bytes[p + c] / 127.5f - 1f;
+                else // ITU-R BT.601 luma
+                    data[y * w + x] = (0.299f * bytes[p] + 0.587f * bytes[p + 1] + 0.114f * bytes[p + 2]) / 127.5f - 1f;
+            }
+        return torch.tensor(data, new long[] { channels, h, w });
+    }
+
+    /// <summary>Converts [C, H, W] (or [H, W]) in [−1, 1] to an RGBA bitmap, clipping out-of-range values.</summary>
+    public static SKBitmap ToBitmap(Tensor image)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = image.dim() == 2 ? image.unsqueeze(0) : image;
+        if (x.dim() != 3 || (x.shape[0] != 1 && x.shape[0] != 3))
+            throw new ArgumentException($"expected [C, H, W] with C = 1 or 3, got [{string.Join(", ", image.shape)}]");
+        int c = (int)x.shape[0], h = (int)x.shape[1], w = (int)x.shape[2];
+        var bytesT = ((x.detach().cpu().to_type(ScalarType.Float32).clamp(-1, 1) + 1) * 127.5f).round().to_type(ScalarType.Byte);
+        var v = bytesT.data<byte>().ToArray();
+        var bitmap = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var dst = bitmap.GetPixelSpan();
+        for (int i = 0; i < h * w; i++)
+        {
+            dst[4 * i] = v[i];
+            dst[4 * i + 1] = v[(c == 3 ? 1 : 0) * h * w + i];
+            dst[4 * i + 2] = v[(c == 3 ? 2 : 0) * h * w + i];
+            dst[4 * i + 3] = 255;
+        }
+        return bitmap;
+    }
+
+    /// <summary>Centre-crops to a square and resizes to <paramref name="size"/>×<paramref name="size"/> (high-quality filtering).</summary>
+    public static SKBitmap CenterCropResize(SKBitmap bitmap, int size)
+    {
+        if (size < 1) throw new DiffusionLabException($"image size must be positive, got {size}");
+        int side = Math.Min(bitmap.Width, bitmap.Height);
+        var crop = new SKRectI((bitmap.Width - side) / 2, (bitmap.Height - side) / 2, (bitmap.Width - side) / 2 + side, (bitmap.Height - side) / 2 + side);
+        var result = new SKBitmap(size, size, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var canvas = new SKCanvas(result);
+        using var image = SKImage.FromBitmap(bitmap);
+        canvas.DrawImage(image, new SKRect(crop.Left, crop.Top, crop.Right, crop.Bottom), new SKRect(0, 0, size, size),
+            new SKSamplingOptions(SKCubicResampler.Mitchell), null);
+        return result;
+    }
+
+    /// <summary>Loads an image file, centre-crops and resizes it to a square of <paramref name="size"/> pixels.</summary>
+    public static Tensor LoadSquare(string path, int size, int channels = 3)
+    {
+        if (!File.Exists(path)) throw new DiffusionLabException($"image not found: {path}");
+        using var bitmap = SKBitmap.Decode(path)
+            ?? throw new DiffusionLabException($"cannot decode image {path} (expected PNG, JPEG, GIF, BMP or WEBP)");
+        using var square = CenterCropResize(bitmap, size);
+        return FromBitmap(square, channels);
+    }
+
+    /// <summary>Writes a bitmap as PNG, atomically (temp file + rename), creating the folder if needed.</summary>
+    public static void SavePng(SKBitmap bitmap, string path)
+    {
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        AtomicFile.Write(path, stream => data.SaveTo(stream));
+    }
+
+    /// <summary>Writes a [C, H, W] tensor in [−1, 1] as PNG.</summary>
+    public static void SavePng(Tensor image, string path)
+    {
+        using var bitmap = ToBitmap(image);
+        SavePng(bitmap, path);
+    }
+}
