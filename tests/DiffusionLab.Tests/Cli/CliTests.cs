@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionLab.Cli;
+using DiffusionLab.Tests.Golden;
+using SkiaSharp;
+
+namespace DiffusionLab.Tests.Cli;
+
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static string TempDir() => Directory.CreateTempSubdirectory("difflab-cli").FullName;
+
+    [Fact]
+    public void ScheduleWritesCsvWithExactColumnsAndPlots()
+    {
+        var dir = TempDir();
+        var (code, _, err) = Run("schedule", "--schedules", "linear,cosine,quadratic,sigmoid,sqrt", "--steps", "1000", "--out", dir);
+        Assert.True(code == 0, err);
+        var lines = File.ReadAllLines(Path.Combine(dir, "schedule.csv"));
+        Assert.Equal("schedule,t,beta,alpha,alpha_bar,snr", lines[0]);
+        Assert.Equal(1 + 5 * 1000, lines.Length);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(Enumerable.Range(1, 1000).Select(t => t.ToString(CultureInfo.InvariantCulture)), rows.Where(r => r[0] == "cosine").Select(r => r[1]));
+        // Values in the file match the independent reference to 1e-6.
+        foreach (var g in GoldenData.Rows("schedules_golden.csv").Where(r => !r["schedule"].Contains('+')))
+        {
+            var row = rows.Single(r => r[0] == g["schedule"] && r[1] == g["t"]);
+            double beta = GoldenData.D(row[2]), alpha = GoldenData.D(row[3]), alphaBar = GoldenData.D(row[4]), snr = GoldenData.D(row[5]);
+            Assert.Equal(GoldenData.D(g["beta"]), beta, 1e-6);
+            Assert.Equal(1 - GoldenData.D(g["beta"]), alpha, 1e-6);
+            Assert.Equal(GoldenData.D(g["alpha_bar"]), alphaBar, 1e-6);
+            var ab = GoldenData.D(g["alpha_bar"]);
+            Assert.Equal(ab / (1 - ab), snr, 1e-6 * Math.Max(1, snr));
+        }
+        foreach (var f in new[] { "beta.png", "alpha_bar.png", "log_snr.png", "schedules.png" })
+        {
+            using var bmp = SKBitmap.Decode(Path.Combine(dir, f));
+            Assert.True(bmp is { Width: > 100, Height: > 100 }, f);
+        }
+    }
+
+    [Fact]
+    public void ForwardWritesStripHistogramsAndCurves()
+    {
+        var dir = TempDir();
+        var (code, output, err) = Run("forward", "--schedules", "linear,cosine", "--steps", "200", "--size", "16", "--out", dir, "--seed", "3");
+        Assert.True(code == 0, err);
+        foreach (var f in new[] { "strip.png", "histograms.png", "structure.png", "structure.csv", "report.md" })
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        Assert.Contains("keeps the data structured longest", output);
+    }
+
+    [Fact]
+    public void ForwardIsReproducibleForAGivenSeed()
+    {
+        string Csv(string seed)
+        {
+            var dir = TempDir();
+            var (code, _, err) = Run("forward", "--steps", "100", "--size", "16", "--out", dir, "--seed", seed);
+            Assert.True(code == 0, err);
+            return File.ReadAllText(Path.Combine(dir, "structure.csv"));
+        }
+        Assert.Equal(Csv("5"), Csv("5"));
+        Assert.NotEqual(Csv("5"), Csv("6"));
+    }
+
+    [Fact]
+    public void ForwardAcceptsAUserImage()
+    {
+        var dir = TempDir();
+        var image = Path.Combine(dir, "in.png");
+        using (var bmp = DiffusionLab.Imaging.DemoImage.Create(40)) DiffusionLab.Imaging.ImageTensor.SavePng(bmp, image);
+        var (code, _, err) = Run("forward", "--image", image, "--steps", "50", "--size", "24", "--out", Path.Combine(dir, "o"));
+        Assert.True(code == 0, err);
+        using var x0 = SKBitmap.Decode(Path.Combine(dir, "o", "x0.png"));
+        Assert.Equal(24, x0.Width);
+    }
+
+    [Theory]
+    [InlineData(1, "unknown schedule 'nope'", "schedule", "--schedules", "nope")]
+    [InlineData(1, "--steps must be at least 1", "schedule", "--steps", "0")]
+    [InlineData(1, "image not found: missing.png", "forward", "--image", "missing.png")]
+    [InlineData(2, "Unrecognized command or argument '--bogus'", "schedule", "--bogus")]
+    [InlineData(2, "Cannot parse argument 'abc'", "schedule", "--steps", "abc")]
+    [InlineData(1, "unknown device 'tpu'", "schedule", "--device", "tpu")]
+    [InlineData(1, "--size must be between", "forward", "--size", "3")]
+    [InlineData(2, "Required command was not provided", new string[0])]
+    public void BadInputGivesOneLineAndNonZeroExit(int expectedCode, string message, params string[] args)
+    {
+        var dir = TempDir();
+        var (code, _, err) = Run(args.Length == 0 ? args : [.. args, "--out", dir]);
+        Assert.Equal(expectedCode, code);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("difflab: error: ", lines[0]);
+        Assert.Contains(message, lines[0]);
+    }
+
+    [Fact]
+    public void EveryVerbHasHelp()
+    {
+        foreach (var verb in new[] { "schedule", "forward", "demo" })
+        {
+            var (code, output, _) = Run(verb, "--help");
+            Assert.Equal(0, code);
+            Assert.Contains("--seed", output);
+            Assert.Contains("--device", output);
+            Assert.Contains("--out", output);
+        }
+    }
+
+    [Fact]
+    public void TheRealExecutableExitsNonZeroWithOneLineAndNoStackTrace()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "difflab.dll");
+        var psi = new ProcessStartInfo("dotnet", [dll, "schedule", "--schedules", "nope", "--out", TempDir()])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal("difflab: error: unknown schedule 'nope' (choose from linear, cosine, quadratic, sigmoid, sqrt, or beta=EXPR / alphabar=EXPR in t = step/T)", err.Trim());
+    }
+}
