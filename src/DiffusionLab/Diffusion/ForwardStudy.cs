@@ -68,7 +68,7 @@ public static class ForwardStudy
         if (others.Count > 0)
             sb.Append(", against ").Append(string.Join(", ", others.Select(r => string.Create(CultureInfo.InvariantCulture,
                 $"{r.Name} {100 * r.HalfSignalFraction:F0}% and {NoiseOnlySteps(r.Schedule)}"))));
-        sb.Append(": the schedule that removes signal more evenly in log-SNR spends fewer steps on images that are already noise.");
+        sb.Append(": x_t stays structured as long as ᾱ_t keeps a visible share of the signal, and every step spent at very low SNR is a step on an image that is already noise.");
         return sb.ToString();
     }
 
