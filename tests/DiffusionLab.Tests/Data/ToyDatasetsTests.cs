@@ -1,0 +1,82 @@
+using DiffusionLab.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Tests.Data;
+
+public class ToyDatasetsTests
+{
+    [Fact]
+    public void SwissRollIsStandardisedWithOneScalarMeanAndStd()
+    {
+        using var x = ToyDatasets.Sample("swiss-roll", 5000, seed: 1);
+        Assert.Equal(new long[] { 5000, 2 }, x.shape);
+        var v = x.data<float>().ToArray().Select(f => (double)f).ToArray();
+        double mean = v.Average(), std = Math.Sqrt(v.Sum(a => (a - mean) * (a - mean)) / v.Length);
+        Assert.Equal(0, mean, 1e-5);
+        Assert.Equal(2, std, 1e-5);
+    }
+
+    [Fact]
+    public void SwissRollRawPointsLieOnTheRollWithTheCentreCellRemoved()
+    {
+        // Each raw point is (t cos t, t sin t), so its radius is t ∈ [1.5π, 4.5π] and its angle is t mod 2π.
+        // The removed centre cell takes half of the middle turn: it holds 2/8 of the points, the others 3/8.
+        const int n = 40000;
+        var raw = ToyDatasets.SwissRollRaw(n, new Random(3));
+        int middle = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double x = raw[2 * i], y = raw[2 * i + 1], t = Math.Sqrt(x * x + y * y);
+            Assert.InRange(t, 1.5 * Math.PI - 1e-9, 4.5 * Math.PI + 1e-9);
+            Assert.Equal(x, t * Math.Cos(t), 1e-9);
+            Assert.Equal(y, t * Math.Sin(t), 1e-9);
+            if (t >= 2.5 * Math.PI && t < 3.5 * Math.PI) middle++;
+        }
+        Assert.InRange(middle / (double)n, 0.24, 0.26);
+    }
+
+    [Theory]
+    [InlineData("swiss-roll")]
+    [InlineData("moons")]
+    [InlineData("circles")]
+    [InlineData("8gaussians")]
+    [InlineData("checkerboard")]
+    [InlineData("spirals")]
+    public void EveryDatasetIsSeededFiniteAndBounded(string name)
+    {
+        using var a = ToyDatasets.Sample(name, 1000, seed: 4);
+        using var b = ToyDatasets.Sample(name, 1000, seed: 4);
+        using var c = ToyDatasets.Sample(name, 1000, seed: 5);
+        Assert.Equal(a.data<float>().ToArray(), b.data<float>().ToArray());
+        Assert.NotEqual(a.data<float>().ToArray(), c.data<float>().ToArray());
+        Assert.All(a.data<float>().ToArray(), f => Assert.InRange(f, -10f, 10f));
+    }
+
+    [Fact]
+    public void BadArgumentsGiveClearErrors()
+    {
+        Assert.Contains("unknown dataset 'nope'", Assert.Throws<DiffusionLabException>(() => ToyDatasets.Sample("nope", 10, 0)).Message);
+        Assert.Contains("must be positive", Assert.Throws<DiffusionLabException>(() => ToyDatasets.Sample("moons", 0, 0)).Message);
+    }
+
+    [Fact]
+    public void CsvRoundTripsAndRejectsBadRows()
+    {
+        var dir = Directory.CreateTempSubdirectory("difflab-csv").FullName;
+        var path = Path.Combine(dir, "p.csv");
+        using var x = ToyDatasets.Sample("moons", 50, seed: 2);
+        PointCsv.Write(x, path);
+        Assert.Equal("x,y", File.ReadLines(path).First());
+        using var back = PointCsv.Read(path);
+        Assert.Equal(x.data<float>().ToArray(), back.data<float>().ToArray());
+
+        File.WriteAllText(path, "x,y\n1,2\n3,abc\n");
+        Assert.Equal($"{path} line 3: 'abc' is not a finite number", Assert.Throws<DiffusionLabException>(() => PointCsv.Read(path)).Message);
+        File.WriteAllText(path, "x,y\n1,2,3\n");
+        Assert.Contains("line 2: expected 2 values, got 3", Assert.Throws<DiffusionLabException>(() => PointCsv.Read(path)).Message);
+        File.WriteAllText(path, "x,y\n");
+        Assert.Contains("has no points", Assert.Throws<DiffusionLabException>(() => PointCsv.Read(path)).Message);
+        Assert.StartsWith("points file not found", Assert.Throws<DiffusionLabException>(() => PointCsv.Read(Path.Combine(dir, "none.csv"))).Message);
+    }
+}
