@@ -20,6 +20,7 @@ public static class CliApp
         root.Subcommands.Add(ScheduleCommand.Build(output));
         root.Subcommands.Add(ForwardCommand.Build(output));
         root.Subcommands.Add(DemoCommand.Build(output));
+        root.Subcommands.Add(ToyCommand.Build(output));
         return root;
     }
 

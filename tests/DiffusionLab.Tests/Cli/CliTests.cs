@@ -93,6 +93,8 @@ public class CliTests
     [InlineData(1, "unknown device 'tpu'", "schedule", "--device", "tpu")]
     [InlineData(1, "--size must be between", "forward", "--size", "3")]
     [InlineData(2, "Required command was not provided", new string[0])]
+    [InlineData(1, "unknown dataset 'nope'", "toy", "data", "--dataset", "nope")]
+    [InlineData(1, "number of points must be positive, got 0", "toy", "data", "--n", "0")]
     public void BadInputGivesOneLineAndNonZeroExit(int expectedCode, string message, params string[] args)
     {
         var dir = TempDir();
@@ -102,6 +104,17 @@ public class CliTests
         Assert.Single(lines);
         Assert.StartsWith("difflab: error: ", lines[0]);
         Assert.Contains(message, lines[0]);
+    }
+
+    [Fact]
+    public void ToyDataWritesPointsAndAScatterPlot()
+    {
+        var dir = TempDir();
+        var (code, _, err) = Run("toy", "data", "--dataset", "moons", "--n", "300", "--out", dir);
+        Assert.True(code == 0, err);
+        Assert.Equal(301, File.ReadAllLines(Path.Combine(dir, "data.csv")).Length);
+        using var png = SKBitmap.Decode(Path.Combine(dir, "data.png"));
+        Assert.NotNull(png);
     }
 
     [Fact]

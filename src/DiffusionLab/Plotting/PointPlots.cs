@@ -1,0 +1,36 @@
+using ScottPlot;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Plotting;
+
+/// <summary>Scatter plots of 2-D point sets: generated samples drawn over the data they should match.</summary>
+public static class PointPlots
+{
+    public static Plot Scatter(string title, Tensor? data, Tensor samples, double limit = 5)
+    {
+        var plot = new Plot();
+        if (data is not null) AddPoints(plot, data, Colors.Gray.WithAlpha(0.35), "data");
+        AddPoints(plot, samples, PlotFiles.SeriesColor(0).WithAlpha(0.6), "samples");
+        plot.Title(title);
+        plot.Axes.SetLimits(-limit, limit, -limit, limit);
+        plot.Axes.SquareUnits();
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    public static void SaveScatter(string path, string title, Tensor? data, Tensor samples, double limit = 5) =>
+        PlotFiles.SavePng(Scatter(title, data, samples, limit), path, 600, 600);
+
+    private static void AddPoints(Plot plot, Tensor points, Color color, string label)
+    {
+        if (points.dim() != 2 || points.shape[1] != 2) throw new ArgumentException("expected points [N, 2]");
+        var v = points.detach().cpu().to_type(ScalarType.Float64).data<double>().ToArray();
+        var xs = new double[v.Length / 2];
+        var ys = new double[v.Length / 2];
+        for (int i = 0; i < xs.Length; i++) { xs[i] = v[2 * i]; ys[i] = v[2 * i + 1]; }
+        var s = plot.Add.ScatterPoints(xs, ys, color);
+        s.MarkerSize = 3;
+        s.LegendText = label;
+    }
+}
