@@ -20,6 +20,15 @@ public static class TensorOps
         return values.reshape(shape);
     }
 
+    /// <summary>Reshapes per-sample values [B] to [B, 1, …, 1] with the rank of <paramref name="like"/> (any data rank).</summary>
+    public static Tensor ToRankOf(Tensor perSample, Tensor like)
+    {
+        var shape = new long[like.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = perSample.shape[0];
+        return perSample.to(like.device).to_type(like.dtype).reshape(shape);
+    }
+
     /// <summary>Creates a seeded generator on <paramref name="device"/> so sampling is reproducible per command.</summary>
     public static Generator SeededGenerator(long seed, Device? device = null) =>
         new Generator((ulong)seed, device ?? CPU);

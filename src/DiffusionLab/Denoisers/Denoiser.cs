@@ -1,0 +1,23 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Denoisers;
+
+/// <summary>
+/// A network f(x, t) together with what its output means. Turns the raw output into ε and x̂_0 for any
+/// parameterisation, given the α and σ of x_t = α x_0 + σ ε (per sample, broadcast to x's rank).
+/// Knows nothing of schedules or SDEs: the discrete and continuous model wrappers supply α, σ and the
+/// network's time input.
+/// </summary>
+public sealed class Denoiser(nn.Module<Tensor, Tensor, Tensor> network, Parameterisation parameterisation)
+{
+    public nn.Module<Tensor, Tensor, Tensor> Network { get; } = network;
+    public Parameterisation Parameterisation { get; } = parameterisation;
+
+    /// <param name="x">x_t, [B, …].</param>
+    /// <param name="time">The network's time input, [B] (normalised to [0, 1]).</param>
+    /// <param name="alpha">Mean coefficient α, [B, 1, …].</param>
+    /// <param name="sigma">Noise std σ, [B, 1, …].</param>
+    public Prediction Predict(Tensor x, Tensor time, Tensor alpha, Tensor sigma) =>
+        PredictionMath.FromOutput(Parameterisation, Network.call(x, time), x, alpha, sigma);
+}
