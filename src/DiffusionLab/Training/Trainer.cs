@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text;
+using DiffusionLab.Diffusion;
+using DiffusionLab.Plotting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Training;
+
+/// <summary>One logged point of a training run: the mean loss over the last logging window.</summary>
+public sealed record LossPoint(long Step, double Loss, double LearningRate);
+
+/// <summary>
+/// The training loop shared by every model: Adam, warm-up + cosine learning rate, gradient clipping, EMA,
+/// NaN detection, a loss curve, and checkpoints written atomically to <c>RUN/checkpoint.bin</c> from which
+/// <c>resume</c> continues exactly — the randomness of step s comes from a generator seeded by (seed, s), so a
+/// resumed run draws the same batches and noise as an uninterrupted one.
+/// </summary>
+public sealed class Trainer
+{
+    public const string CheckpointFile = "checkpoint.bin";
+    private const string Magic = "DIFFLAB-CKPT-1";
+
+    /// <param name="network">The network being trained.</param>
+    /// <param name="emaShadow">A second instance of the same network to hold the EMA weights (required when EmaDecay &gt; 0).</param>
+    /// <param name="loss">Computes the loss of one step from that step's generator (it draws the batch and the noise).</param>
+    /// <param name="options">Steps, learning rate, clipping, EMA, logging and checkpoint intervals, seed.</param>
+    /// <param name="runDir">Run folder: checkpoint.bin, loss.csv, loss.png.</param>
+    /// <param name="resume">Continue from <c>runDir/checkpoint.bin</c>.</param>
+    /// <param name="onLog">Called with (step, mean loss) at each logging point.</param>
+    /// <param name="shouldStop">Polled after each step; when true a checkpoint is written and training stops (used to test resume).</param>
+    public static IReadOnlyList<LossPoint> Train(
+        nn.Module network, nn.Module? emaShadow, Func<Generator, Tensor> loss, TrainingOptions options, string runDir,
+        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null)
+    {
+        options.Validate();
+        Directory.CreateDirectory(runDir);
+        var ema = options.EmaDecay > 0
+            ? new Ema(network, emaShadow ?? throw new ArgumentNullException(nameof(emaShadow)), options.EmaDecay)
+            : null;
+        var parameters = network.parameters().ToList();
+        using var optimizer = torch.optim.Adam(parameters, lr: options.LearningRate);
+        var history = new List<LossPoint>();
+        long start = 0;
+        var checkpoint = Path.Combine(runDir, CheckpointFile);
+        if (resume)
+        {
+            if (!File.Exists(checkpoint)) throw new DiffusionLabException($"nothing to resume: {checkpoint} does not exist");
+            start = LoadCheckpoint(checkpoint, network, ema?.Shadow, optimizer, history);
+        }
+
+        network.train();
+        double windowSum = 0;
+        int windowCount = 0;
+        for (long step = start; step < options.Steps; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            double lr = options.LearningRateAt(step);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            var generator = TensorOps.SeededGenerator(options.Seed * 1_000_003 + step);
+            optimizer.zero_grad();
+            var l = loss(generator);
+            double value = l.item<float>();
+            if (!double.IsFinite(value))
+                throw new DiffusionLabException($"training diverged: the loss is {value} at step {step + 1} (try a lower --lr or --grad-clip); the last checkpoint is kept");
+            l.backward();
+            if (options.GradClip > 0) nn.utils.clip_grad_norm_(parameters, options.GradClip);
+            optimizer.step();
+            ema?.Update();
+            windowSum += value;
+            windowCount++;
+            long done = step + 1;
+            if (done % options.LogEvery == 0 || done == options.Steps)
+            {
+                history.Add(new LossPoint(done, windowSum / windowCount, lr));
+                onLog?.Invoke(done, windowSum / windowCount);
+                windowSum = 0;
+                windowCount = 0;
+            }
+            bool stop = shouldStop?.Invoke() ?? false;
+            if (done % options.CheckpointEvery == 0 || done == options.Steps || stop)
+            {
+                SaveCheckpoint(checkpoint, done, network, ema?.Shadow, optimizer, history);
+                WriteLossFiles(history, runDir);
+            }
+            if (stop) break;
+        }
+        return history;
+    }
+
+    /// <summary>The step a checkpoint was written at.</summary>
+    public static long CheckpointStep(string path)
+    {
+        using var reader = OpenCheckpoint(path);
+        return reader.ReadInt64();
+    }
+
+    /// <summary>Loads only the sampling weights (EMA when present, else the raw ones) of a checkpoint into <paramref name="network"/>.</summary>
+    public static void LoadWeights(string path, nn.Module network, bool preferEma = true)
+    {
+        using var reader = OpenCheckpoint(path);
+        reader.ReadInt64();
+        try
+        {
+            network.load(reader);
+            bool hasEma = reader.ReadBoolean();
+            if (hasEma && preferEma) network.load(reader);
+        }
+        catch (Exception e) when (e is not DiffusionLabException)
+        {
+            throw new DiffusionLabException($"checkpoint {path} is corrupt or does not match this network ({e.Message.Split('\n')[0]})", e);
+        }
+    }
+
+    private static BinaryReader OpenCheckpoint(string path)
+    {
+        if (!File.Exists(path)) throw new DiffusionLabException($"checkpoint not found: {path}");
+        var reader = new BinaryReader(File.OpenRead(path));
+        try
+        {
+            if (reader.ReadString() != Magic) throw new DiffusionLabException($"{path} is not a DiffusionLab checkpoint");
+            return reader;
+        }
+        catch (EndOfStreamException)
+        {
+            reader.Dispose();
+            throw new DiffusionLabException($"checkpoint {path} is truncated");
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    private static void SaveCheckpoint(string path, long step, nn.Module network, nn.Module? ema, TorchSharp.Modules.OptimizerHelper optimizer, List<LossPoint> history)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            w.Write(Magic);
+            w.Write(step);
+            network.save(w);
+            w.Write(ema is not null);
+            ema?.save(w);
+            optimizer.save_state_dict(w);
+            w.Write(history.Count);
+            foreach (var p in history) { w.Write(p.Step); w.Write(p.Loss); w.Write(p.LearningRate); }
+        });
+    }
+
+    private static long LoadCheckpoint(string path, nn.Module network, nn.Module? ema, TorchSharp.Modules.OptimizerHelper optimizer, List<LossPoint> history)
+    {
+        using var reader = OpenCheckpoint(path);
+        try
+        {
+            long step = reader.ReadInt64();
+            network.load(reader);
+            bool hasEma = reader.ReadBoolean();
+            if (hasEma != (ema is not null)) throw new DiffusionLabException($"checkpoint {path} {(hasEma ? "has" : "has no")} EMA weights but this run {(hasEma ? "has none" : "uses EMA")}");
+            if (ema is not null) ema.load(reader);
+            optimizer.load_state_dict(reader);
+            int count = reader.ReadInt32();
+            for (int i = 0; i < count; i++) history.Add(new LossPoint(reader.ReadInt64(), reader.ReadDouble(), reader.ReadDouble()));
+            return step;
+        }
+        catch (Exception e) when (e is not DiffusionLabException)
+        {
+            throw new DiffusionLabException($"checkpoint {path} is corrupt or does not match this network ({e.Message.Split('\n')[0]})", e);
+        }
+    }
+
+    /// <summary>Writes loss.csv (step,loss,lr) and loss.png.</summary>
+    public static void WriteLossFiles(IReadOnlyList<LossPoint> history, string runDir)
+    {
+        var sb = new StringBuilder("step,loss,lr\n");
+        foreach (var p in history) sb.Append(CultureInfo.InvariantCulture, $"{p.Step},{p.Loss:R},{p.LearningRate:R}\n");
+        AtomicFile.WriteAllText(Path.Combine(runDir, "loss.csv"), sb.ToString());
+        if (history.Count == 0) return;
+        var plot = PlotFiles.Lines("Training loss", "step", "loss (log scale)",
+            [("loss", history.Select(p => (double)p.Step).ToArray(), history.Select(p => Math.Log10(Math.Max(p.Loss, 1e-12))).ToArray())]);
+        PlotFiles.UseLog10LeftAxis(plot);
+        PlotFiles.SavePng(plot, Path.Combine(runDir, "loss.png"), 800, 450);
+    }
+}

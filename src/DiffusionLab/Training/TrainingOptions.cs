@@ -1,0 +1,36 @@
+namespace DiffusionLab.Training;
+
+/// <summary>Settings of the shared training loop; saved with a run so it can be resumed and reproduced.</summary>
+public sealed record TrainingOptions
+{
+    public int Steps { get; init; } = 10_000;
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>"constant" or "cosine" (cosine decay to 1% after warm-up; Loshchilov &amp; Hutter 2017).</summary>
+    public string LrSchedule { get; init; } = "cosine";
+    public int WarmupSteps { get; init; } = 200;
+    /// <summary>Gradient-norm clipping threshold; 0 disables it.</summary>
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>EMA decay of the weights used for sampling (Song &amp; Ermon 2020, §4.4 technique 5); 0 disables EMA.</summary>
+    public double EmaDecay { get; init; } = 0.999;
+    public int LogEvery { get; init; } = 50;
+    public int CheckpointEvery { get; init; } = 1000;
+    public long Seed { get; init; }
+
+    /// <summary>Learning rate at a 0-based step: linear warm-up, then constant or cosine decay.</summary>
+    public double LearningRateAt(long step)
+    {
+        if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
+        if (LrSchedule == "constant") return LearningRate;
+        double progress = Steps <= WarmupSteps ? 1 : (double)(step - WarmupSteps) / (Steps - WarmupSteps);
+        return LearningRate * (0.01 + 0.99 * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(progress, 1))));
+    }
+
+    public void Validate()
+    {
+        if (Steps < 1) throw new DiffusionLabException($"--steps must be at least 1, got {Steps}");
+        if (!(LearningRate > 0)) throw new DiffusionLabException($"--lr must be positive, got {LearningRate}");
+        if (LrSchedule is not ("constant" or "cosine")) throw new DiffusionLabException($"unknown learning-rate schedule '{LrSchedule}' (constant or cosine)");
+        if (EmaDecay < 0 || EmaDecay >= 1) throw new DiffusionLabException($"--ema must be in [0, 1), got {EmaDecay}");
+        if (WarmupSteps < 0 || GradClip < 0) throw new DiffusionLabException("--warmup and --grad-clip must not be negative");
+    }
+}
