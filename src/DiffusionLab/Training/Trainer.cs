@@ -42,16 +42,16 @@ public sealed class Trainer
         using var optimizer = torch.optim.Adam(parameters, lr: options.LearningRate);
         var history = new List<LossPoint>();
         long start = 0;
+        double windowSum = 0;
+        int windowCount = 0;
         var checkpoint = Path.Combine(runDir, CheckpointFile);
         if (resume)
         {
             if (!File.Exists(checkpoint)) throw new DiffusionLabException($"nothing to resume: {checkpoint} does not exist");
-            start = LoadCheckpoint(checkpoint, network, ema?.Shadow, optimizer, history);
+            (start, windowSum, windowCount) = LoadCheckpoint(checkpoint, network, ema?.Shadow, optimizer, history);
         }
 
         network.train();
-        double windowSum = 0;
-        int windowCount = 0;
         for (long step = start; step < options.Steps; step++)
         {
             using var scope = torch.NewDisposeScope();
@@ -80,7 +80,7 @@ public sealed class Trainer
             bool stop = shouldStop?.Invoke() ?? false;
             if (done % options.CheckpointEvery == 0 || done == options.Steps || stop)
             {
-                SaveCheckpoint(checkpoint, done, network, ema?.Shadow, optimizer, history);
+                SaveCheckpoint(checkpoint, done, network, ema?.Shadow, optimizer, history, windowSum, windowCount);
                 WriteLossFiles(history, runDir);
             }
             if (stop) break;
@@ -124,7 +124,7 @@ public sealed class Trainer
         catch (EndOfStreamException)
         {
             reader.Dispose();
-            throw new DiffusionLabException($"checkpoint {path} is truncated");
+            throw new DiffusionLabException($"{path} is not a DiffusionLab checkpoint");
         }
         catch
         {
@@ -133,7 +133,8 @@ public sealed class Trainer
         }
     }
 
-    private static void SaveCheckpoint(string path, long step, nn.Module network, nn.Module? ema, TorchSharp.Modules.OptimizerHelper optimizer, List<LossPoint> history)
+    private static void SaveCheckpoint(string path, long step, nn.Module network, nn.Module? ema, TorchSharp.Modules.OptimizerHelper optimizer,
+        List<LossPoint> history, double windowSum, int windowCount)
     {
         AtomicFile.Write(path, stream =>
         {
@@ -146,10 +147,12 @@ public sealed class Trainer
             optimizer.save_state_dict(w);
             w.Write(history.Count);
             foreach (var p in history) { w.Write(p.Step); w.Write(p.Loss); w.Write(p.LearningRate); }
+            w.Write(windowSum); // the partly filled logging window, so a resumed run logs the same means
+            w.Write(windowCount);
         });
     }
 
-    private static long LoadCheckpoint(string path, nn.Module network, nn.Module? ema, TorchSharp.Modules.OptimizerHelper optimizer, List<LossPoint> history)
+    private static (long Step, double WindowSum, int WindowCount) LoadCheckpoint(string path, nn.Module network, nn.Module? ema, TorchSharp.Modules.OptimizerHelper optimizer, List<LossPoint> history)
     {
         using var reader = OpenCheckpoint(path);
         try
@@ -162,7 +165,7 @@ public sealed class Trainer
             optimizer.load_state_dict(reader);
             int count = reader.ReadInt32();
             for (int i = 0; i < count; i++) history.Add(new LossPoint(reader.ReadInt64(), reader.ReadDouble(), reader.ReadDouble()));
-            return step;
+            return (step, reader.ReadDouble(), reader.ReadInt32());
         }
         catch (Exception e) when (e is not DiffusionLabException)
         {

@@ -31,6 +31,7 @@ public sealed class DdimSampler(double eta = 0.0, double? clipX0 = null) : ISamp
         if (eta < 0 || eta > 1) throw new DiffusionLabException($"eta must be in [0, 1], got {eta}");
         var s = model.Schedule;
         var taus = Timesteps(s.Steps, steps);
+        using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         for (int i = 0; i < taus.Length; i++)
         {

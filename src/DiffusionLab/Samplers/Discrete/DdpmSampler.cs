@@ -18,6 +18,7 @@ public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = n
         var s = model.Schedule;
         if (steps != s.Steps)
             throw new DiffusionLabException($"DDPM sampling uses all {s.Steps} steps of the schedule, got --steps {steps} (use ddim for fewer steps)");
+        using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         for (int t = s.Steps; t >= 1; t--)
         {

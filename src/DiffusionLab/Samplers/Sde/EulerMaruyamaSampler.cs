@@ -1,0 +1,40 @@
+using DiffusionLab.Diffusion;
+using DiffusionLab.Sde;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Samplers.Sde;
+
+/// <summary>
+/// Euler–Maruyama on the reverse-time SDE dx = [f(x, t) − g(t)² ∇ log p_t(x)] dt + g(t) dW̄ (Song et al. 2021, eq. 6),
+/// from x_T (the given prior sample) to ε_t over uniform steps: x ← x − [f − g² s_θ]·Δt + g√Δt·z. The last step
+/// adds no noise and returns the mean, as score_sde's <c>noise_removal</c>. One network evaluation per step.
+/// </summary>
+public sealed class EulerMaruyamaSampler(double endTime = SdeSampling.DefaultEndTime) : ISampler<ScoreModel>
+{
+    public string Name => "euler-maruyama";
+
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    {
+        SdeSampling.CheckNoise(noise);
+        var sde = model.Sde;
+        var grid = SdeSampling.TimeGrid(sde, endTime, steps);
+        using var noGrad = torch.no_grad();
+        var x = noise.alias();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            double dt = grid[i] - grid[i + 1];
+            var t = SdeSampling.Times(x, grid[i]);
+            var drift = sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: false);
+            var mean = x - drift * dt; // SBGM eq. 6 discretised by Euler–Maruyama, integrating backwards in time
+            var next = i == steps - 1
+                ? mean
+                : mean + TensorOps.ToRankOf(sde.Diffusion(t), x) * Math.Sqrt(dt) * SdeSampling.Noise(x, generator); // + g√Δt z
+            x.Dispose();
+            x = next.MoveToOuterDisposeScope();
+            onStep?.Invoke(i + 1, x);
+        }
+        return new SampleResult(x, steps);
+    }
+}

@@ -1,0 +1,50 @@
+using DiffusionLab.Sde;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Samplers.Sde;
+
+/// <summary>Shared pieces of the SDE/ODE samplers: the time grid, argument checks and per-batch time tensors.</summary>
+public static class SdeSampling
+{
+    /// <summary>The default last time ε_t of sampling, as score_sde's <c>eps=1e-3</c>: σ(t) and the score stay finite.</summary>
+    public const double DefaultEndTime = 1e-3;
+
+    /// <summary>
+    /// <paramref name="steps"/> + 1 uniformly spaced times from T down to ε_t: t_i = T − i(T − ε_t)/steps, so
+    /// step i goes from t_i to t_{i+1} with dt = (T − ε_t)/steps and the last step lands exactly on ε_t.
+    /// </summary>
+    public static double[] TimeGrid(ISde sde, double endTime, int steps)
+    {
+        CheckSteps(steps);
+        CheckEndTime(sde, endTime);
+        var grid = new double[steps + 1];
+        for (int i = 0; i <= steps; i++) grid[i] = sde.EndTime - i * (sde.EndTime - endTime) / steps;
+        grid[steps] = endTime;
+        return grid;
+    }
+
+    /// <summary>The same time for every sample of <paramref name="x"/>, [B], in x's dtype and device.</summary>
+    public static Tensor Times(Tensor x, double t) => torch.full(x.shape[0], t, dtype: x.dtype, device: x.device);
+
+    /// <summary>Standard normal noise shaped like <paramref name="x"/>, drawn on the CPU generator and moved to x's device.</summary>
+    public static Tensor Noise(Tensor x, Generator? generator) =>
+        torch.randn(x.shape, dtype: x.dtype, generator: generator).to(x.device);
+
+    internal static void CheckSteps(int steps)
+    {
+        if (steps < 1) throw new DiffusionLabException($"--steps must be at least 1, got {steps}");
+    }
+
+    internal static void CheckEndTime(ISde sde, double endTime)
+    {
+        if (!(endTime > 0 && endTime < sde.EndTime))
+            throw new DiffusionLabException($"the sampling end time must be in (0, {sde.EndTime}), got {endTime}");
+    }
+
+    internal static void CheckNoise(Tensor noise)
+    {
+        if (noise.dim() < 2 || noise.shape[0] < 1)
+            throw new DiffusionLabException($"initial noise must be a batch [B, ...] with B >= 1, got shape [{string.Join(", ", noise.shape)}]");
+    }
+}
