@@ -21,6 +21,7 @@ public static class CliApp
         root.Subcommands.Add(ForwardCommand.Build(output));
         root.Subcommands.Add(DemoCommand.Build(output));
         root.Subcommands.Add(ToyCommand.Build(output));
+        root.Subcommands.Add(SdeCommand.Build(output));
         return root;
     }
 

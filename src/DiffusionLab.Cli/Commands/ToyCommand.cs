@@ -1,6 +1,12 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using DiffusionLab.Data;
+using DiffusionLab.Models;
 using DiffusionLab.Plotting;
+using DiffusionLab.Toy;
+using DiffusionLab.Training;
 using Spectre.Console;
 
 namespace DiffusionLab.Cli.Commands;
@@ -12,7 +18,157 @@ public static class ToyCommand
     {
         var toy = new Command("toy", "2-D diffusion lab on point clouds: datasets, training, sampling and Chamfer/EMD evaluation.");
         toy.Subcommands.Add(BuildData(output));
+        toy.Subcommands.Add(BuildTrain(output));
+        toy.Subcommands.Add(BuildSample(output));
+        toy.Subcommands.Add(BuildEval(output));
         return toy;
+    }
+
+    private static Command BuildTrain(TextWriter output)
+    {
+        var common = new CommonOptions("runs/toy");
+        var dataset = new Option<string>("--dataset", "-d") { Description = $"One of: {string.Join(", ", ToyDatasets.Names)}.", DefaultValueFactory = _ => "swiss-roll" };
+        var sde = new Option<string?>("--sde") { Description = "Train a continuous-time score model with this SDE: vp, subvp, ve or ou." };
+        var ddpm = new Option<bool>("--ddpm") { Description = "Train a discrete DDPM (the default when --sde is not given)." };
+        var loss = new Option<string>("--loss") { Description = "Score-matching loss for --sde: dsm, ism or ssm.", DefaultValueFactory = _ => "dsm" };
+        var prediction = new Option<string>("--prediction") { Description = "Network output: eps, x0, v or score.", DefaultValueFactory = _ => "eps" };
+        var schedule = new Option<string>("--schedule") { Description = "Noise schedule for --ddpm (see 'difflab schedule --help').", DefaultValueFactory = _ => "linear" };
+        var diffusionSteps = new Option<int>("--diffusion-steps") { Description = "Number of diffusion steps T for --ddpm.", DefaultValueFactory = _ => 1000 };
+        var network = new Option<string>("--network") { Description = "mlp (residual MLP) or timelinear (the seeds' TimeLinear MLP).", DefaultValueFactory = _ => "mlp" };
+        var width = new Option<int>("--width") { Description = "Hidden width.", DefaultValueFactory = _ => 128 };
+        var depth = new Option<int>("--depth") { Description = "Residual blocks (mlp) or hidden layers (timelinear).", DefaultValueFactory = _ => 4 };
+        var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 10_000 };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 1024 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (Adam).", DefaultValueFactory = _ => 1e-3 };
+        var lrSchedule = new Option<string>("--lr-schedule") { Description = "constant or cosine.", DefaultValueFactory = _ => "cosine" };
+        var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 200 };
+        var clip = new Option<double>("--grad-clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };
+        var ema = new Option<double>("--ema") { Description = "EMA decay of the sampling weights (0 = off).", DefaultValueFactory = _ => 0.999 };
+        var dataSize = new Option<int>("--data-size") { Description = "Size of the fixed training set.", DefaultValueFactory = _ => 100_000 };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same configuration)." };
+        var cmd = new Command("train", "Train a 2-D diffusion model (DDPM or score SDE) into a run folder: config.json, checkpoint.bin, loss.csv, loss.png.");
+        foreach (var o in new Option[] { dataset, sde, ddpm, loss, prediction, schedule, diffusionSteps, network, width, depth, steps, batch, lr, lrSchedule, warmup, clip, ema, dataSize, resume })
+            cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            var sdeName = parse.GetValue(sde);
+            if (sdeName is not null && parse.GetValue(ddpm)) throw new DiffusionLabException("choose one of --ddpm and --sde");
+            int w = parse.GetValue(width), d = parse.GetValue(depth);
+            var config = new ToyRunConfig
+            {
+                Dataset = parse.GetValue(dataset)!,
+                DataSize = parse.GetValue(dataSize),
+                Process = sdeName is null ? "ddpm" : "sde",
+                Sde = sdeName ?? "vp",
+                Loss = parse.GetValue(loss)!,
+                Prediction = parse.GetValue(prediction)!,
+                Schedule = parse.GetValue(schedule)!,
+                DiffusionSteps = parse.GetValue(diffusionSteps),
+                Network = parse.GetValue(network)!,
+                Mlp = new ToyMlpConfig(Width: w, Depth: d),
+                TimeLinear = new TimeLinearMlpConfig(Hidden: Enumerable.Repeat(w, Math.Max(d, 1)).ToArray()),
+                BatchSize = parse.GetValue(batch),
+                Training = new TrainingOptions
+                {
+                    Steps = parse.GetValue(steps), LearningRate = parse.GetValue(lr), LrSchedule = parse.GetValue(lrSchedule)!,
+                    WarmupSteps = parse.GetValue(warmup), GradClip = parse.GetValue(clip), EmaDecay = parse.GetValue(ema), Seed = seed,
+                    LogEvery = 50, CheckpointEvery = 1000,
+                },
+            };
+            ToyDatasets.Sample(config.Dataset, 1, 0).Dispose(); // unknown dataset → clear error before any work
+            var console = CommonOptions.ConsoleFor(output);
+            using var run = ToyRun.Create(config, device);
+            var clock = Stopwatch.StartNew();
+            IReadOnlyList<LossPoint> history = [];
+            if (console.Profile.Capabilities.Interactive)
+                console.Progress().Start(ctx =>
+                {
+                    var task = ctx.AddTask("training", maxValue: config.Training.Steps);
+                    history = run.Train(outDir, parse.GetValue(resume), (step, l) => { task.Value = step; task.Description = $"training, loss {l:F4}"; });
+                });
+            else
+                history = run.Train(outDir, parse.GetValue(resume));
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"trained {config.Training.Steps} steps in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}; torch threads {TorchSharp.torch.get_num_threads()}"));
+            console.WriteLine($"wrote {Path.Combine(outDir, ToyRun.ConfigFile)}, {Path.Combine(outDir, Trainer.CheckpointFile)}, {Path.Combine(outDir, "loss.png")}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command BuildSample(TextWriter output)
+    {
+        var common = new CommonOptions("out/toy-samples.csv");
+        common.Out.Description = "Output CSV of samples (x,y); a scatter plot is written beside it (.png).";
+        var run = new Option<string>("--run") { Description = "Run folder written by 'difflab toy train'.", Required = true };
+        var sampler = new Option<string>("--sampler") { Description = $"ddpm or ddim for DDPM runs; {string.Join(", ", ToyRun.SdeSamplers)} for SDE runs.", DefaultValueFactory = _ => "ddim" };
+        var steps = new Option<int>("--steps") { Description = "Sampling steps (DDPM: all T; RK45: a cap on its adaptive steps).", DefaultValueFactory = _ => 50 };
+        var n = new Option<int>("--n") { Description = "Number of samples.", DefaultValueFactory = _ => 2048 };
+        var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
+        var snr = new Option<double>("--snr") { Description = "Langevin corrector signal-to-noise ratio (pc).", DefaultValueFactory = _ => 0.16 };
+        var tol = new Option<double>("--tolerance") { Description = "RK45 rtol = atol.", DefaultValueFactory = _ => 1e-5 };
+        var gif = new Option<bool>("--gif") { Description = "Also write the trajectory from noise to data as a GIF." };
+        var cmd = new Command("sample", "Sample a trained 2-D run with a chosen sampler; prints the number of network evaluations and the time.");
+        foreach (var o in new Option[] { run, sampler, steps, n, eta, snr, tol, gif }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var seed = parse.GetValue(common.Seed);
+            var device = Diffusion.Devices.Resolve(parse.GetValue(common.Device)!);
+            var outCsv = parse.GetValue(common.Out)!;
+            using var model = ToyRun.Load(parse.GetValue(run)!, device);
+            var frames = parse.GetValue(gif) ? new List<TorchSharp.torch.Tensor>() : null;
+            int total = parse.GetValue(steps);
+            var clock = Stopwatch.StartNew();
+            var result = model.Sample(parse.GetValue(sampler)!, total, parse.GetValue(n), seed,
+                new ToySamplerOptions { Eta = parse.GetValue(eta), Snr = parse.GetValue(snr), Tolerance = parse.GetValue(tol) },
+                frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
+            double seconds = clock.Elapsed.TotalSeconds;
+            using var samples = result.Samples;
+            PointCsv.Write(samples, outCsv);
+            var png = Path.ChangeExtension(outCsv, ".png");
+            using var data = ToyDatasets.Sample(model.Config.Dataset, samples.shape[0] <= 5000 ? (int)samples.shape[0] : 5000, ToyEvaluation.DefaultReferenceSeed);
+            PointPlots.SaveScatter(png, $"{parse.GetValue(sampler)}, {result.FunctionEvaluations} NFE", data, samples);
+            var console = CommonOptions.ConsoleFor(output);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{samples.shape[0]} samples, {result.FunctionEvaluations} network evaluations, {seconds:F2} s"));
+            console.WriteLine($"wrote {outCsv}");
+            console.WriteLine($"wrote {png}");
+            if (frames is not null)
+            {
+                var gifPath = Path.ChangeExtension(outCsv, ".gif");
+                Imaging.PointGif.Write(gifPath, frames, data);
+                foreach (var f in frames) f.Dispose();
+                console.WriteLine($"wrote {gifPath}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command BuildEval(TextWriter output)
+    {
+        var samplesOption = new Option<string>("--samples") { Description = "CSV of generated points (x,y).", Required = true };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "Dataset the samples should match.", DefaultValueFactory = _ => "swiss-roll" };
+        var protocol = new Option<string>("--protocol") { Description = "sum2048 (seed 001) or group100 (seed 003).", DefaultValueFactory = _ => "sum2048" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object {\"chamfer\":…, \"emd\":…, \"n\":…}." };
+        var seed = new Option<long>("--seed") { Description = "Seed of the reference draw of the dataset.", DefaultValueFactory = _ => ToyEvaluation.DefaultReferenceSeed };
+        var cmd = new Command("eval", "Chamfer distance and EMD of samples against a fresh draw of the dataset, by a named protocol.");
+        foreach (var o in new Option[] { samplesOption, dataset, protocol, json, seed }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var p = parse.GetValue(protocol)!;
+            ToyEvaluation.RequiredPoints(p);
+            using var samples = PointCsv.Read(parse.GetValue(samplesOption)!);
+            var score = ToyEvaluation.Evaluate(samples, parse.GetValue(dataset)!, p, parse.GetValue(seed));
+            if (parse.GetValue(json))
+                output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["chamfer"] = score.Chamfer, ["emd"] = score.Emd, ["n"] = score.N, ["protocol"] = score.Protocol }));
+            else
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{score.Protocol}: chamfer {score.Chamfer:G6}, emd {score.Emd:G6}, n {score.N}"));
+            return 0;
+        });
+        return cmd;
     }
 
     private static Command BuildData(TextWriter output)

@@ -1,0 +1,156 @@
+using System.Text.Json;
+using DiffusionLab.Data;
+using DiffusionLab.Denoisers;
+using DiffusionLab.Diffusion;
+using DiffusionLab.Losses;
+using DiffusionLab.Models;
+using DiffusionLab.Samplers;
+using DiffusionLab.Samplers.Discrete;
+using DiffusionLab.Samplers.Sde;
+using DiffusionLab.Sde;
+using DiffusionLab.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Toy;
+
+/// <summary>Sampler settings that are not the step count.</summary>
+public sealed record ToySamplerOptions
+{
+    /// <summary>DDIM η.</summary>
+    public double Eta { get; init; }
+    /// <summary>Predictor–corrector signal-to-noise ratio.</summary>
+    public double Snr { get; init; } = 0.16;
+    /// <summary>RK45 relative and absolute tolerance.</summary>
+    public double Tolerance { get; init; } = 1e-5;
+}
+
+/// <summary>
+/// A 2-D diffusion run: builds the network and the model (discrete DDPM or SDE) from a <see cref="ToyRunConfig"/>,
+/// trains it with the shared <see cref="Trainer"/>, reloads it from a run folder and samples it with any sampler
+/// that fits its process. The CLI's <c>toy train</c> and <c>toy sample</c> are thin shells over this class.
+/// </summary>
+public sealed class ToyRun : IDisposable
+{
+    public const string ConfigFile = "config.json";
+    public static readonly IReadOnlyList<string> DiscreteSamplers = ["ddpm", "ddim"];
+    public static readonly IReadOnlyList<string> SdeSamplers = ["em", "pc", "ode-euler", "ode-heun", "ode-rk45"];
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    private ToyRun(ToyRunConfig config, Device device)
+    {
+        config.Validate();
+        Config = config;
+        Device = device;
+        Network = BuildNetwork(config);
+        Network.to(device);
+        var denoiser = new Denoiser(Network, PredictionMath.Parse(config.Prediction));
+        if (config.Process == "ddpm")
+            Discrete = new DiscreteModel(Schedules.Schedules.Create(config.Schedule, config.DiffusionSteps), denoiser, device);
+        else
+            Score = new ScoreModel(SdeFactory.Create(config.Sde), denoiser);
+    }
+
+    public ToyRunConfig Config { get; }
+    public Device Device { get; }
+    public nn.Module<Tensor, Tensor, Tensor> Network { get; }
+    public DiscreteModel? Discrete { get; }
+    public ScoreModel? Score { get; }
+
+    public static ToyRun Create(ToyRunConfig config, Device? device = null) => new(config, device ?? CPU);
+
+    /// <summary>Rebuilds a trained run from its folder, with the EMA weights (or the raw ones without EMA).</summary>
+    public static ToyRun Load(string runDir, Device? device = null)
+    {
+        var configPath = Path.Combine(runDir, ConfigFile);
+        if (!File.Exists(configPath)) throw new DiffusionLabException($"not a run folder (no {ConfigFile}): {runDir}");
+        ToyRunConfig config;
+        try { config = JsonSerializer.Deserialize<ToyRunConfig>(File.ReadAllText(configPath), Json) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new DiffusionLabException($"{configPath} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
+        var run = new ToyRun(config, device ?? CPU);
+        Trainer.LoadWeights(Path.Combine(runDir, Trainer.CheckpointFile), run.Network);
+        run.Network.eval();
+        return run;
+    }
+
+    public static nn.Module<Tensor, Tensor, Tensor> BuildNetwork(ToyRunConfig c) =>
+        c.Network == "mlp" ? new ToyMlp(c.Mlp) : new TimeLinearMlp(c.TimeLinear);
+
+    /// <summary>Trains (or resumes) into <paramref name="runDir"/>; the final weights are in its checkpoint.</summary>
+    public IReadOnlyList<LossPoint> Train(string runDir, bool resume = false, Action<long, double>? onLog = null)
+    {
+        Directory.CreateDirectory(runDir);
+        var configPath = Path.Combine(runDir, ConfigFile);
+        if (resume)
+        {
+            if (!File.Exists(configPath)) throw new DiffusionLabException($"nothing to resume in {runDir} (no {ConfigFile})");
+        }
+        AtomicFile.WriteAllText(configPath, JsonSerializer.Serialize(Config, Json));
+
+        using var data = ToyDatasets.Sample(Config.Dataset, Config.DataSize, Config.Training.Seed).to(Device);
+        var lossFunction = MakeLoss(data);
+        using var shadow = Config.Training.EmaDecay > 0 ? BuildNetwork(Config) : null;
+        shadow?.to(Device);
+        var history = Trainer.Train(Network, shadow, lossFunction, Config.Training, runDir, resume, onLog);
+        Trainer.LoadWeights(Path.Combine(runDir, Trainer.CheckpointFile), Network); // sample with the EMA weights
+        Network.eval();
+        return history;
+    }
+
+    private Func<Generator, Tensor> MakeLoss(Tensor data)
+    {
+        long n = data.shape[0];
+        int b = Config.BatchSize;
+        if (Discrete is not null)
+            return g => Discrete.Loss(data.index_select(0, torch.randint(0, n, [b], generator: g).to(Device)), g);
+        IScoreLoss loss = Config.Loss switch
+        {
+            "dsm" => new DenoisingScoreMatching(),
+            "ism" => new ImplicitScoreMatching(),
+            "ssm" => new SlicedScoreMatching(),
+            _ => throw new DiffusionLabException($"unknown loss '{Config.Loss}' (dsm, ism or ssm)"),
+        };
+        return g => loss.Compute(Score!, data.index_select(0, torch.randint(0, n, [b], generator: g).to(Device)), g);
+    }
+
+    /// <summary>Draws <paramref name="n"/> samples with the named sampler in <paramref name="steps"/> steps.</summary>
+    public SampleResult Sample(string sampler, int steps, int n, long seed, ToySamplerOptions? options = null, Action<int, Tensor>? onStep = null)
+    {
+        if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
+        if (steps < 1) throw new DiffusionLabException($"--steps must be positive, got {steps}");
+        options ??= new ToySamplerOptions();
+        var generator = TensorOps.SeededGenerator(seed);
+        int dim = Config.Network == "mlp" ? Config.Mlp.DataDim : Config.TimeLinear.DataDim;
+        if (Discrete is not null)
+        {
+            ISampler<DiscreteModel> s = sampler switch
+            {
+                "ddpm" => new DdpmSampler(),
+                "ddim" => new DdimSampler(options.Eta),
+                _ => throw WrongSampler(sampler, DiscreteSamplers),
+            };
+            using var noise = torch.randn([n, dim], generator: generator).to(Device);
+            return s.Sample(Discrete, noise, steps, generator, onStep);
+        }
+        ISampler<ScoreModel> sde = sampler switch
+        {
+            "em" => new EulerMaruyamaSampler(),
+            "pc" => new PredictorCorrectorSampler(snr: options.Snr),
+            "ode-euler" => new ProbabilityFlowEulerSampler(),
+            "ode-heun" => new ProbabilityFlowHeunSampler(),
+            "ode-rk45" => new ProbabilityFlowRk45Sampler(options.Tolerance, options.Tolerance),
+            _ => throw WrongSampler(sampler, SdeSamplers),
+        };
+        using var prior = Score!.Sde.PriorSample([n, dim], generator).to(Device);
+        return sde.Sample(Score, prior, steps, generator, onStep);
+    }
+
+    private Exception WrongSampler(string sampler, IReadOnlyList<string> allowed) =>
+        new DiffusionLabException($"sampler '{sampler}' does not fit a {Config.Process} model (choose from {string.Join(", ", allowed)})");
+
+    public void Dispose()
+    {
+        Discrete?.Dispose();
+        Network.Dispose();
+    }
+}

@@ -1,0 +1,42 @@
+using DiffusionLab.Models;
+using DiffusionLab.Training;
+
+namespace DiffusionLab.Toy;
+
+/// <summary>
+/// Everything needed to rebuild a 2-D run: saved as <c>RUN/config.json</c> when training starts and read back
+/// by sampling and resuming (diffusers' "config = constructor arguments").
+/// </summary>
+public sealed record ToyRunConfig
+{
+    public string Dataset { get; init; } = "swiss-roll";
+    /// <summary>Size of the fixed training set drawn once from the dataset.</summary>
+    public int DataSize { get; init; } = 100_000;
+    /// <summary>"ddpm" (discrete steps) or "sde" (continuous time).</summary>
+    public string Process { get; init; } = "ddpm";
+    /// <summary>For Process = "sde": ou, vp, subvp or ve.</summary>
+    public string Sde { get; init; } = "vp";
+    /// <summary>For Process = "sde": dsm, ism or ssm.</summary>
+    public string Loss { get; init; } = "dsm";
+    /// <summary>What the network predicts: eps, x0, v or score.</summary>
+    public string Prediction { get; init; } = "eps";
+    /// <summary>For Process = "ddpm": the noise schedule spec and its number of steps.</summary>
+    public string Schedule { get; init; } = "linear";
+    public int DiffusionSteps { get; init; } = 1000;
+    /// <summary>"mlp" (residual MLP) or "timelinear" (the seeds' network).</summary>
+    public string Network { get; init; } = "mlp";
+    public ToyMlpConfig Mlp { get; init; } = new();
+    public TimeLinearMlpConfig TimeLinear { get; init; } = new();
+    public int BatchSize { get; init; } = 1024;
+    public TrainingOptions Training { get; init; } = new();
+
+    public void Validate()
+    {
+        if (Process is not ("ddpm" or "sde")) throw new DiffusionLabException($"unknown process '{Process}' (ddpm or sde)");
+        if (Network is not ("mlp" or "timelinear")) throw new DiffusionLabException($"unknown network '{Network}' (mlp or timelinear)");
+        if (BatchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {BatchSize}");
+        if (DataSize < 1) throw new DiffusionLabException($"--data-size must be positive, got {DataSize}");
+        if (Mlp.Width < 1 || Mlp.Depth < 0) throw new DiffusionLabException("--width must be positive and --depth not negative");
+        Training.Validate();
+    }
+}
