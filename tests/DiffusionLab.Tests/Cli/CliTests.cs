@@ -118,6 +118,52 @@ public class CliTests
     }
 
     [Fact]
+    public void ToyTrainSampleEvalEndToEnd()
+    {
+        var dir = TempDir();
+        var run = Path.Combine(dir, "run");
+        var (code, _, err) = Run("toy", "train", "--steps", "30", "--batch-size", "64", "--data-size", "500", "--width", "16", "--depth", "1",
+            "--diffusion-steps", "100", "--out", run);
+        Assert.True(code == 0, err);
+        foreach (var f in new[] { "config.json", "checkpoint.bin", "loss.csv", "loss.png" }) Assert.True(File.Exists(Path.Combine(run, f)), f);
+        var csv = Path.Combine(dir, "s.csv");
+        (code, var output, err) = Run("toy", "sample", "--run", run, "--sampler", "ddim", "--steps", "10", "--n", "2048", "--out", csv);
+        Assert.True(code == 0, err);
+        Assert.Contains("10 network evaluations", output);
+        Assert.Equal(2049, File.ReadAllLines(csv).Length);
+        (code, output, err) = Run("toy", "eval", "--samples", csv, "--protocol", "sum2048", "--json");
+        Assert.True(code == 0, err);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        Assert.True(doc.RootElement.GetProperty("chamfer").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("emd").GetDouble() > 0);
+        Assert.Equal(2048, doc.RootElement.GetProperty("n").GetInt32());
+
+        // Bad input: a sampler of the other family, too few samples for a protocol, a bad CSV row, n = 0.
+        Assert.Contains("does not fit a ddpm model", Run("toy", "sample", "--run", run, "--sampler", "em", "--out", csv).Err);
+        Assert.Contains("--n must be positive", Run("toy", "sample", "--run", run, "--n", "0", "--out", csv).Err);
+        Assert.Contains("needs 10000 samples", Run("toy", "eval", "--samples", csv, "--protocol", "group100").Err);
+        File.WriteAllText(csv, "x,y\n1,2\n3,oops\n");
+        var bad = Run("toy", "eval", "--samples", csv);
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("line 3: 'oops' is not a finite number", bad.Err);
+        Assert.Contains("not a run folder", Run("toy", "sample", "--run", dir, "--out", csv).Err);
+        Assert.Contains("unknown dataset 'nope'", Run("toy", "train", "--dataset", "nope", "--out", run).Err);
+    }
+
+    [Fact]
+    public void SdePlotWritesTheSeedsGraphs()
+    {
+        var dir = TempDir();
+        var (code, _, err) = Run("sde", "plot", "--out", dir);
+        Assert.True(code == 0, err);
+        foreach (var f in new[] { "sde_mean.png", "sde_std.png", "sde_marginal_vs_prior.png" })
+        {
+            using var bmp = SKBitmap.Decode(Path.Combine(dir, f));
+            Assert.NotNull(bmp);
+        }
+    }
+
+    [Fact]
     public void EveryVerbHasHelp()
     {
         foreach (var verb in new[] { "schedule", "forward", "demo" })
