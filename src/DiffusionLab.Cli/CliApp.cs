@@ -22,11 +22,17 @@ public static class CliApp
         root.Subcommands.Add(DemoCommand.Build(output));
         root.Subcommands.Add(ToyCommand.Build(output));
         root.Subcommands.Add(SdeCommand.Build(output));
+        root.Subcommands.Add(ImageCommands.BuildData(output));
+        root.Subcommands.Add(ImageCommands.BuildTrain(output));
+        root.Subcommands.Add(ImageCommands.BuildSample(output));
+        root.Subcommands.Add(ImageCommands.BuildDenoise(output));
+        root.Subcommands.Add(ImageCommands.BuildExport(output));
         return root;
     }
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
+        Runtime.NativeRuntime.Configure();
         var root = BuildRoot(output);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

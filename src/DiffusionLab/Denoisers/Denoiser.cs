@@ -18,6 +18,16 @@ public sealed class Denoiser(nn.Module<Tensor, Tensor, Tensor> network, Paramete
     /// <param name="time">The network's time input, [B] (normalised to [0, 1]).</param>
     /// <param name="alpha">Mean coefficient α, [B, 1, …].</param>
     /// <param name="sigma">Noise std σ, [B, 1, …].</param>
-    public Prediction Predict(Tensor x, Tensor time, Tensor alpha, Tensor sigma) =>
-        PredictionMath.FromOutput(Parameterisation, Network.call(x, time), x, alpha, sigma);
+    /// <param name="labels">Class labels [B] (−1 = none) for a class-conditional network; null for the unconditional model.</param>
+    public Prediction Predict(Tensor x, Tensor time, Tensor alpha, Tensor sigma, Tensor? labels = null) =>
+        PredictionMath.FromOutput(Parameterisation, Output(x, time, labels), x, alpha, sigma);
+
+    /// <summary>The raw network output, conditioned on <paramref name="labels"/> when given.</summary>
+    public Tensor Output(Tensor x, Tensor time, Tensor? labels = null)
+    {
+        if (labels is null) return Network.call(x, time);
+        if (Network is not Models.IClassConditionalNetwork conditional || conditional.NumClasses == 0)
+            throw new DiffusionLabException("this model is not class-conditional (it was trained without classes)");
+        return conditional.Forward(x, time, labels);
+    }
 }

@@ -6,6 +6,16 @@ using static TorchSharp.torch;
 namespace DiffusionLab.Diffusion;
 
 /// <summary>
+/// A class condition for sampling: labels [B] (−1 = no class) and the guidance scale γ of ε̃ = ε_u + γ(ε_c − ε_u)
+/// (γ = 0: unconditional; γ = 1: plain conditional; γ &gt; 1: classifier-free guidance).
+/// </summary>
+public sealed record ClassGuidance(Tensor Labels, double Scale = 1.0)
+{
+    /// <summary>Converts the w of Ho &amp; Salimans 2022 (ε̃ = (1 + w)ε_c − wε_u) to γ = 1 + w.</summary>
+    public static double ScaleFromW(double w) => 1 + w;
+}
+
+/// <summary>
 /// A discrete-time diffusion model: a schedule of T steps and a denoiser network. The network sees x_t and
 /// t/T; its output is read with α = √ᾱ_t and σ = √(1 − ᾱ_t). The schedule lives here, not in the network,
 /// so it never ends up in a checkpoint.
@@ -25,13 +35,35 @@ public sealed class DiscreteModel : IDisposable
     public NoiseSchedule Schedule { get; }
     public Denoiser Denoiser { get; }
 
-    /// <summary>ε̂ and x̂_0 for x_t at integer steps <paramref name="steps"/> ([B], values 1..T).</summary>
+    /// <summary>
+    /// The class condition every <see cref="Predict(Tensor, Tensor)"/> applies (null = unconditional), so any sampler
+    /// draws class-conditional or guided samples without knowing about classes.
+    /// </summary>
+    public ClassGuidance? Guidance { get; set; }
+
+    /// <summary>ε̂ and x̂_0 for x_t at integer steps <paramref name="steps"/> ([B], values 1..T), under <see cref="Guidance"/>.</summary>
     public Prediction Predict(Tensor x, Tensor steps)
     {
         var alpha = TensorOps.Extract(_sqrtAlphaBar, steps, x);
         var sigma = TensorOps.Extract(_sqrtOneMinusAlphaBar, steps, x);
         var time = steps.to_type(ScalarType.Float32).to(x.device) / Schedule.Steps;
-        return Denoiser.Predict(x, time, alpha, sigma);
+        if (Guidance is not { } g) return Denoiser.Predict(x, time, alpha, sigma);
+        if (g.Labels.shape[0] != x.shape[0])
+            throw new DiffusionLabException($"{g.Labels.shape[0]} class labels for a batch of {x.shape[0]}");
+        double scale = g.Scale;
+        if (scale == 1) return Denoiser.Predict(x, time, alpha, sigma, g.Labels);
+        using var nullLabels = torch.full_like(g.Labels, Models.IClassConditionalNetwork.NullLabel);
+        if (scale == 0) return Denoiser.Predict(x, time, alpha, sigma, nullLabels);
+        // Classifier-free guidance (Ho & Salimans 2022, eq. 6 with γ = 1 + w): ε̃ = ε_u + γ(ε_c − ε_u), with the
+        // conditional and unconditional passes in ONE batched forward call. x̂_0 is affine in ε̂, so it combines the same way.
+        long b = x.shape[0];
+        var both = Denoiser.Predict(torch.cat([x, x]), torch.cat([time, time]), torch.cat([alpha, alpha]), torch.cat([sigma, sigma]),
+            torch.cat([g.Labels, nullLabels]));
+        var epsC = both.Epsilon[..(int)b];
+        var epsU = both.Epsilon[(int)b..];
+        var x0C = both.X0[..(int)b];
+        var x0U = both.X0[(int)b..];
+        return new Prediction(epsU + scale * (epsC - epsU), x0U + scale * (x0C - x0U));
     }
 
     /// <summary>Same, with one step for the whole batch.</summary>
@@ -46,7 +78,12 @@ public sealed class DiscreteModel : IDisposable
     /// x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε, loss = mean ‖target − f(x_t, t/T)‖² with the target of the
     /// parameterisation (ε, x_0 or v).
     /// </summary>
-    public Tensor Loss(Tensor x0, Generator? generator = null)
+    /// <param name="x0">Clean data [B, …].</param>
+    /// <param name="generator">Source of the step, noise and label-dropout randomness.</param>
+    /// <param name="labels">For a class-conditional network: the labels [B]; each is replaced by the null label with
+    /// probability <paramref name="pUncond"/> so the same network learns the unconditional model (Ho &amp; Salimans 2022, Alg. 1).</param>
+    /// <param name="pUncond">Probability of dropping a label.</param>
+    public Tensor Loss(Tensor x0, Generator? generator = null, Tensor? labels = null, double pUncond = 0)
     {
         using var scope = torch.NewDisposeScope();
         long b = x0.shape[0];
@@ -55,7 +92,12 @@ public sealed class DiscreteModel : IDisposable
         var alpha = TensorOps.Extract(_sqrtAlphaBar, steps, x0);
         var sigma = TensorOps.Extract(_sqrtOneMinusAlphaBar, steps, x0);
         var xt = alpha * x0 + sigma * eps;
-        var output = Denoiser.Network.call(xt, steps.to_type(ScalarType.Float32) / Schedule.Steps);
+        if (labels is not null && pUncond > 0)
+        {
+            var drop = torch.rand([b], generator: generator).to(x0.device).lt(pUncond);
+            labels = torch.where(drop, torch.full_like(labels, Models.IClassConditionalNetwork.NullLabel), labels);
+        }
+        var output = Denoiser.Output(xt, steps.to_type(ScalarType.Float32) / Schedule.Steps, labels);
         var target = PredictionMath.Target(Denoiser.Parameterisation, x0, eps, alpha, sigma);
         return (output - target).square().mean().MoveToOuterDisposeScope();
     }

@@ -40,6 +40,23 @@ public static class ImageTensor
         return torch.tensor(data, new long[] { channels, h, w });
     }
 
+    /// <summary>Writes a bitmap's pixels as planar 8-bit [C, H, W] (C = 3 RGB, or 1 luma) into <paramref name="destination"/>.</summary>
+    public static void CopyBytes(SKBitmap bitmap, int channels, Span<byte> destination)
+    {
+        if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), "1 or 3");
+        using var rgba = bitmap.ColorType == SKColorType.Rgba8888 ? null : bitmap.Copy(SKColorType.Rgba8888);
+        var src = rgba ?? bitmap;
+        int n = src.Width * src.Height;
+        if (destination.Length != channels * n) throw new ArgumentException("destination size does not match the bitmap");
+        var bytes = src.GetPixelSpan();
+        for (int i = 0; i < n; i++)
+        {
+            int p = 4 * i;
+            if (channels == 3) { destination[i] = bytes[p]; destination[n + i] = bytes[p + 1]; destination[2 * n + i] = bytes[p + 2]; }
+            else destination[i] = (byte)Math.Round(0.299 * bytes[p] + 0.587 * bytes[p + 1] + 0.114 * bytes[p + 2]); // ITU-R BT.601 luma
+        }
+    }
+
     /// <summary>Converts [C, H, W] (or [H, W]) in [−1, 1] to an RGBA bitmap, clipping out-of-range values.</summary>
     public static SKBitmap ToBitmap(Tensor image)
     {

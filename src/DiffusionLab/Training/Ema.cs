@@ -20,11 +20,14 @@ public sealed class Ema(nn.Module target, nn.Module shadow, double decay)
         return shadow;
     }
 
-    public void Update()
+    /// <param name="updates">With <paramref name="warmup"/>: how many updates came before this one.</param>
+    /// <param name="warmup">Use the decay min(d, (1 + n)/(10 + n)) (TensorFlow's ExponentialMovingAverage num_updates).</param>
+    public void Update(long updates = 0, bool warmup = false)
     {
         using var _ = torch.no_grad();
+        double d = warmup ? Math.Min(Decay, (1.0 + updates) / (10.0 + updates)) : Decay;
         foreach (var (e, p) in Shadow.parameters().Zip(target.parameters()))
-            e.mul_(Decay).add_(p.detach(), alpha: 1 - Decay);
+            e.mul_(d).add_(p.detach(), alpha: 1 - d);
         foreach (var (e, b) in Shadow.buffers().Zip(target.buffers()))
             e.copy_(b);
     }

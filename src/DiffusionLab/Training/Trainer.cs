@@ -29,9 +29,10 @@ public sealed class Trainer
     /// <param name="resume">Continue from <c>runDir/checkpoint.bin</c>.</param>
     /// <param name="onLog">Called with (step, mean loss) at each logging point.</param>
     /// <param name="shouldStop">Polled after each step; when true a checkpoint is written and training stops (used to test resume).</param>
+    /// <param name="onCheckpoint">Called after each checkpoint with (step, sampling network: the EMA shadow, else the network in eval mode).</param>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, Tensor> loss, TrainingOptions options, string runDir,
-        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null)
+        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null)
     {
         options.Validate();
         Directory.CreateDirectory(runDir);
@@ -58,6 +59,7 @@ public sealed class Trainer
             double lr = options.LearningRateAt(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             var generator = TensorOps.SeededGenerator(options.Seed * 1_000_003 + step);
+            torch.manual_seed(options.Seed * 1_000_003 + step); // dropout draws from the global generator: make it a function of the step too
             optimizer.zero_grad();
             var l = loss(generator);
             double value = l.item<float>();
@@ -66,7 +68,7 @@ public sealed class Trainer
             l.backward();
             if (options.GradClip > 0) nn.utils.clip_grad_norm_(parameters, options.GradClip);
             optimizer.step();
-            ema?.Update();
+            ema?.Update(step, options.EmaWarmup);
             windowSum += value;
             windowCount++;
             long done = step + 1;
@@ -82,6 +84,12 @@ public sealed class Trainer
             {
                 SaveCheckpoint(checkpoint, done, network, ema?.Shadow, optimizer, history, windowSum, windowCount);
                 WriteLossFiles(history, runDir);
+                if (onCheckpoint is not null && !stop)
+                {
+                    if (ema is null) network.eval();
+                    onCheckpoint(done, ema?.Shadow ?? network);
+                    network.train();
+                }
             }
             if (stop) break;
         }

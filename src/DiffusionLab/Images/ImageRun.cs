@@ -1,0 +1,326 @@
+using System.Text;
+using System.Text.Json;
+using DiffusionLab.Data;
+using DiffusionLab.Denoisers;
+using DiffusionLab.Diffusion;
+using DiffusionLab.Imaging;
+using DiffusionLab.Models;
+using DiffusionLab.Samplers;
+using DiffusionLab.Samplers.Discrete;
+using DiffusionLab.Training;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Images;
+
+/// <summary>Sampling settings of an image model.</summary>
+public sealed record ImageSampleOptions
+{
+    /// <summary>ddpm (ancestral; strided when Steps &lt; T) or ddim.</summary>
+    public string Sampler { get; init; } = "ddpm";
+    /// <summary>Number of steps (null: all T for ddpm, 50 for ddim).</summary>
+    public int? Steps { get; init; }
+    /// <summary>DDIM η.</summary>
+    public double Eta { get; init; }
+    /// <summary>DDPM variance: posterior (β̃_t) or beta (β_t, the CS180 update).</summary>
+    public string Variance { get; init; } = "posterior";
+    /// <summary>One label per sample (null: unconditional).</summary>
+    public int[]? Labels { get; init; }
+    /// <summary>γ of ε_u + γ(ε_c − ε_u).</summary>
+    public double GuidanceScale { get; init; } = 1.0;
+    public int BatchSize { get; init; } = 100;
+    public long Seed { get; init; }
+}
+
+/// <summary>
+/// An image diffusion run: builds the network and the discrete model from an <see cref="ImageRunConfig"/>, trains it
+/// epoch by epoch with the shared <see cref="Trainer"/> (checkpoint, loss curve and a sample grid every epoch),
+/// reloads it from a run folder or from shipped weights, and samples it (DDPM, DDIM, class-conditional, guided).
+/// The CLI's <c>train</c>, <c>sample</c> and <c>denoise</c> are thin shells over this class.
+/// </summary>
+public sealed class ImageRun : IDisposable
+{
+    public const string ConfigFile = "config.json";
+    public const string WeightsFile = "weights.bin";
+    private const string WeightsMagic = "DIFFLAB-WEIGHTS-1";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    // Correct convolution gradients need oneDNN off (see NativeRuntime); every image run makes sure of it.
+    static ImageRun() => Runtime.NativeRuntime.Configure();
+
+    private ImageRun(ImageRunConfig config, Device device)
+    {
+        config.Validate();
+        Config = config;
+        Device = device;
+        torch.manual_seed(config.Training.Seed); // the initial weights are part of what the seed fixes
+        Network = BuildNetwork(config);
+        Network.to(device);
+        if (!config.IsSingleStep)
+            Model = new DiscreteModel(Schedules.Schedules.Create(config.Schedule, config.DiffusionSteps),
+                new Denoiser(Network, PredictionMath.Parse(config.Prediction)), device);
+    }
+
+    public ImageRunConfig Config { get; }
+    public Device Device { get; }
+    public nn.Module<Tensor, Tensor, Tensor> Network { get; }
+    /// <summary>The diffusion model (null for the single-step denoiser).</summary>
+    public DiscreteModel? Model { get; }
+    public int NumClasses => Config.NumClasses;
+
+    public static ImageRun Create(ImageRunConfig config, Device? device = null) => new(config, device ?? CPU);
+
+    public static nn.Module<Tensor, Tensor, Tensor> BuildNetwork(ImageRunConfig c) => c.Model switch
+    {
+        "cs180-single" => new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Single, c.Channels, c.Hidden, c.ImageSize, 0)),
+        "cs180-time" => new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Time, c.Channels, c.Hidden, c.ImageSize, 0)),
+        "cs180-class" => new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, c.Channels, c.Hidden, c.ImageSize, c.ClassNames.Length)),
+        "unet" => new DdpmUNet(c.UNet with { InChannels = c.Channels, ImageSize = c.ImageSize, NumClasses = c.NumClasses }),
+        _ => throw new DiffusionLabException($"unknown model '{c.Model}'"),
+    };
+
+    /// <summary>
+    /// Loads a trained model from a run folder (config.json + checkpoint.bin: EMA weights when present) or a model
+    /// folder (config.json + weights.bin, as shipped in <c>models/</c>).
+    /// </summary>
+    public static ImageRun Load(string dir, Device? device = null)
+    {
+        var config = ReadConfig(dir);
+        var run = new ImageRun(config, device ?? CPU);
+        try
+        {
+            var weights = Path.Combine(dir, WeightsFile);
+            var checkpoint = Path.Combine(dir, Trainer.CheckpointFile);
+            if (File.Exists(weights)) LoadWeightsFile(weights, run.Network);
+            else if (File.Exists(checkpoint)) Trainer.LoadWeights(checkpoint, run.Network);
+            else throw new DiffusionLabException($"{dir} has no {Trainer.CheckpointFile} or {WeightsFile} (is the training finished?)");
+            run.Network.eval();
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    public static ImageRunConfig ReadConfig(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new DiffusionLabException($"model folder not found: {dir}");
+        var path = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(path)) throw new DiffusionLabException($"not a run or model folder (no {ConfigFile}): {dir}");
+        try { return JsonSerializer.Deserialize<ImageRunConfig>(File.ReadAllText(path), Json) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new DiffusionLabException($"{path} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
+    }
+
+    /// <summary>Writes config.json and the sampling weights (weights.bin) to <paramref name="dir"/>: a self-contained model to ship.</summary>
+    public void Export(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
+        AtomicFile.Write(Path.Combine(dir, WeightsFile), stream =>
+        {
+            using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            w.Write(WeightsMagic);
+            Network.save(w);
+        });
+    }
+
+    private static void LoadWeightsFile(string path, nn.Module network)
+    {
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(path));
+            if (r.ReadString() != WeightsMagic) throw new DiffusionLabException($"{path} is not a DiffusionLab weights file");
+            network.load(r);
+        }
+        catch (Exception e) when (e is not DiffusionLabException)
+        {
+            throw new DiffusionLabException($"weights file {path} is corrupt or does not match its config.json ({e.Message.Split('\n')[0]})", e);
+        }
+    }
+
+    /// <summary>Checks that a dataset fits this run's images and classes.</summary>
+    public void CheckDataset(ImageDataset data)
+    {
+        if (data.Channels != Config.Channels || data.Height != Config.ImageSize || data.Width != Config.ImageSize)
+            throw new DiffusionLabException($"dataset {data.Name} has {data.Channels}×{data.Height}×{data.Width} images but the model expects {Config.Channels}×{Config.ImageSize}×{Config.ImageSize}");
+        if (NumClasses > 0 && data.NumClasses != NumClasses)
+            throw new DiffusionLabException($"dataset {data.Name} has {data.NumClasses} classes but the model has {NumClasses}");
+    }
+
+    /// <summary>Trains (or resumes) on <paramref name="data"/> into <paramref name="runDir"/>.</summary>
+    public IReadOnlyList<LossPoint> Train(ImageDataset data, string runDir, bool resume = false, Action<long, double>? onLog = null,
+        Func<bool>? shouldStop = null, Action<int>? onEpoch = null)
+    {
+        CheckDataset(data);
+        int b = Config.BatchSize;
+        if (data.Count < b) throw new DiffusionLabException($"dataset {data.Name} has {data.Count} images, fewer than one batch of {b}");
+        int perEpoch = data.Count / b; // whole batches only (drop_last), so every step sees the same batch size
+        var options = Config.Training with
+        {
+            Steps = perEpoch * Config.Epochs, StepsPerEpoch = perEpoch, CheckpointEvery = perEpoch, LogEvery = Math.Min(10, perEpoch),
+        };
+        Directory.CreateDirectory(runDir);
+        var configPath = Path.Combine(runDir, ConfigFile);
+        if (resume)
+        {
+            if (!File.Exists(configPath)) throw new DiffusionLabException($"nothing to resume in {runDir} (no {ConfigFile})");
+            var saved = ReadConfig(runDir);
+            if (JsonSerializer.Serialize(saved with { Training = new() }, Json) != JsonSerializer.Serialize(Config with { Training = new() }, Json)
+                || saved.Training != Config.Training)
+                throw new DiffusionLabException($"{runDir} was trained with a different configuration; resume it with the same options");
+        }
+        else if (File.Exists(Path.Combine(runDir, Trainer.CheckpointFile)))
+            throw new DiffusionLabException($"{runDir} already holds a trained run; pass --resume to continue it or choose another --out");
+        AtomicFile.WriteAllText(configPath, JsonSerializer.Serialize(Config, Json));
+
+        int[]? permutation = null;
+        int permutationEpoch = -1;
+        Tensor Loss(Generator g, long step)
+        {
+            int epoch = (int)(step / perEpoch), k = (int)(step % perEpoch);
+            if (epoch != permutationEpoch)
+            {
+                permutation = Enumerable.Range(0, data.Count).ToArray();
+                new Random(HashCode.Combine(Config.Training.Seed, epoch)).Shuffle(permutation); // a fixed shuffle per (seed, epoch)
+                permutationEpoch = epoch;
+            }
+            var (x, labels) = data.Batch(new ArraySegment<int>(permutation!, k * b, b), Device);
+            if (Config.Flip)
+            {
+                var flip = torch.rand([b], generator: g).lt(0.5).to(Device).reshape(-1, 1, 1, 1);
+                x = torch.where(flip, x.flip(3), x);
+            }
+            if (Config.IsSingleStep)
+            {
+                // seed 002 B §1.2: z = x + σε, L = ‖D_θ(z) − x‖²
+                var z = x + Config.Sigma * torch.randn(x.shape, generator: g).to(Device);
+                return nn.functional.mse_loss(Network.call(z, torch.zeros(b, device: Device)), x);
+            }
+            return Model!.Loss(x, g, NumClasses > 0 ? labels : null, NumClasses > 0 ? Config.PUncond : 0);
+        }
+
+        long stepCounter = resume ? Trainer.CheckpointStep(Path.Combine(runDir, Trainer.CheckpointFile)) : 0;
+        using var shadow = options.EmaDecay > 0 ? BuildNetwork(Config) : null;
+        shadow?.to(Device);
+        var preview = data.Take(8, Device);
+        var history = Trainer.Train(Network, shadow, g => Loss(g, stepCounter++), options, runDir, resume, onLog, shouldStop,
+            (step, samplingNet) =>
+            {
+                int epoch = (int)(step / perEpoch);
+                if (Config.GridEvery > 0 && (epoch % Config.GridEvery == 0 || epoch == Config.Epochs))
+                    WriteEpochGrid((nn.Module<Tensor, Tensor, Tensor>)samplingNet, preview.Images, Path.Combine(runDir, "samples", $"epoch-{epoch:D3}.png"));
+                onEpoch?.Invoke(epoch);
+            });
+        preview.Images.Dispose();
+        preview.Labels.Dispose();
+        var ckpt = Path.Combine(runDir, Trainer.CheckpointFile);
+        Trainer.LoadWeights(ckpt, Network); // from now on, sample with the EMA weights
+        Network.eval();
+        return history;
+    }
+
+    private void WriteEpochGrid(nn.Module<Tensor, Tensor, Tensor> net, Tensor preview, string path)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        if (Config.IsSingleStep)
+        {
+            var noisy = preview + Config.Sigma * torch.randn(preview.shape, generator: TensorOps.SeededGenerator(0)).to(Device);
+            var denoised = net.call(noisy, torch.zeros(preview.shape[0], device: Device));
+            SaveRows(path, [preview, noisy, denoised], ["clean", $"σ = {Config.Sigma}", "denoised"]);
+            return;
+        }
+        using var model = new DiscreteModel(Model!.Schedule, new Denoiser(net, Model.Denoiser.Parameterisation), Device);
+        int k = NumClasses;
+        int n = k > 0 ? 2 * Math.Min(k, 10) : 16;
+        var labels = k > 0 ? Enumerable.Range(0, n).Select(i => i % Math.Min(k, 10)).ToArray() : null;
+        var samples = SampleWith(model, n, new ImageSampleOptions { Sampler = "ddim", Steps = Math.Min(50, Config.DiffusionSteps), Labels = labels, GuidanceScale = k > 0 ? 5 : 1, Seed = 0 });
+        var images = samples.unbind(0).Select(ImageTensor.ToBitmap).ToList();
+        int cols = n / 2;
+        using var grid = ImageGrid.Compose([images.Take(cols).ToList(), images.Skip(cols).ToList()], scale: 2);
+        ImageTensor.SavePng(grid, path);
+        foreach (var i in images) i.Dispose();
+    }
+
+    /// <summary>Writes rows of [B, C, H, W] tensors as a labelled grid.</summary>
+    public static void SaveRows(string path, IReadOnlyList<Tensor> rows, IReadOnlyList<string>? labels = null, IReadOnlyList<string>? columnLabels = null, int scale = 2)
+    {
+        var bitmaps = rows.Select(r => (IReadOnlyList<SKBitmap>)r.unbind(0).Select(ImageTensor.ToBitmap).ToList()).ToList();
+        using var grid = ImageGrid.Compose(bitmaps, labels, columnLabels, scale);
+        ImageTensor.SavePng(grid, path);
+        foreach (var row in bitmaps) foreach (var b in row) b.Dispose();
+    }
+
+    /// <summary>Checks class labels against the model: a class-conditional model and indices in 0..K−1.</summary>
+    public void CheckLabels(IEnumerable<int> labels)
+    {
+        foreach (var l in labels)
+        {
+            if (NumClasses == 0) throw new DiffusionLabException($"this model ({Config.Model}) is not class-conditional; leave out --class");
+            if (l < 0 || l >= NumClasses)
+                throw new DiffusionLabException($"class {l} is out of range: the model has {NumClasses} classes (0..{NumClasses - 1})");
+        }
+    }
+
+    /// <summary>Draws <paramref name="n"/> images [N, C, H, W] in [−1, 1]. <paramref name="onStep"/> sees the first batch after each step.</summary>
+    public Tensor Sample(int n, ImageSampleOptions options, Action<int, Tensor>? onStep = null)
+    {
+        if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot sample from noise; use 'difflab denoise'");
+        return SampleWith(Model, n, options, onStep);
+    }
+
+    /// <summary>The number of network evaluations per sample of <paramref name="options"/>.</summary>
+    public int StepsOf(ImageSampleOptions options) => options.Steps ?? (options.Sampler == "ddim" ? Math.Min(50, Config.DiffusionSteps) : Config.DiffusionSteps);
+
+    private Tensor SampleWith(DiscreteModel model, int n, ImageSampleOptions o, Action<int, Tensor>? onStep = null)
+    {
+        if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
+        if (o.BatchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {o.BatchSize}");
+        if (o.Labels is not null)
+        {
+            if (o.Labels.Length != n) throw new ArgumentException("one label per sample");
+            CheckLabels(o.Labels);
+        }
+        if (o.GuidanceScale != 1 && o.Labels is null) throw new DiffusionLabException("guidance needs a class (--class)");
+        ISampler<DiscreteModel> sampler = o.Sampler switch
+        {
+            "ddpm" => new DdpmSampler(useBetaVariance: o.Variance switch
+            {
+                "posterior" => false,
+                "beta" => true,
+                _ => throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)"),
+            }),
+            "ddim" => new DdimSampler(o.Eta),
+            _ => throw new DiffusionLabException($"unknown sampler '{o.Sampler}' for an image model (ddpm or ddim)"),
+        };
+        int steps = StepsOf(o);
+        var generator = TensorOps.SeededGenerator(o.Seed);
+        var parts = new List<Tensor>();
+        for (int start = 0; start < n; start += o.BatchSize)
+        {
+            int count = Math.Min(o.BatchSize, n - start);
+            using var scope = torch.NewDisposeScope();
+            var noise = torch.randn([count, Config.Channels, Config.ImageSize, Config.ImageSize], generator: generator).to(Device);
+            model.Guidance = o.Labels is null ? null
+                : new ClassGuidance(torch.tensor(o.Labels[start..(start + count)].Select(l => (long)l).ToArray(), device: Device), o.GuidanceScale);
+            try
+            {
+                var result = sampler.Sample(model, noise, steps, generator, start == 0 ? onStep : null);
+                parts.Add(result.Samples.MoveToOuterDisposeScope());
+            }
+            finally { model.Guidance = null; }
+        }
+        var all = torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    public void Dispose()
+    {
+        Model?.Dispose();
+        Network.Dispose();
+    }
+}

@@ -1,0 +1,87 @@
+using DiffusionLab.Models;
+using DiffusionLab.Training;
+
+namespace DiffusionLab.Images;
+
+/// <summary>
+/// Everything needed to rebuild an image run: saved as <c>config.json</c> in a run folder (and next to shipped
+/// weights) and read back by sampling, resuming and editing.
+/// </summary>
+public sealed record ImageRunConfig
+{
+    public static readonly IReadOnlyList<string> Models = ["cs180-single", "cs180-time", "cs180-class", "unet"];
+
+    /// <summary>Dataset spec (mnist, fashion-mnist, idx:DIR, folder:PATH).</summary>
+    public string Dataset { get; init; } = "mnist";
+    public int ImageSize { get; init; } = 28;
+    public int Channels { get; init; } = 1;
+    /// <summary>The dataset's class names, in label order.</summary>
+    public string[] ClassNames { get; init; } = [];
+    /// <summary>cs180-single (one-step denoiser), cs180-time, cs180-class or unet.</summary>
+    public string Model { get; init; } = "cs180-class";
+    /// <summary>CS180 U-Net hidden channels D.</summary>
+    public int Hidden { get; init; } = 64;
+    public DdpmUNetConfig UNet { get; init; } = new();
+    /// <summary>For unet: condition on the class (with a null class for guidance).</summary>
+    public bool ClassConditional { get; init; } = true;
+    public string Prediction { get; init; } = "eps";
+    public string Schedule { get; init; } = "linear";
+    public int DiffusionSteps { get; init; } = 300;
+    /// <summary>Probability of dropping the class during training (classifier-free guidance; seed 002 uses 0.1).</summary>
+    public double PUncond { get; init; } = 0.1;
+    /// <summary>For cs180-single: the training noise level σ of z = x + σε.</summary>
+    public double Sigma { get; init; } = 0.5;
+    /// <summary>Random horizontal flips of training images.</summary>
+    public bool Flip { get; init; }
+    public int BatchSize { get; init; } = 128;
+    public int Epochs { get; init; } = 20;
+    /// <summary>Write a sample grid every this many epochs (0 = never).</summary>
+    public int GridEvery { get; init; } = 1;
+    public TrainingOptions Training { get; init; } = new();
+
+    public bool IsSingleStep => Model == "cs180-single";
+    public int NumClasses => Model == "cs180-class" || (Model == "unet" && ClassConditional) ? ClassNames.Length : 0;
+
+    /// <summary>The recipe of each model (seed 002 part B for the CS180 nets; DDPM's CIFAR-10 recipe scaled down for unet).</summary>
+    public static ImageRunConfig Preset(string model) => model switch
+    {
+        // seed 002 B §1.2.1: D = 128, batch 256, 5 epochs, Adam 1e-4, σ = 0.5
+        "cs180-single" => new ImageRunConfig
+        {
+            Model = model, Hidden = 128, BatchSize = 256, Epochs = 5,
+            Training = new TrainingOptions { LearningRate = 1e-4, LrSchedule = "constant", WarmupSteps = 0, GradClip = 0, EmaDecay = 0 },
+        },
+        // seed 002 B §2.2 / §2.4: T = 300, linear β 1e-4…0.02, D = 64, batch 128, 20 epochs, Adam 1e-3, ExponentialLR γ = 0.1^(1/epochs)
+        "cs180-time" or "cs180-class" => new ImageRunConfig
+        {
+            Model = model, Hidden = 64, BatchSize = 128, Epochs = 20, DiffusionSteps = 300, Schedule = "linear",
+            Training = new TrainingOptions
+            {
+                LearningRate = 1e-3, LrSchedule = "exponential", LrGamma = Math.Pow(0.1, 1.0 / 20), WarmupSteps = 0, GradClip = 0,
+                EmaDecay = 0.999, EmaWarmup = true,
+            },
+        },
+        // Ho et al. 2020 App. B (CIFAR-10: ch 128, mult 1,2,2,2, 2 res blocks, attention at 16, dropout 0.1, lr 2e-4,
+        // clip 1, EMA 0.9999, T = 1000, flips) scaled to a CPU: ch 64, three levels, attention at 8 px.
+        "unet" => new ImageRunConfig
+        {
+            Model = model, BatchSize = 64, Epochs = 20, DiffusionSteps = 1000, Schedule = "linear", Flip = true, ImageSize = 32, Channels = 3,
+            UNet = new DdpmUNetConfig(),
+            Training = new TrainingOptions { LearningRate = 2e-4, LrSchedule = "constant", WarmupSteps = 500, GradClip = 1, EmaDecay = 0.9999, EmaWarmup = true },
+        },
+        _ => throw new DiffusionLabException($"unknown model '{model}' (choose from {string.Join(", ", Models)})"),
+    };
+
+    public void Validate()
+    {
+        if (!Models.Contains(Model)) throw new DiffusionLabException($"unknown model '{Model}' (choose from {string.Join(", ", Models)})");
+        if (Channels is not (1 or 3)) throw new DiffusionLabException($"images must have 1 or 3 channels, got {Channels}");
+        if (ImageSize < 4) throw new DiffusionLabException($"--image-size must be at least 4, got {ImageSize}");
+        if (BatchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {BatchSize}");
+        if (Epochs < 1) throw new DiffusionLabException($"--epochs must be at least 1, got {Epochs}");
+        if (PUncond is < 0 or >= 1) throw new DiffusionLabException($"--p-uncond must be in [0, 1), got {PUncond}");
+        if (!(Sigma >= 0)) throw new DiffusionLabException($"--sigma must not be negative, got {Sigma}");
+        if (DiffusionSteps < 1) throw new DiffusionLabException($"--diffusion-steps must be positive, got {DiffusionSteps}");
+        Training.Validate();
+    }
+}

@@ -1,0 +1,128 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Models;
+
+/// <summary>Which of the CS180 project 5B U-Nets (seed 002 part B) to build.</summary>
+public enum Cs180Variant
+{
+    /// <summary>The single-step denoiser D_θ(z) of part 1 (no time input).</summary>
+    Single,
+    /// <summary>ε_θ(x_t, t) with t/T injected by FCBlocks (part 2.1).</summary>
+    Time,
+    /// <summary>ε_θ(x_t, t, c) with a one-hot class as well (part 2.4).</summary>
+    Class,
+}
+
+/// <summary>Constructor arguments of <see cref="Cs180UNet"/>.</summary>
+public sealed record Cs180UNetConfig(Cs180Variant Variant = Cs180Variant.Class, int InChannels = 1, int Hidden = 64, int ImageSize = 28, int NumClasses = 10);
+
+/// <summary>
+/// The U-Net of UC Berkeley CS180 project 5B (seed 002, part B §1.1, §2.1, §2.4), operator for operator:
+/// ConvBlock(C→D) → DownBlock(D→D) → DownBlock(D→2D) → Flatten (AvgPool(H/4) + GELU) → Unflatten (ConvTranspose(H/4, H/4, 0)
+/// + BN + GELU) → cat(down2) → UpBlock(4D→D) → cat(down1) → UpBlock(2D→D) → cat(conv) → ConvBlock(2D→D) → Conv2d(D→C, 3, 1, 1).
+/// Time (t/T, a [B, 1] scalar) enters through FCBlocks: unflatten ← c₁·unflatten + t₁ (2D channels) and
+/// up1 ← c₂·up1 + t₂ (D channels), with c₁ = c₂ = 1 without classes. The class is a one-hot vector, all zero for
+/// the null class. For 28 px this is the seed's 7×7 bottleneck; any size divisible by 4 works.
+/// </summary>
+public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork
+{
+    private readonly Sequential conv_in, down1, down2, flatten, unflatten, up1, up2, conv_out;
+    private readonly Conv2d head;
+    private readonly Sequential? fc1_t, fc2_t, fc1_c, fc2_c;
+
+    public Cs180UNetConfig Config { get; }
+    public int NumClasses => Config.Variant == Cs180Variant.Class ? Config.NumClasses : 0;
+
+    public Cs180UNet(Cs180UNetConfig config) : base(nameof(Cs180UNet))
+    {
+        if (config.ImageSize % 4 != 0 || config.ImageSize < 4)
+            throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4, got {config.ImageSize}");
+        if (config.Hidden < 1) throw new DiffusionLabException($"hidden channels must be positive, got {config.Hidden}");
+        Config = config;
+        int d = config.Hidden, c = config.InChannels, pool = config.ImageSize / 4;
+        conv_in = ConvBlock(c, d);
+        down1 = DownBlock(d, d);
+        down2 = DownBlock(d, 2 * d);
+        flatten = nn.Sequential(nn.AvgPool2d(pool), nn.GELU());                                   // (4) Flatten
+        unflatten = nn.Sequential(nn.ConvTranspose2d(2 * d, 2 * d, pool, stride: pool, padding: 0), // (5) Unflatten
+            nn.BatchNorm2d(2 * d), nn.GELU());
+        up1 = UpBlock(4 * d, d);
+        up2 = UpBlock(2 * d, d);
+        conv_out = ConvBlock(2 * d, d);
+        head = nn.Conv2d(d, c, 3, stride: 1, padding: 1);
+        if (config.Variant != Cs180Variant.Single)
+        {
+            fc1_t = FcBlock(1, 2 * d);
+            fc2_t = FcBlock(1, d);
+        }
+        if (config.Variant == Cs180Variant.Class)
+        {
+            if (config.NumClasses < 1) throw new DiffusionLabException("a class-conditioned U-Net needs at least one class");
+            fc1_c = FcBlock(config.NumClasses, 2 * d);
+            fc2_c = FcBlock(config.NumClasses, d);
+        }
+        RegisterComponents();
+    }
+
+    // (1) Conv: Conv2d(3, 1, 1) + BN + GELU; (7) ConvBlock: two Convs.
+    private static Sequential ConvBlock(int cin, int cout) => nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride: 1, padding: 1), nn.BatchNorm2d(cout), nn.GELU(),
+        nn.Conv2d(cout, cout, 3, stride: 1, padding: 1), nn.BatchNorm2d(cout), nn.GELU());
+
+    // (2) DownConv: Conv2d(3, 2, 1) + BN + GELU; (8) DownBlock: DownConv + ConvBlock.
+    private static Sequential DownBlock(int cin, int cout) => nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride: 2, padding: 1), nn.BatchNorm2d(cout), nn.GELU(), ConvBlock(cout, cout));
+
+    // (3) UpConv: ConvTranspose2d(4, 2, 1) + BN + GELU; (9) UpBlock: UpConv + ConvBlock.
+    private static Sequential UpBlock(int cin, int cout) => nn.Sequential(
+        nn.ConvTranspose2d(cin, cout, 4, stride: 2, padding: 1), nn.BatchNorm2d(cout), nn.GELU(), ConvBlock(cout, cout));
+
+    // FCBlock: Linear + GELU + Linear (seed 002 §2.1).
+    private static Sequential FcBlock(int fin, int fout) => nn.Sequential(nn.Linear(fin, fout), nn.GELU(), nn.Linear(fout, fout));
+
+    /// <summary>Unconditional: the single-step denoiser ignores <paramref name="t"/>; the class variant uses the null class.</summary>
+    public override Tensor forward(Tensor x, Tensor t) => Run(x, t, null);
+
+    public Tensor Forward(Tensor x, Tensor time, Tensor labels) => Run(x, time, labels);
+
+    private Tensor Run(Tensor x, Tensor t, Tensor? labels)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h0 = conv_in.call(x);
+        var h1 = down1.call(h0);
+        var h2 = down2.call(h1);
+        var u = unflatten.call(flatten.call(h2));
+        Tensor? t1 = null, t2 = null, c1 = null, c2 = null;
+        if (fc1_t is not null)
+        {
+            var tt = t.to_type(ScalarType.Float32).reshape(-1, 1);
+            t1 = fc1_t.call(tt).unsqueeze(-1).unsqueeze(-1);
+            t2 = fc2_t!.call(tt).unsqueeze(-1).unsqueeze(-1);
+        }
+        if (fc1_c is not null)
+        {
+            var oneHot = OneHot(labels, x.shape[0], x.device);
+            c1 = fc1_c.call(oneHot).unsqueeze(-1).unsqueeze(-1);
+            c2 = fc2_c!.call(oneHot).unsqueeze(-1).unsqueeze(-1);
+        }
+        if (c1 is not null) u = c1 * u; // seed 002 §2.4: unflatten = c1·unflatten + t1
+        if (t1 is not null) u = u + t1;
+        var v1 = up1.call(torch.cat([u, h2], 1));
+        if (c2 is not null) v1 = c2 * v1;
+        if (t2 is not null) v1 = v1 + t2;
+        var v2 = up2.call(torch.cat([v1, h1], 1));
+        var o = conv_out.call(torch.cat([v2, h0], 1));
+        return head.call(o).MoveToOuterDisposeScope();
+    }
+
+    private Tensor OneHot(Tensor? labels, long batch, Device device)
+    {
+        if (labels is null) return torch.zeros(batch, Config.NumClasses, device: device);
+        var l = labels.to_type(ScalarType.Int64);
+        var valid = l.ge(0);
+        var oneHot = nn.functional.one_hot(l.clamp_min(0), Config.NumClasses).to_type(ScalarType.Float32);
+        return (oneHot * valid.unsqueeze(1).to_type(ScalarType.Float32)).to(device); // null label −1 → the zero vector
+    }
+}

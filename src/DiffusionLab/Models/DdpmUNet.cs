@@ -1,0 +1,242 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Models;
+
+/// <summary>Constructor arguments of <see cref="DdpmUNet"/> (the names of the DDPM / diffusers configs).</summary>
+public sealed record DdpmUNetConfig
+{
+    public int InChannels { get; init; } = 3;
+    public int ImageSize { get; init; } = 32;
+    /// <summary>Base channel count.</summary>
+    public int Ch { get; init; } = 64;
+    /// <summary>Channel multiplier per resolution level; the image is halved between levels.</summary>
+    public int[] ChMult { get; init; } = [1, 2, 2];
+    public int NumResBlocks { get; init; } = 2;
+    /// <summary>Resolutions (in pixels) with a self-attention block after each residual block.</summary>
+    public int[] AttnResolutions { get; init; } = [8];
+    public double Dropout { get; init; } = 0.1;
+    /// <summary>Number of classes for a class embedding (0 = unconditional). The null label uses an extra embedding row.</summary>
+    public int NumClasses { get; init; }
+}
+
+/// <summary>
+/// The DDPM U-Net (Ho et al. 2020, App. B; the PixelCNN++-style backbone): residual blocks with GroupNorm and SiLU
+/// whose time embedding (sinusoidal → MLP) is added after the first convolution, self-attention at chosen
+/// resolutions, strided-conv downsampling and nearest-neighbour + conv upsampling, skip connections from every
+/// down block. A class embedding is added to the time embedding (as in Dhariwal &amp; Nichol 2021 and Ho &amp;
+/// Salimans 2022); label −1 uses a learned null embedding for classifier-free guidance.
+/// </summary>
+public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork
+{
+    private readonly Sequential time_mlp;
+    private readonly Embedding? class_emb;
+    private readonly Conv2d conv_in, conv_out;
+    private readonly ModuleList<nn.Module<Tensor, Tensor, Tensor>> down, up;
+    private readonly ResBlock mid1, mid2;
+    private readonly AttnBlock mid_attn;
+    private readonly GroupNorm norm_out;
+    private readonly List<int> _upKinds = new(); // 0 = res(+attn) taking a skip, 1 = resample
+
+    public DdpmUNetConfig Config { get; }
+    public int NumClasses => Config.NumClasses;
+
+    public DdpmUNet(DdpmUNetConfig config) : base(nameof(DdpmUNet))
+    {
+        Config = config;
+        if (config.Ch < 1 || config.ChMult.Length == 0 || config.NumResBlocks < 1)
+            throw new DiffusionLabException("the U-Net needs ch ≥ 1, at least one ch_mult level and num_res_blocks ≥ 1");
+        int levels = config.ChMult.Length;
+        if (config.ImageSize % (1 << (levels - 1)) != 0)
+            throw new DiffusionLabException($"image size {config.ImageSize} cannot be halved {levels - 1} times (ch_mult has {levels} levels)");
+        int temb = config.Ch * 4;
+        time_mlp = nn.Sequential(nn.Linear(config.Ch, temb), nn.SiLU(), nn.Linear(temb, temb));
+        if (config.NumClasses > 0) class_emb = nn.Embedding(config.NumClasses + 1, temb);
+        conv_in = nn.Conv2d(config.InChannels, config.Ch, 3, padding: 1);
+
+        var downs = new List<nn.Module<Tensor, Tensor, Tensor>>();
+        var skips = new List<int> { config.Ch };
+        int ch = config.Ch, res = config.ImageSize;
+        for (int level = 0; level < levels; level++)
+        {
+            int outCh = config.Ch * config.ChMult[level];
+            for (int i = 0; i < config.NumResBlocks; i++)
+            {
+                downs.Add(new ResBlock(ch, outCh, temb, config.Dropout, config.AttnResolutions.Contains(res)));
+                ch = outCh;
+                skips.Add(ch);
+            }
+            if (level != levels - 1)
+            {
+                downs.Add(new Resample(ch, down: true));
+                skips.Add(ch);
+                res /= 2;
+            }
+        }
+        down = nn.ModuleList(downs.ToArray());
+        mid1 = new ResBlock(ch, ch, temb, config.Dropout, attention: false);
+        mid_attn = new AttnBlock(ch);
+        mid2 = new ResBlock(ch, ch, temb, config.Dropout, attention: false);
+
+        var ups = new List<nn.Module<Tensor, Tensor, Tensor>>();
+        for (int level = levels - 1; level >= 0; level--)
+        {
+            int outCh = config.Ch * config.ChMult[level];
+            for (int i = 0; i < config.NumResBlocks + 1; i++)
+            {
+                int skip = skips[^1];
+                skips.RemoveAt(skips.Count - 1);
+                ups.Add(new ResBlock(ch + skip, outCh, temb, config.Dropout, config.AttnResolutions.Contains(res)));
+                _upKinds.Add(0);
+                ch = outCh;
+            }
+            if (level != 0)
+            {
+                ups.Add(new Resample(ch, down: false));
+                _upKinds.Add(1);
+                res *= 2;
+            }
+        }
+        up = nn.ModuleList(ups.ToArray());
+        norm_out = NewGroupNorm(ch);
+        conv_out = nn.Conv2d(ch, config.InChannels, 3, padding: 1);
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// GroupNorm with the affine parameters initialised to γ = 1, β = 0 (Wu &amp; He 2018): TorchSharp 0.107's
+    /// <c>nn.GroupNorm</c> leaves them uninitialised (whatever the allocator hands back, NaN included).
+    /// </summary>
+    internal static GroupNorm NewGroupNorm(int channels)
+    {
+        var norm = nn.GroupNorm(Groups(channels), channels);
+        using var _ = torch.no_grad();
+        norm.weight!.fill_(1);
+        norm.bias!.zero_();
+        return norm;
+    }
+
+    internal static int Groups(int channels)
+    {
+        int g = Math.Min(32, channels);
+        while (channels % g != 0) g--;
+        return g;
+    }
+
+    public override Tensor forward(Tensor x, Tensor t) => Run(x, t, null);
+
+    public Tensor Forward(Tensor x, Tensor time, Tensor labels) => Run(x, time, labels);
+
+    private Tensor Run(Tensor x, Tensor t, Tensor? labels)
+    {
+        using var scope = torch.NewDisposeScope();
+        var emb = time_mlp.call(SinusoidalTimeEmbedding.Embed(t, Config.Ch));
+        if (class_emb is not null)
+        {
+            var l = labels is null
+                ? torch.full(x.shape[0], Config.NumClasses, dtype: ScalarType.Int64, device: x.device)
+                : torch.where(labels.lt(0), torch.full_like(labels, Config.NumClasses), labels).to_type(ScalarType.Int64);
+            emb = emb + class_emb.call(l);
+        }
+        var h = conv_in.call(x);
+        var hs = new List<Tensor> { h };
+        foreach (var block in down)
+        {
+            h = block.call(h, emb);
+            hs.Add(h);
+        }
+        h = mid2.call(mid_attn.call(mid1.call(h, emb)), emb);
+        int k = 0;
+        foreach (var block in up)
+        {
+            if (_upKinds[k++] == 0)
+            {
+                var skip = hs[^1];
+                hs.RemoveAt(hs.Count - 1);
+                h = block.call(torch.cat([h, skip], 1), emb);
+            }
+            else h = block.call(h, emb);
+        }
+        return conv_out.call(nn.functional.silu(norm_out.call(h))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>GroupNorm → SiLU → conv, + time projection, GroupNorm → SiLU → dropout → conv, with a 1×1 skip when channels change.</summary>
+    private sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
+    {
+        private readonly GroupNorm norm1, norm2;
+        private readonly Conv2d conv1, conv2;
+        private readonly Linear temb_proj;
+        private readonly Dropout dropout;
+        private readonly Conv2d? skip;
+        private readonly AttnBlock? attn;
+
+        public ResBlock(int cin, int cout, int temb, double drop, bool attention) : base(nameof(ResBlock))
+        {
+            norm1 = NewGroupNorm(cin);
+            conv1 = nn.Conv2d(cin, cout, 3, padding: 1);
+            temb_proj = nn.Linear(temb, cout);
+            norm2 = NewGroupNorm(cout);
+            dropout = nn.Dropout(drop);
+            conv2 = nn.Conv2d(cout, cout, 3, padding: 1);
+            if (cin != cout) skip = nn.Conv2d(cin, cout, 1);
+            if (attention) attn = new AttnBlock(cout);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x, Tensor emb)
+        {
+            var h = conv1.call(nn.functional.silu(norm1.call(x)));
+            h = h + temb_proj.call(nn.functional.silu(emb)).unsqueeze(-1).unsqueeze(-1);
+            h = conv2.call(dropout.call(nn.functional.silu(norm2.call(h))));
+            h = (skip?.call(x) ?? x) + h;
+            return attn?.call(h) ?? h;
+        }
+    }
+
+    /// <summary>Single-head self-attention over the H·W positions with a residual connection (Ho et al. 2020, App. B).</summary>
+    private sealed class AttnBlock : nn.Module<Tensor, Tensor>
+    {
+        private readonly GroupNorm norm;
+        private readonly Conv2d qkv, proj;
+        private readonly int _channels;
+
+        public AttnBlock(int channels) : base(nameof(AttnBlock))
+        {
+            _channels = channels;
+            norm = NewGroupNorm(channels);
+            qkv = nn.Conv2d(channels, 3 * channels, 1);
+            proj = nn.Conv2d(channels, channels, 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            long b = x.shape[0], h = x.shape[2], w = x.shape[3];
+            var parts = qkv.call(norm.call(x)).reshape(b, 3, _channels, h * w).unbind(1);
+            var q = parts[0].transpose(1, 2); // [B, HW, C]
+            var k = parts[1];                 // [B, C, HW]
+            var v = parts[2].transpose(1, 2); // [B, HW, C]
+            var weights = torch.softmax(torch.bmm(q, k) / Math.Sqrt(_channels), -1);
+            var o = torch.bmm(weights, v).transpose(1, 2).reshape(b, _channels, h, w);
+            return x + proj.call(o);
+        }
+    }
+
+    /// <summary>Downsampling by a stride-2 conv, or upsampling by nearest-neighbour ×2 then a conv.</summary>
+    private sealed class Resample : nn.Module<Tensor, Tensor, Tensor>
+    {
+        private readonly Conv2d conv;
+        private readonly bool _down;
+
+        public Resample(int channels, bool down) : base(nameof(Resample))
+        {
+            _down = down;
+            conv = down ? nn.Conv2d(channels, channels, 3, stride: 2, padding: 1) : nn.Conv2d(channels, channels, 3, padding: 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x, Tensor emb) =>
+            _down ? conv.call(x) : conv.call(nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest));
+    }
+}

@@ -1,0 +1,63 @@
+using DiffusionLab.Denoisers;
+using DiffusionLab.Diffusion;
+using DiffusionLab.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using S = DiffusionLab.Schedules.Schedules;
+
+namespace DiffusionLab.Tests.Diffusion;
+
+public class GuidanceTests
+{
+    [Fact]
+    public void BatchedGuidanceEqualsTheFormulaFromTwoSeparatePasses()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        torch.manual_seed(3);
+        var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 8, 8, 4));
+        net.eval();
+        using var model = new DiscreteModel(S.Linear(50), new Denoiser(net, Parameterisation.Epsilon));
+        var x = torch.randn(4, 1, 8, 8);
+        var labels = torch.tensor(new long[] { 0, 1, 2, 3 });
+        var tt = torch.full(4, 20 / 50f);
+        var epsC = net.Forward(x, tt, labels);
+        var epsU = net.call(x, tt);
+        foreach (var gamma in new[] { 0.0, 1.0, 3.0, 7.5 })
+        {
+            model.Guidance = new ClassGuidance(labels, gamma);
+            var p = model.Predict(x, 20);
+            var expected = epsU + gamma * (epsC - epsU); // Ho & Salimans 2022 with γ = 1 + w
+            Assert.True((p.Epsilon - expected).abs().max().item<float>() < 1e-5, $"γ = {gamma}");
+            // x̂_0 is consistent with the guided ε̂
+            double ab = model.Schedule.AlphaBar(20);
+            var x0 = (x - Math.Sqrt(1 - ab) * expected) / Math.Sqrt(ab);
+            Assert.True((p.X0 - x0).abs().max().item<float>() < 1e-4);
+        }
+        // the w convention: (1 + w)ε_c − wε_u is γ = 1 + w
+        model.Guidance = new ClassGuidance(labels, ClassGuidance.ScaleFromW(2));
+        var pw = model.Predict(x, 20);
+        Assert.True((pw.Epsilon - (3 * epsC - 2 * epsU)).abs().max().item<float>() < 1e-5);
+        model.Guidance = new ClassGuidance(labels[..2], 2);
+        Assert.Throws<DiffusionLabException>(() => model.Predict(x, 20));
+    }
+
+    [Fact]
+    public void LabelDropoutUsesTheNullClassAtTheRequestedRate()
+    {
+        // With p_uncond = 1 every label is dropped: the loss equals the unconditional loss on the same draws.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(4);
+        var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 8, 8, 4));
+        net.eval();
+        using var model = new DiscreteModel(S.Linear(50), new Denoiser(net, Parameterisation.Epsilon));
+        var x0 = torch.randn(6, 1, 8, 8);
+        var labels = torch.tensor(new long[] { 0, 1, 2, 3, 0, 1 });
+        float dropped = model.Loss(x0, new Generator(7), labels, pUncond: 0.999999).item<float>();
+        float plainCond = model.Loss(x0, new Generator(7), labels, pUncond: 0).item<float>();
+        float uncond = model.Loss(x0, new Generator(7)).item<float>();
+        Assert.NotEqual(plainCond, uncond);
+        // the dropout draw happens after the step and noise draws, so the same generator gives the same x_t
+        Assert.Equal(uncond, dropped, 5);
+    }
+}

@@ -1,0 +1,147 @@
+using DiffusionLab.Images;
+using DiffusionLab.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Tests.Images;
+
+public class ImageRunTests
+{
+    private static string Temp() => Directory.CreateTempSubdirectory("difflab-run").FullName;
+
+    private static ImageRunConfig Tiny(string model = "cs180-class", int epochs = 3, int gridEvery = 0) => ImageRunConfig.Preset(model) with
+    {
+        Dataset = "bars", ImageSize = 8, Channels = 1, ClassNames = ["bar0", "bar1", "bar2", "bar3"], Hidden = 4, BatchSize = 16,
+        Epochs = epochs, DiffusionSteps = 20, GridEvery = gridEvery,
+        Training = ImageRunConfig.Preset(model).Training with { Seed = 5, LrGamma = Math.Pow(0.1, 1.0 / epochs) },
+    };
+
+    private static float[] Weights(ImageRun run) => run.Network.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+
+    [Fact]
+    public void ResumeAfterAnInterruptionMatchesAnUninterruptedRun()
+    {
+        var data = TinyData.Bars(64);
+        var a = Temp();
+        IReadOnlyList<LossPoint> full;
+        float[] fullWeights;
+        using (var run = ImageRun.Create(Tiny()))
+        {
+            full = run.Train(data, a);
+            fullWeights = Weights(run);
+        }
+        var b = Temp();
+        int perEpoch = 64 / 16;
+        int calls = 0;
+        using (var run = ImageRun.Create(Tiny()))
+            run.Train(data, b, shouldStop: () => ++calls == 2 * perEpoch); // "killed" after epoch 2
+        Assert.Equal(2 * perEpoch, Trainer.CheckpointStep(Path.Combine(b, Trainer.CheckpointFile)));
+        IReadOnlyList<LossPoint> resumed;
+        float[] resumedWeights;
+        using (var run = ImageRun.Create(Tiny()))
+        {
+            resumed = run.Train(data, b, resume: true);
+            resumedWeights = Weights(run);
+        }
+        Assert.Equal(full.Select(p => (p.Step, p.Loss, p.LearningRate)), resumed.Select(p => (p.Step, p.Loss, p.LearningRate)));
+        Assert.Equal(fullWeights, resumedWeights);
+        Assert.Equal(File.ReadAllText(Path.Combine(a, "loss.csv")), File.ReadAllText(Path.Combine(b, "loss.csv")));
+        // the exponential schedule stepped once per epoch: lr of the last epoch is lr0 · γ^(epochs − 1)
+        Assert.Equal(1e-3 * Math.Pow(0.1, 2.0 / 3), full[^1].LearningRate, 12);
+    }
+
+    [Fact]
+    public void ResumeWithDifferentOptionsOrOverANewRunIsRefused()
+    {
+        var data = TinyData.Bars(32);
+        var dir = Temp();
+        using (var run = ImageRun.Create(Tiny(epochs: 1))) run.Train(data, dir);
+        using var again = ImageRun.Create(Tiny(epochs: 1));
+        Assert.Contains("--resume", Assert.Throws<DiffusionLabException>(() => again.Train(data, dir)).Message);
+        using var other = ImageRun.Create(Tiny(epochs: 1) with { Hidden = 8 });
+        Assert.Contains("different configuration", Assert.Throws<DiffusionLabException>(() => other.Train(data, dir, resume: true)).Message);
+    }
+
+    [Fact]
+    public void MemoryStaysFlatAcrossEpochsAndSamplingSteps()
+    {
+        var data = TinyData.Bars(64);
+        long LiveAfter(Action a)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            a();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
+        }
+        using var run1 = ImageRun.Create(Tiny(epochs: 1, gridEvery: 1));
+        using var run3 = ImageRun.Create(Tiny(epochs: 4, gridEvery: 1));
+        long one = LiveAfter(() => run1.Train(data, Temp()));
+        long four = LiveAfter(() => run3.Train(data, Temp()));
+        Assert.Equal(one, four); // a longer training leaves no more tensors behind
+
+        var labels = Enumerable.Range(0, 8).Select(i => i % 4).ToArray();
+        long few = LiveAfter(() => run3.Sample(8, new ImageSampleOptions { Sampler = "ddpm", Steps = 5, Labels = labels, GuidanceScale = 3 }).Dispose());
+        long many = LiveAfter(() => run3.Sample(8, new ImageSampleOptions { Sampler = "ddpm", Steps = 20, Labels = labels, GuidanceScale = 3 }).Dispose());
+        long ddim = LiveAfter(() => run3.Sample(8, new ImageSampleOptions { Sampler = "ddim", Steps = 10, Labels = labels, GuidanceScale = 3, BatchSize = 3 }).Dispose());
+        Assert.Equal(0, few);
+        Assert.Equal(0, many);
+        Assert.Equal(0, ddim);
+    }
+
+    [Fact]
+    public void ExportedWeightsReloadAndSampleTheSame()
+    {
+        var data = TinyData.Bars(32);
+        var dir = Temp();
+        using var run = ImageRun.Create(Tiny(epochs: 1));
+        run.Train(data, dir);
+        var exported = Temp();
+        run.Export(exported);
+        using var fromRun = ImageRun.Load(dir);
+        using var fromExport = ImageRun.Load(exported);
+        var o = new ImageSampleOptions { Sampler = "ddim", Steps = 5, Labels = [0, 1, 2, 3], GuidanceScale = 2, Seed = 9 };
+        using var a = fromRun.Sample(4, o);
+        using var b = fromExport.Sample(4, o);
+        Assert.Equal(a.data<float>().ToArray(), b.data<float>().ToArray());
+        Assert.Equal(new long[] { 4, 1, 8, 8 }, a.shape);
+        // corrupt weights: a clear error
+        var weights = Path.Combine(exported, ImageRun.WeightsFile);
+        var bytes = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);
+        Assert.Contains("corrupt", Assert.Throws<DiffusionLabException>(() => ImageRun.Load(exported)).Message);
+    }
+
+    [Fact]
+    public void SamplingChecksClassesAndTrainingChecksImageSizes()
+    {
+        using var run = ImageRun.Create(Tiny(epochs: 1));
+        Assert.Contains("out of range", Assert.Throws<DiffusionLabException>(() => run.Sample(1, new ImageSampleOptions { Labels = [4] })).Message);
+        Assert.Contains("1×8×8", Assert.Throws<DiffusionLabException>(() => run.Train(TinyData.Bars(32, size: 12), Temp())).Message);
+        using var uncond = ImageRun.Create(Tiny("cs180-time", 1));
+        Assert.Contains("not class-conditional", Assert.Throws<DiffusionLabException>(() => uncond.Sample(1, new ImageSampleOptions { Labels = [0] })).Message);
+    }
+
+    [Fact]
+    public void AFolderOfRgbImagesTrainsAndSamplesWithTheUNet()
+    {
+        var folder = TinyData.RgbFolder(perClass: 10, size: 20);
+        var data = DiffusionLab.Data.ImageDatasets.Load("folder:" + folder, "train", 8);
+        var config = ImageRunConfig.Preset("unet") with
+        {
+            Dataset = "folder:" + folder, ImageSize = 8, Channels = 3, ClassNames = data.ClassNames.ToArray(), BatchSize = 6, Epochs = 2,
+            DiffusionSteps = 20, GridEvery = 1,
+            UNet = new DiffusionLab.Models.DdpmUNetConfig { Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0.1 },
+        };
+        var dir = Temp();
+        using var run = ImageRun.Create(config);
+        var history = run.Train(data, dir);
+        Assert.True(history.All(p => double.IsFinite(p.Loss)));
+        Assert.True(File.Exists(Path.Combine(dir, "samples", "epoch-002.png")));
+        using var samples = run.Sample(4, new ImageSampleOptions { Sampler = "ddim", Steps = 5, Labels = [0, 1, 0, 1], GuidanceScale = 2 });
+        Assert.Equal(new long[] { 4, 3, 8, 8 }, samples.shape);
+        Assert.False(samples.isnan().any().item<bool>());
+    }
+}

@@ -1,0 +1,87 @@
+using DiffusionLab.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Tests.Models;
+
+public class UNetTests
+{
+    [Theory]
+    [InlineData(Cs180Variant.Single, 28)]
+    [InlineData(Cs180Variant.Time, 28)]
+    [InlineData(Cs180Variant.Class, 28)]
+    [InlineData(Cs180Variant.Class, 32)]
+    public void Cs180UNetKeepsTheImageShape(Cs180Variant variant, int size)
+    {
+        using var scope = torch.NewDisposeScope();
+        var net = new Cs180UNet(new Cs180UNetConfig(variant, 1, 8, size, 10));
+        var x = torch.randn(3, 1, size, size);
+        var y = net.call(x, torch.rand(3));
+        Assert.Equal(x.shape, y.shape);
+        Assert.Throws<DiffusionLabException>(() => new Cs180UNet(new Cs180UNetConfig(variant, 1, 8, 30, 10)));
+    }
+
+    [Fact]
+    public void Cs180SeedSizesGiveTheExpectedParameterCount()
+    {
+        // D = 64, class-conditioned, 28 px: count from the operator list of seed 002 (conv weights + biases + BN affine).
+        var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 64, 28, 10));
+        long Conv(long i, long o, long k) => i * o * k * k + o;
+        long Bn(long c) => 2 * c;
+        long ConvBlock(long i, long o) => Conv(i, o, 3) + Bn(o) + Conv(o, o, 3) + Bn(o);
+        long Fc(long i, long o) => i * o + o + o * o + o;
+        long d = 64;
+        long expected = ConvBlock(1, d) + (Conv(d, d, 3) + Bn(d) + ConvBlock(d, d)) + (Conv(d, 2 * d, 3) + Bn(2 * d) + ConvBlock(2 * d, 2 * d))
+            + (Conv(2 * d, 2 * d, 7) + Bn(2 * d))                                        // Unflatten (ConvTranspose has the same count)
+            + (Conv(4 * d, d, 4) + Bn(d) + ConvBlock(d, d)) + (Conv(2 * d, d, 4) + Bn(d) + ConvBlock(d, d))
+            + ConvBlock(2 * d, d) + Conv(d, 1, 3)
+            + Fc(1, 2 * d) + Fc(1, d) + Fc(10, 2 * d) + Fc(10, d);
+        Assert.Equal(expected, net.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void TheNullClassIsTheUnconditionalModelAndLabelsMatter()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(1);
+        var cs = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 8, 8, 4));
+        var unet = new DdpmUNet(new DdpmUNetConfig { InChannels = 3, ImageSize = 8, Ch = 16, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0, NumClasses = 4 });
+        cs.eval();
+        unet.eval();
+        foreach (var (net, c) in new (nn.Module<Tensor, Tensor, Tensor>, long)[] { (cs, 1), (unet, 3) })
+        {
+            var x = torch.randn(2, c, 8, 8);
+            var t = torch.tensor(new[] { 0.3f, 0.7f });
+            var conditional = (IClassConditionalNetwork)net;
+            var uncond = net.call(x, t);
+            var viaNull = conditional.Forward(x, t, torch.tensor(new long[] { -1, -1 }));
+            var class0 = conditional.Forward(x, t, torch.tensor(new long[] { 0, 0 }));
+            var class2 = conditional.Forward(x, t, torch.tensor(new long[] { 2, 2 }));
+            Assert.Equal(x.shape, uncond.shape);
+            Assert.True((uncond - viaNull).abs().max().item<float>() < 1e-6);
+            Assert.False(uncond.isnan().any().item<bool>());
+            // the class changes the output (by far more than float32 rounding, ~1e-9 at these output sizes)
+            Assert.True((class0 - class2).abs().max().item<float>() > 1e-6, $"{net.GetType().Name}: class 0 vs 2 {(class0 - class2).abs().max().item<float>()}");
+            Assert.True((class0 - uncond).abs().max().item<float>() > 1e-7, $"{net.GetType().Name}: class 0 vs none {(class0 - uncond).abs().max().item<float>()}");
+        }
+    }
+
+    [Fact]
+    public void GroupNormsStartAsTheIdentityAffineMap()
+    {
+        for (int k = 0; k < 8; k++) torch.full(new long[] { 1 << 16 }, float.NaN).Dispose(); // a dirty heap
+        var net = new DdpmUNet(new DdpmUNetConfig { InChannels = 3, ImageSize = 8, Ch = 16, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4] });
+        foreach (var (name, p) in net.named_parameters().Where(p => p.name.Contains("norm")))
+            Assert.All(p.data<float>().ToArray(), v => Assert.Equal(name.EndsWith("weight") ? 1f : 0f, v));
+    }
+
+    [Fact]
+    public void DdpmUNetHandlesSeveralLevelsAndRejectsBadSizes()
+    {
+        using var scope = torch.NewDisposeScope();
+        var net = new DdpmUNet(new DdpmUNetConfig { InChannels = 3, ImageSize = 16, Ch = 8, ChMult = [1, 2, 2], NumResBlocks = 2, AttnResolutions = [8, 4], Dropout = 0.1 });
+        var x = torch.randn(2, 3, 16, 16);
+        Assert.Equal(x.shape, net.call(x, torch.rand(2)).shape);
+        Assert.Throws<DiffusionLabException>(() => new DdpmUNet(new DdpmUNetConfig { ImageSize = 18, ChMult = [1, 2, 2] }));
+    }
+}

@@ -1,0 +1,10 @@
+using System.Runtime.CompilerServices;
+
+namespace DiffusionLab.Tests;
+
+internal static class TestSetup
+{
+    /// <summary>The same native settings as the CLI (allocator, oneDNN off, threads) for every test.</summary>
+    [ModuleInitializer]
+    internal static void Initialise() => Runtime.NativeRuntime.Configure();
+}
