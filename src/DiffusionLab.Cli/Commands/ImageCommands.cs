@@ -149,7 +149,7 @@ public static class ImageCommands
             };
             if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
                 throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4; the dataset has {data.Height} px");
-            var console = CommonOptions.ConsoleFor(output);
+            var console = output;
             using var run = ImageRun.Create(config, device);
             long parameters = run.Network.parameters().Sum(x => x.numel());
             int perEpoch = data.Count / config.BatchSize;
@@ -210,9 +210,10 @@ public static class ImageCommands
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(scale) is not null && parse.GetValue(w) is not null) throw new DiffusionLabException("give --guidance-scale or --guidance-w, not both");
+            if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
             var (seed, device, outDir) = common.Apply(parse);
             using var m = OpenModel(parse.GetValue(run), parse.GetValue(model), device);
-            if (parse.GetValue(scale) is not null && parse.GetValue(w) is not null) throw new DiffusionLabException("give --guidance-scale or --guidance-w, not both");
             double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? ClassGuidanceScaleFromW(ww) : 5.0);
             int k = m.NumClasses;
             var classSpec = parse.GetValue(classes);
@@ -235,7 +236,7 @@ public static class ImageCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
             double seconds = clock.Elapsed.TotalSeconds;
-            var console = CommonOptions.ConsoleFor(output);
+            var console = output;
             int nfe = m.StepsOf(options) * (labels is not null && gamma != 0 && gamma != 1 ? 2 : 1);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(nfe > m.StepsOf(options) ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}"));

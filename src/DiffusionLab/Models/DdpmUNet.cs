@@ -117,9 +117,13 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         return norm;
     }
 
+    /// <summary>
+    /// 32 groups as in DDPM, but at least two channels per group: with one channel per group the per-channel time and
+    /// class shifts added before <c>norm2</c> would be normalised away.
+    /// </summary>
     internal static int Groups(int channels)
     {
-        int g = Math.Min(32, channels);
+        int g = Math.Max(1, Math.Min(32, channels / 2));
         while (channels % g != 0) g--;
         return g;
     }

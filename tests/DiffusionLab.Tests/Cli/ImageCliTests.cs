@@ -1,0 +1,142 @@
+using DiffusionLab.Cli;
+using DiffusionLab.Tests.Images;
+using SkiaSharp;
+
+namespace DiffusionLab.Tests.Cli;
+
+public class ImageCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static string Temp() => Directory.CreateTempSubdirectory("difflab-imgcli").FullName;
+
+    /// <summary>Writes the bars dataset as standard IDX files (train and t10k) and returns the folder.</summary>
+    private static string IdxBars()
+    {
+        var dir = Temp();
+        var train = TinyData.Bars(64, 8, 4, seed: 1);
+        var test = TinyData.Bars(16, 8, 4, seed: 2);
+        foreach (var (prefix, ds) in new[] { ("train", train), ("t10k", test) })
+        {
+            var img = new MemoryStream();
+            img.Write([0, 0, 8, 3]);
+            foreach (var d in new[] { ds.Count, 8, 8 }) img.Write([(byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d]);
+            img.Write(ds.Pixels);
+            File.WriteAllBytes(Path.Combine(dir, $"{prefix}-images-idx3-ubyte"), img.ToArray());
+            var lab = new MemoryStream();
+            lab.Write([0, 0, 8, 1, 0, 0, 0, (byte)ds.Count]);
+            lab.Write(ds.Labels.Select(l => (byte)l).ToArray());
+            File.WriteAllBytes(Path.Combine(dir, $"{prefix}-labels-idx1-ubyte"), lab.ToArray());
+        }
+        return dir;
+    }
+
+    private static readonly string[] TinyTrain = ["--epochs", "1", "--hidden", "4", "--batch-size", "16", "--diffusion-steps", "20", "--seed", "3"];
+
+    [Fact]
+    public void TrainSampleAndBadInputEndToEnd()
+    {
+        var data = IdxBars();
+        var run = Temp();
+        var (code, o, err) = Run(["train", "--dataset", "idx:" + data, "--model", "cs180-class", "--out", run, .. TinyTrain]);
+        Assert.True(code == 0, err);
+        Assert.Contains("epoch 1/1", o);
+        foreach (var f in new[] { "config.json", "checkpoint.bin", "loss.csv", "loss.png", "samples/epoch-001.png" })
+            Assert.True(File.Exists(Path.Combine(run, f)), f);
+
+        var outDir = Temp();
+        (code, o, err) = Run("sample", "--run", run, "--class", "2,3", "--guidance-scale", "3", "--n", "4", "--sampler", "ddim", "--steps", "5", "--gif", "--out", outDir);
+        Assert.True(code == 0, err);
+        Assert.Contains("10 network evaluations per image, cond+uncond batched", o);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(outDir, "images"), "*.png").Length);
+        Assert.True(File.Exists(Path.Combine(outDir, "images", "00003-class3.png")));
+        using (var grid = SKBitmap.Decode(Path.Combine(outDir, "grid.png"))) Assert.True(grid.Width > 16);
+        Assert.True(new FileInfo(Path.Combine(outDir, "trajectory.gif")).Length > 100);
+
+        // The same seed gives the same images; the w convention with w = 2 is γ = 3.
+        var again = Temp();
+        Assert.Equal(0, Run("sample", "--run", run, "--class", "2,3", "--guidance-w", "2", "--n", "4", "--sampler", "ddim", "--steps", "5", "--out", again).Code);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(outDir, "grid.png")), File.ReadAllBytes(Path.Combine(again, "grid.png")));
+
+        // Bad input: one line on stderr, exit 1, nothing overwritten.
+        var before = File.ReadAllBytes(Path.Combine(outDir, "grid.png"));
+        (code, _, err) = Run("sample", "--run", run, "--class", "12", "--out", outDir); // IDX data has the 10 MNIST classes
+        Assert.Equal(1, code);
+        Assert.Contains("class 12 is out of range", err);
+        Assert.Single(err.Trim().Split('\n'));
+        var ckpt = Path.Combine(run, "checkpoint.bin");
+        var bytes = File.ReadAllBytes(ckpt);
+        File.WriteAllBytes(ckpt, bytes[..(bytes.Length / 3)]);
+        (code, _, err) = Run("sample", "--run", run, "--out", outDir);
+        Assert.Equal(1, code);
+        Assert.Contains("corrupt", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(outDir, "grid.png")));
+        // resuming with another image size is refused and the run is left alone
+        (code, _, err) = Run(["train", "--dataset", "idx:" + data, "--model", "cs180-class", "--out", run, "--resume", .. TinyTrain.Select(a => a == "4" ? "8" : a)]); // --hidden 8
+        Assert.Equal(1, code);
+        Assert.Contains("different configuration", err);
+        Assert.Equal(bytes.Length / 3, new FileInfo(ckpt).Length);
+    }
+
+    [Theory]
+    [InlineData("no class sub-folders", "train", "--dataset", "folder:EMPTY")]
+    [InlineData("unknown dataset", "train", "--dataset", "cifar")]
+    [InlineData("unknown model", "train", "--model", "vit")]
+    [InlineData("not a run or model folder", "sample", "--run", "EMPTY")]
+    [InlineData("model folder not found", "sample", "--model", "/nonexistent/model")]
+    [InlineData("--n must be positive", "sample", "--n", "0")]
+    [InlineData("give --guidance-scale or --guidance-w", "sample", "--guidance-scale", "2", "--guidance-w", "1")]
+    public void BadInputGivesOneLine(string message, params string[] args)
+    {
+        var empty = Temp();
+        var (code, _, err) = Run([.. args.Select(a => a.Replace("EMPTY", empty)), "--out", Temp()]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void FolderDatasetTrainsTheUNetFromTheCommandLine()
+    {
+        var folder = TinyData.RgbFolder(perClass: 10, size: 20);
+        var run = Temp();
+        var (code, o, err) = Run("train", "--dataset", "folder:" + folder, "--model", "unet", "--image-size", "8", "--ch", "8", "--ch-mult", "1,2",
+            "--num-res-blocks", "1", "--attn", "4", "--epochs", "1", "--batch-size", "6", "--diffusion-steps", "20", "--out", run);
+        Assert.True(code == 0, err);
+        Assert.Contains("3×8×8, 2 classes", o);
+        var outDir = Temp();
+        (code, _, err) = Run("sample", "--run", run, "--class", "1", "--n", "2", "--sampler", "ddim", "--steps", "4", "--out", outDir);
+        Assert.True(code == 0, err);
+        using var img = SKBitmap.Decode(Path.Combine(outDir, "images", "00000-class1.png"));
+        Assert.Equal((8, 8), (img.Width, img.Height));
+        (code, _, err) = Run("data", "show", "folder:" + folder, "--image-size", "8", "--out", outDir);
+        Assert.True(code == 0, err);
+    }
+
+    [Fact]
+    public void DenoiseDrawsNoisyExamplesAndATrainedDenoisersOutput()
+    {
+        var data = IdxBars();
+        var outDir = Temp();
+        var (code, o, err) = Run("denoise", "--dataset", "idx:" + data, "--n", "4", "--out", outDir);
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(outDir, "noisy.png")));
+        var run = Temp();
+        (code, _, err) = Run("train", "--dataset", "idx:" + data, "--model", "cs180-single", "--epochs", "1", "--hidden", "4", "--batch-size", "16", "--out", run);
+        Assert.True(code == 0, err);
+        (code, _, err) = Run("denoise", "--run", run, "--sigmas", "0,0.5,1", "--n", "4", "--out", outDir);
+        Assert.True(code == 0, err);
+        using var grid = SKBitmap.Decode(Path.Combine(outDir, "denoised.png"));
+        Assert.True(grid.Height > 6 * 8); // six rows: noisy and denoised for three σ
+        (code, _, err) = Run("sample", "--run", run, "--out", outDir);
+        Assert.Equal(1, code);
+        Assert.Contains("single-step denoiser cannot sample", err);
+    }
+}
