@@ -95,6 +95,7 @@ public sealed class ImageRun : IDisposable
             if (File.Exists(weights)) LoadWeightsFile(weights, run.Network);
             else if (File.Exists(checkpoint)) Trainer.LoadWeights(checkpoint, run.Network);
             else throw new DiffusionLabException($"{dir} has no {Trainer.CheckpointFile} or {WeightsFile} (is the training finished?)");
+            run.Network.to(run.Device);
             run.Network.eval();
             return run;
         }
@@ -114,16 +115,23 @@ public sealed class ImageRun : IDisposable
         catch (JsonException e) { throw new DiffusionLabException($"{path} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
     }
 
-    /// <summary>Writes config.json and the sampling weights (weights.bin) to <paramref name="dir"/>: a self-contained model to ship.</summary>
-    public void Export(string dir)
+    /// <summary>
+    /// Writes config.json and the sampling weights (weights.bin) to <paramref name="dir"/>: a self-contained model to ship.
+    /// With <paramref name="half"/> the weights are stored as float16 (half the size; loaded back as float32).
+    /// </summary>
+    public void Export(string dir, bool half = false)
     {
         Directory.CreateDirectory(dir);
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
+        using var copy = BuildNetwork(Config);
+        copy.load_state_dict(Network.state_dict());
+        if (half) copy.to(ScalarType.Float16);
         AtomicFile.Write(Path.Combine(dir, WeightsFile), stream =>
         {
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(WeightsMagic);
-            Network.save(w);
+            w.Write(half);
+            copy.save(w);
         });
     }
 
@@ -133,7 +141,10 @@ public sealed class ImageRun : IDisposable
         {
             using var r = new BinaryReader(File.OpenRead(path));
             if (r.ReadString() != WeightsMagic) throw new DiffusionLabException($"{path} is not a DiffusionLab weights file");
+            bool half = r.ReadBoolean();
+            if (half) network.to(ScalarType.Float16);
             network.load(r);
+            if (half) network.to(ScalarType.Float32);
         }
         catch (Exception e) when (e is not DiffusionLabException)
         {

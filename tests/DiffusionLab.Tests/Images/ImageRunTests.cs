@@ -107,6 +107,13 @@ public class ImageRunTests
         using var b = fromExport.Sample(4, o);
         Assert.Equal(a.data<float>().ToArray(), b.data<float>().ToArray());
         Assert.Equal(new long[] { 4, 1, 8, 8 }, a.shape);
+        // float16 export: half the size, samples within float16 rounding
+        var halfDir = Temp();
+        run.Export(halfDir, half: true);
+        Assert.True(new FileInfo(Path.Combine(halfDir, ImageRun.WeightsFile)).Length < 0.6 * new FileInfo(Path.Combine(exported, ImageRun.WeightsFile)).Length);
+        using (var fromHalf = ImageRun.Load(halfDir))
+        using (var c = fromHalf.Sample(4, o))
+            Assert.True((c - a).abs().max().item<float>() < 0.05);
         // corrupt weights: a clear error
         var weights = Path.Combine(exported, ImageRun.WeightsFile);
         var bytes = File.ReadAllBytes(weights);
