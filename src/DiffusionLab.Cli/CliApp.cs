@@ -27,6 +27,8 @@ public static class CliApp
         root.Subcommands.Add(ImageCommands.BuildSample(output));
         root.Subcommands.Add(ImageCommands.BuildDenoise(output));
         root.Subcommands.Add(ImageCommands.BuildExport(output));
+        root.Subcommands.Add(EvalCommands.BuildClassifier(output));
+        root.Subcommands.Add(EvalCommands.BuildEval(output));
         return root;
     }
 

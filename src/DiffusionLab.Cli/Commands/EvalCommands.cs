@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using DiffusionLab.Data;
+using DiffusionLab.Evaluation;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary><c>difflab classifier train</c> and <c>difflab eval fid|kid|pr|accuracy</c> (issue 5).</summary>
+public static class EvalCommands
+{
+    /// <summary>The shipped MNIST feature network: next to the executable, else under ./models.</summary>
+    public static string DefaultFeatures()
+    {
+        foreach (var root in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        {
+            var dir = Path.Combine(root, "models", "mnist-classifier");
+            if (Directory.Exists(dir)) return dir;
+        }
+        throw new DiffusionLabException("no --features given and the shipped models/mnist-classifier was not found");
+    }
+
+    public static Command BuildClassifier(TextWriter output)
+    {
+        var classifier = new Command("classifier", "Domain classifiers: the judge of class-conditional samples and the feature network of FID/KID/precision/recall.");
+        var common = new CommonOptions("runs/classifier");
+        common.Out.Description = "Folder to write classifier.json and weights.bin to.";
+        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 5 };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var size = new Option<int>("--image-size") { Description = "Folders: square image size.", DefaultValueFactory = _ => 32 };
+        var kind = new Option<string?>("--kind") { Description = "cnn (default for ≤ 32 px grayscale) or resnet (default for RGB)." };
+        var train = new Command("train", "Train a domain classifier and report its held-out accuracy.");
+        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind }) train.Options.Add(o);
+        common.AddTo(train);
+        train.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            var spec = parse.GetValue(dataset)!;
+            var trainSet = ImageDatasets.Load(spec, "train", parse.GetValue(size));
+            var heldout = ImageDatasets.Load(spec, "heldout", parse.GetValue(size));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var c = Classifier.Train(trainSet, heldout, spec, parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), seed,
+                parse.GetValue(kind), device, (e, loss, acc) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}")));
+            c.Save(outDir);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"held-out accuracy {c.Info.HeldoutAccuracy:P2} on {c.Info.HeldoutCount} images ({clock.Elapsed.TotalSeconds:F0} s); wrote {outDir}/classifier.json and weights.bin"));
+            return 0;
+        });
+        classifier.Subcommands.Add(train);
+        return classifier;
+    }
+
+    public static Command BuildEval(TextWriter output, TextWriter? error = null)
+    {
+        var eval = new Command("eval", "Evaluate generated images on the domain classifier's features: fid, kid, pr, accuracy.");
+        eval.Subcommands.Add(Metric("fid", "Fréchet distance of feature statistics, with the real-vs-real floor at the same sample size.", output, true));
+        eval.Subcommands.Add(Metric("kid", "Kernel Inception Distance (unbiased MMD², cubic kernel) with its standard error.", output, true));
+        eval.Subcommands.Add(Metric("pr", "Improved precision and recall (k-NN manifolds, k = 3).", output, true));
+        eval.Subcommands.Add(Metric("accuracy", "How often the classifier reads each image as its class (--class, or the -classC of file names); also the classifier score.", output, false));
+        return eval;
+    }
+
+    private static Command Metric(string name, string description, TextWriter output, bool needsReal)
+    {
+        var real = new Option<string?>("--real") { Description = "Real images: a dataset split (mnist:heldout) or a folder.", Required = needsReal };
+        var fake = new Option<string>("--fake") { Description = "Generated images: a folder (e.g. OUT/images of 'difflab sample').", Required = true };
+        var features = new Option<string?>("--features") { Description = "Classifier folder (default: the shipped models/mnist-classifier)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var n = new Option<int?>("--n") { Description = "Use at most N images of each set." };
+        var cls = new Option<int?>("--class", "-c") { Description = "accuracy: the class every image should be." };
+        var seed = new Option<long>("--seed") { Description = "Seed of KID's random subsets.", DefaultValueFactory = _ => 0 };
+        var cmd = new Command(name, description);
+        foreach (var o in new Option[] { real, fake, features, json, n, cls, seed }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            int? limit = parse.GetValue(n);
+            if (limit is < 2) throw new DiffusionLabException($"--n must be at least 2, got {limit}");
+            using var fakeSet = ImageSets.Load(parse.GetValue(fake)!, limit);
+            using var realSet = parse.GetValue(real) is string r ? ImageSets.Load(r, limit) : null;
+            using var classifier = Classifier.Load(parse.GetValue(features) ?? DefaultFeatures());
+            var result = new Dictionary<string, object>();
+            switch (name)
+            {
+                case "fid":
+                    var fid = Evaluator.Fid(classifier, realSet!, fakeSet);
+                    result["fid"] = fid.Fid; result["n_real"] = fid.NReal; result["n_fake"] = fid.NFake;
+                    result["floor"] = fid.Floor; result["floor_n"] = fid.FloorN;
+                    if (fid.Warning is not null) Console.Error.WriteLine($"difflab: warning: {fid.Warning}");
+                    break;
+                case "kid":
+                    var kid = Evaluator.Kid(classifier, realSet!, fakeSet, parse.GetValue(seed));
+                    result["kid"] = kid.Mean; result["kid_se"] = kid.StandardError; result["subsets"] = kid.Subsets; result["subset_size"] = kid.SubsetSize;
+                    result["n_real"] = realSet!.Count; result["n_fake"] = fakeSet.Count;
+                    break;
+                case "pr":
+                    var pr = Evaluator.PrecisionRecall(classifier, realSet!, fakeSet);
+                    result["precision"] = pr.Precision; result["recall"] = pr.Recall; result["k"] = pr.K;
+                    result["n_real"] = realSet!.Count; result["n_fake"] = fakeSet.Count;
+                    break;
+                default:
+                    result["accuracy"] = Evaluator.Accuracy(classifier, fakeSet, parse.GetValue(cls));
+                    result["classifier_score"] = Evaluator.ClassifierScore(classifier, fakeSet);
+                    result["n_fake"] = fakeSet.Count;
+                    break;
+            }
+            result["features"] = classifier.Info.Dataset + " classifier";
+            if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
+            else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {(kv.Value is double d ? d.ToString("G5", CultureInfo.InvariantCulture) : kv.Value)}"))));
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,186 @@
+using System.Text;
+using System.Text.Json;
+using DiffusionLab.Data;
+using DiffusionLab.Diffusion;
+using DiffusionLab.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Evaluation;
+
+/// <summary>What a saved classifier knows about itself: its network, its data and its held-out accuracy.</summary>
+public sealed record ClassifierInfo
+{
+    public DomainClassifierConfig Network { get; init; } = new();
+    public string Dataset { get; init; } = "";
+    public string[] ClassNames { get; init; } = [];
+    public double HeldoutAccuracy { get; init; }
+    public int HeldoutCount { get; init; }
+    public int Epochs { get; init; }
+    public long Seed { get; init; }
+}
+
+/// <summary>
+/// A trained domain classifier in a folder (<c>classifier.json</c> + <c>weights.bin</c>): the judge of conditional
+/// samples (does a "7" look like a 7?) and the feature network of FID, KID and precision/recall.
+/// </summary>
+public sealed class Classifier : IDisposable
+{
+    public const string InfoFile = "classifier.json";
+    public const string WeightsFile = "weights.bin";
+    private const string Magic = "DIFFLAB-CLASSIFIER-1";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    static Classifier() => Runtime.NativeRuntime.Configure();
+
+    private Classifier(ClassifierInfo info, DomainClassifier network, Device device)
+    {
+        Info = info;
+        Network = network;
+        Device = device;
+    }
+
+    public ClassifierInfo Info { get; private set; }
+    public DomainClassifier Network { get; }
+    public Device Device { get; }
+    public int Channels => Info.Network.Channels;
+    public int ImageSize => Info.Network.ImageSize;
+
+    /// <summary>Trains a classifier on <paramref name="train"/> (Adam, cross-entropy, random shifts of up to size/14 px: ±2 at 28 px) and measures it on <paramref name="heldout"/>.</summary>
+    public static Classifier Train(ImageDataset train, ImageDataset heldout, string datasetSpec, int epochs = 5, int batchSize = 128,
+        double lr = 1e-3, long seed = 0, string? kind = null, Device? device = null, Action<int, double, double>? onEpoch = null)
+    {
+        if (epochs < 1) throw new DiffusionLabException($"--epochs must be at least 1, got {epochs}");
+        if (train.Count < batchSize) throw new DiffusionLabException($"{train.Count} training images are fewer than one batch of {batchSize}");
+        device ??= CPU;
+        torch.manual_seed(seed);
+        var config = new DomainClassifierConfig
+        {
+            Kind = kind ?? (train.Channels == 1 && train.Height <= 32 ? "cnn" : "resnet"),
+            Channels = train.Channels, ImageSize = train.Height, NumClasses = train.NumClasses,
+            FeatureDim = train.Channels == 1 && train.Height <= 32 ? 128 : 256,
+        };
+        var net = new DomainClassifier(config);
+        net.to(device);
+        using var optimizer = torch.optim.Adam(net.parameters(), lr: lr);
+        var classifier = new Classifier(new ClassifierInfo { Network = config, Dataset = datasetSpec, ClassNames = train.ClassNames.ToArray(), Epochs = epochs, Seed = seed }, net, device);
+        int perEpoch = train.Count / batchSize;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            var order = Enumerable.Range(0, train.Count).ToArray();
+            new Random(HashCode.Combine(seed, epoch)).Shuffle(order);
+            net.train();
+            double sum = 0;
+            for (int k = 0; k < perEpoch; k++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var g = TensorOps.SeededGenerator(seed * 1_000_003 + epoch * perEpoch + k);
+                var (x, y) = train.Batch(new ArraySegment<int>(order, k * batchSize, batchSize), device);
+                x = Shift(x, g, train.Height / 14); // small translations: the classifier must not depend on exact pixel positions
+                optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(net.call(x), y);
+                loss.backward();
+                optimizer.step();
+                sum += loss.item<float>();
+            }
+            double acc = classifier.Accuracy(heldout);
+            onEpoch?.Invoke(epoch + 1, sum / perEpoch, acc);
+        }
+        net.eval();
+        classifier.Info = classifier.Info with { HeldoutAccuracy = classifier.Accuracy(heldout), HeldoutCount = heldout.Count };
+        return classifier;
+    }
+
+    private static Tensor Shift(Tensor x, Generator g, int max)
+    {
+        if (max == 0) return x;
+        var shifts = torch.randint(-max, max + 1, [2], generator: g).data<long>().ToArray();
+        return torch.roll(x, [shifts[0], shifts[1]], [2, 3]);
+    }
+
+    /// <summary>Fraction of <paramref name="data"/> classified correctly.</summary>
+    public double Accuracy(ImageDataset data)
+    {
+        CheckImages(data.Channels, data.Height, data.Width, data.Name);
+        long correct = 0;
+        for (int s = 0; s < data.Count; s += 500)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = data.Batch(Enumerable.Range(s, Math.Min(500, data.Count - s)).ToArray(), Device);
+            correct += Predict(x).eq(y).sum().item<long>();
+        }
+        return (double)correct / data.Count;
+    }
+
+    /// <summary>Predicted classes [N] of images [N, C, H, W] in [−1, 1].</summary>
+    public Tensor Predict(Tensor images) => Map(images, x => Network.call(x).argmax(1));
+
+    /// <summary>Class probabilities [N, K].</summary>
+    public Tensor Probabilities(Tensor images) => Map(images, x => torch.softmax(Network.call(x), 1));
+
+    /// <summary>Penultimate features [N, F] (float64), the input of FID, KID and precision/recall.</summary>
+    public Tensor Features(Tensor images) => Map(images, x => Network.Features(x).to_type(ScalarType.Float64));
+
+    private Tensor Map(Tensor images, Func<Tensor, Tensor> f)
+    {
+        CheckImages((int)images.shape[1], (int)images.shape[2], (int)images.shape[3], "the images");
+        Network.eval();
+        using var noGrad = torch.no_grad();
+        var parts = new List<Tensor>();
+        for (long s = 0; s < images.shape[0]; s += 500)
+        {
+            using var scope = torch.NewDisposeScope();
+            parts.Add(f(images[(int)s..(int)Math.Min(s + 500, images.shape[0])].to(Device)).cpu().MoveToOuterDisposeScope());
+        }
+        var all = torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    public void CheckImages(int channels, int height, int width, string what)
+    {
+        if (channels != Channels || height != ImageSize || width != ImageSize)
+            throw new DiffusionLabException($"{what} are {channels}×{height}×{width} but the feature network ({Info.Dataset}) takes {Channels}×{ImageSize}×{ImageSize}; use a feature network trained on this kind of data (--features)");
+    }
+
+    public void Save(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(Path.Combine(dir, InfoFile), JsonSerializer.Serialize(Info, Json));
+        AtomicFile.Write(Path.Combine(dir, WeightsFile), stream =>
+        {
+            using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            w.Write(Magic);
+            Network.save(w);
+        });
+    }
+
+    public static Classifier Load(string dir, Device? device = null)
+    {
+        device ??= CPU;
+        var infoPath = Path.Combine(dir, InfoFile);
+        if (!File.Exists(infoPath)) throw new DiffusionLabException($"not a classifier folder (no {InfoFile}): {dir}");
+        ClassifierInfo info;
+        try { info = JsonSerializer.Deserialize<ClassifierInfo>(File.ReadAllText(infoPath), Json) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new DiffusionLabException($"{infoPath} is not a valid classifier description ({e.Message.Split('\n')[0]})"); }
+        var net = new DomainClassifier(info.Network);
+        var weights = Path.Combine(dir, WeightsFile);
+        if (!File.Exists(weights)) throw new DiffusionLabException($"classifier weights not found: {weights}");
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(weights));
+            if (r.ReadString() != Magic) throw new DiffusionLabException($"{weights} is not a DiffusionLab classifier");
+            net.load(r);
+        }
+        catch (Exception e) when (e is not DiffusionLabException)
+        {
+            net.Dispose();
+            throw new DiffusionLabException($"classifier weights {weights} are corrupt ({e.Message.Split('\n')[0]})", e);
+        }
+        net.to(device);
+        net.eval();
+        return new Classifier(info, net, device);
+    }
+
+    public void Dispose() => Network.Dispose();
+}

@@ -1,0 +1,99 @@
+using DiffusionLab.Data;
+using DiffusionLab.Imaging;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Evaluation;
+
+/// <summary>A set of images to evaluate: [N, C, H, W] in [−1, 1], with labels when known.</summary>
+public sealed record ImageSet(string Name, Tensor Images, int[]? Labels, string? Dataset) : IDisposable
+{
+    public int Count => (int)Images.shape[0];
+    public int Channels => (int)Images.shape[1];
+    public int Height => (int)Images.shape[2];
+    public int Width => (int)Images.shape[3];
+
+    public void Dispose() => Images.Dispose();
+}
+
+/// <summary>
+/// Loads the inputs of <c>difflab eval</c>: a dataset split (<c>mnist:heldout</c>, <c>fashion-mnist:train</c>, …) or a
+/// folder of PNG/JPEG files (searched recursively, e.g. the <c>images/</c> of <c>difflab sample</c>, whose
+/// <c>-classC</c> file-name suffix gives the label). All images of a folder must share one size; a folder is
+/// grayscale when every pixel has R = G = B.
+/// </summary>
+public static class ImageSets
+{
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+
+    public static ImageSet Load(string spec, int? limit = null)
+    {
+        int colon = spec.LastIndexOf(':');
+        if (colon > 0 && !Directory.Exists(spec))
+        {
+            var name = spec[..colon];
+            var split = spec[(colon + 1)..];
+            if (split is "train" or "heldout")
+            {
+                var ds = ImageDatasets.Load(name, split);
+                var idx = Enumerable.Range(0, limit is int l ? Math.Min(l, ds.Count) : ds.Count).ToArray();
+                var (images, labels) = ds.Batch(idx);
+                labels.Dispose();
+                return new ImageSet(spec, images, idx.Select(i => ds.Labels[i]).ToArray(), name);
+            }
+        }
+        if (!Directory.Exists(spec))
+            throw new DiffusionLabException($"'{spec}' is neither a folder of images nor a dataset split (mnist:heldout, fashion-mnist:train, …)");
+        var files = Directory.GetFiles(spec, "*", SearchOption.AllDirectories)
+            .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        if (limit is int lim) files = files.Take(lim).ToArray();
+        if (files.Length == 0) throw new DiffusionLabException($"no images ({string.Join(", ", Extensions)}) in {spec}");
+        var bitmaps = new SKBitmap[files.Length];
+        try
+        {
+            for (int i = 0; i < files.Length; i++)
+                bitmaps[i] = SKBitmap.Decode(files[i]) ?? throw new DiffusionLabException($"cannot decode image {files[i]}");
+            int w = bitmaps[0].Width, h = bitmaps[0].Height;
+            for (int i = 1; i < files.Length; i++)
+                if (bitmaps[i].Width != w || bitmaps[i].Height != h)
+                    throw new DiffusionLabException($"images in {spec} differ in size: {Path.GetFileName(files[0])} is {w}×{h}, {Path.GetFileName(files[i])} is {bitmaps[i].Width}×{bitmaps[i].Height}");
+            bool gray = bitmaps.All(IsGray);
+            int c = gray ? 1 : 3;
+            var pixels = new byte[files.Length * c * h * w];
+            for (int i = 0; i < files.Length; i++) ImageTensor.CopyBytes(bitmaps[i], c, pixels.AsSpan(i * c * h * w, c * h * w));
+            var images = torch.tensor(pixels, [files.Length, c, h, w]).to_type(ScalarType.Float32).div_(127.5f).sub_(1f);
+            var labels = files.Select(LabelOf).ToArray();
+            return new ImageSet(spec, images, labels.All(l => l >= 0) ? labels : null, null);
+        }
+        finally
+        {
+            foreach (var b in bitmaps) b?.Dispose();
+        }
+    }
+
+    private static bool IsGray(SKBitmap b)
+    {
+        using var rgba = b.ColorType == SKColorType.Rgba8888 ? null : b.Copy(SKColorType.Rgba8888);
+        var p = (rgba ?? b).GetPixelSpan();
+        for (int i = 0; i < p.Length; i += 4)
+            if (p[i] != p[i + 1] || p[i] != p[i + 2]) return false;
+        return true;
+    }
+
+    /// <summary>The C of a "…-classC.png" file name, else −1.</summary>
+    public static int LabelOf(string file)
+    {
+        var stem = Path.GetFileNameWithoutExtension(file);
+        int k = stem.LastIndexOf("-class", StringComparison.Ordinal);
+        return k >= 0 && int.TryParse(stem[(k + 6)..], out var c) ? c : -1;
+    }
+
+    /// <summary>Throws unless both sets have the same image size and channel count.</summary>
+    public static void CheckCompatible(ImageSet a, ImageSet b)
+    {
+        if (a.Channels != b.Channels || a.Height != b.Height || a.Width != b.Width)
+            throw new DiffusionLabException($"the two image sets differ: {a.Name} has {a.Channels}×{a.Height}×{a.Width} images, {b.Name} has {b.Channels}×{b.Height}×{b.Width}");
+    }
+}

@@ -1,0 +1,101 @@
+using DiffusionLab.Cli;
+using DiffusionLab.Evaluation;
+using DiffusionLab.Imaging;
+using DiffusionLab.Tests.Images;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Tests.Evaluation;
+
+public class EvaluationTests
+{
+    private static string Temp() => Directory.CreateTempSubdirectory("difflab-eval").FullName;
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    /// <summary>A classifier trained on the bars data (8×8, 4 classes), saved to a folder.</summary>
+    private static string TrainedClassifier()
+    {
+        var dir = Temp();
+        using var c = Classifier.Train(TinyData.Bars(256, 8, 4, seed: 1), TinyData.Bars(64, 8, 4, seed: 2), "bars", epochs: 3, batchSize: 32, seed: 0);
+        Assert.True(c.Info.HeldoutAccuracy > 0.9, $"accuracy {c.Info.HeldoutAccuracy}");
+        c.Save(dir);
+        return dir;
+    }
+
+    private static string WriteFolder(Tensor images, int[]? labels)
+    {
+        var dir = Temp();
+        for (int i = 0; i < images.shape[0]; i++)
+            ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
+        return dir;
+    }
+
+    [Fact]
+    public void ClassifierJudgesFoldersAndFidOfASplitWithItselfIsZero()
+    {
+        var features = TrainedClassifier();
+        using var classifier = Classifier.Load(features);
+        var data = TinyData.Bars(64, 8, 4, seed: 3);
+        var (images, _) = data.Take(64);
+        var folder = WriteFolder(images, data.Labels);
+        using var set = ImageSets.Load(folder);
+        Assert.Equal(data.Labels, set.Labels);
+        Assert.Equal(1, set.Channels); // gray PNGs are read back as one channel
+        Assert.True(Evaluator.Accuracy(classifier, set) > 0.9);
+        Assert.True(Evaluator.Accuracy(classifier, set, target: 0) < 0.5);
+        var fid = Evaluator.Fid(classifier, set, set);
+        Assert.Equal(0, fid.Fid, 6);
+        Assert.NotNull(fid.Warning); // 64 images is below the recommended count
+        var pr = Evaluator.PrecisionRecall(classifier, set, set);
+        Assert.Equal((1.0, 1.0), (pr.Precision, pr.Recall));
+        // a blank set is far from the data
+        using var blankSet = ImageSets.Load(WriteFolder(-torch.ones(64, 1, 8, 8), null));
+        Assert.True(Evaluator.Fid(classifier, set, blankSet).Fid > 10 * Math.Max(fid.Floor, 1e-3));
+
+        // CLI: JSON with the required keys
+        var (code, o, err) = Run("eval", "fid", "--real", folder, "--fake", folder, "--features", features, "--json");
+        Assert.True(code == 0, err);
+        foreach (var key in new[] { "\"fid\":", "\"n_real\":64", "\"n_fake\":64", "\"floor\":" }) Assert.Contains(key, o);
+        (code, o, err) = Run("eval", "accuracy", "--fake", folder, "--features", features, "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"accuracy\":", o);
+        (code, _, err) = Run("eval", "kid", "--real", folder, "--fake", folder, "--features", features);
+        Assert.True(code == 0, err);
+        (code, _, err) = Run("eval", "pr", "--real", folder, "--fake", folder, "--features", features);
+        Assert.True(code == 0, err);
+    }
+
+    [Fact]
+    public void BadEvaluationInputGivesOneClearError()
+    {
+        var features = TrainedClassifier();
+        var gray8 = WriteFolder(torch.rand(4, 1, 8, 8) * 2 - 1, null);
+        var gray12 = WriteFolder(torch.rand(4, 1, 12, 12) * 2 - 1, null);
+        var rgb8 = WriteFolder(torch.rand(4, 3, 8, 8) * 2 - 1, null);
+        var empty = Temp();
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["eval", "fid", "--real", gray8, "--fake", gray12, "--features", features], "differ"),
+            (["eval", "fid", "--real", gray8, "--fake", rgb8, "--features", features], "differ"),
+            (["eval", "fid", "--real", gray12, "--fake", gray12, "--features", features], "feature network"),
+            (["eval", "fid", "--real", gray8, "--fake", empty, "--features", features], "no images"),
+            (["eval", "fid", "--real", "nowhere:heldout", "--fake", gray8, "--features", features], "unknown dataset"),
+            (["eval", "accuracy", "--fake", gray8, "--features", features], "no labels"),
+            (["eval", "accuracy", "--fake", gray8, "--class", "9", "--features", features], "out of range"),
+            (["eval", "fid", "--real", gray8, "--fake", gray8, "--features", empty], "not a classifier folder"),
+        })
+        {
+            var (code, _, err) = Run(args);
+            Assert.True(code == 1, $"{string.Join(' ', args)} → {code}: {err}");
+            Assert.Contains(message, err);
+            Assert.Single(err.Trim().Split('\n'));
+        }
+    }
+}
