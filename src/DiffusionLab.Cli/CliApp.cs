@@ -29,6 +29,7 @@ public static class CliApp
         root.Subcommands.Add(ImageCommands.BuildExport(output));
         root.Subcommands.Add(EvalCommands.BuildClassifier(output));
         root.Subcommands.Add(EvalCommands.BuildEval(output));
+        root.Subcommands.Add(EvalCommands.BuildStudy(output));
         return root;
     }
 

@@ -52,6 +52,74 @@ public static class EvalCommands
         return classifier;
     }
 
+    public static Command BuildStudy(TextWriter output)
+    {
+        var study = new Command("study", "Sampling studies scored on domain features: guidance sweep (with the unconditional pass), sampler and step count.");
+        study.Subcommands.Add(Study("guidance", "FID, KID, precision, recall and class accuracy against the guidance scale γ, plus the unconditional pass alone (seeds 000, 001, 004).", output));
+        study.Subcommands.Add(Study("samplers", "FID against the number of network evaluations for DDPM and DDIM at several step counts.", output));
+        return study;
+    }
+
+    private static Command Study(string kind, string description, TextWriter output)
+    {
+        var common = new CommonOptions($"out/study-{kind}");
+        var run = new Option<string?>("--run") { Description = "Run folder." };
+        var model = new Option<string?>("--model") { Description = "Model folder (default: the shipped models/mnist-cs180-class)." };
+        var real = new Option<string>("--real") { Description = "Real images to compare with.", DefaultValueFactory = _ => "mnist:heldout" };
+        var features = new Option<string?>("--features") { Description = "Classifier folder (default: the shipped models/mnist-classifier)." };
+        var n = new Option<int>("--n") { Description = "Samples per setting (seed 001 uses 500).", DefaultValueFactory = _ => 500 };
+        var gammas = new Option<string>("--gammas") { Description = "guidance: the γ values.", DefaultValueFactory = _ => "0,1,2,3,5,7.5,10,15" };
+        var sampler = new Option<string>("--sampler") { Description = "guidance: ddpm or ddim.", DefaultValueFactory = _ => "ddim" };
+        var steps = new Option<int>("--steps") { Description = "guidance: sampling steps.", DefaultValueFactory = _ => 50 };
+        var stepList = new Option<string>("--steps-list") { Description = "samplers: step counts.", DefaultValueFactory = _ => "10,20,50,100,300" };
+        var gamma = new Option<double>("--guidance-scale") { Description = "samplers: γ.", DefaultValueFactory = _ => 5 };
+        var cmd = new Command(kind, description);
+        foreach (var o in new Option[] { run, model, real, features, n, gammas, sampler, steps, stepList, gamma }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            using var m = ImageCommands.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
+            using var c = Classifier.Load(parse.GetValue(features) ?? DefaultFeatures(), device);
+            using var realSet = ImageSets.Load(parse.GetValue(real)!);
+            var settings = new List<GuidanceStudy.Setting>();
+            if (kind == "guidance")
+            {
+                foreach (var g in ParseDoubles(parse.GetValue(gammas)!, "--gammas"))
+                    settings.Add(new($"gamma={g.ToString(CultureInfo.InvariantCulture)}", g, parse.GetValue(sampler)!, parse.GetValue(steps)));
+                settings.Add(new("unconditional", 0, parse.GetValue(sampler)!, parse.GetValue(steps), Unconditional: true));
+            }
+            else
+            {
+                foreach (var k in ParseDoubles(parse.GetValue(stepList)!, "--steps-list").Select(v => (int)v))
+                {
+                    settings.Add(new($"ddpm-{k}", parse.GetValue(gamma), "ddpm", k));
+                    settings.Add(new($"ddim-{k}", parse.GetValue(gamma), "ddim", k));
+                }
+            }
+            output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
+            var rows = GuidanceStudy.Run(m, c, realSet, settings, parse.GetValue(n), seed, onRow: r => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Setting} | {r.Nfe} | {r.Fid:F2} ({r.FidFloor:F2}) | {r.Kid:F4} ± {r.KidSe:F4} | {r.Precision:F3} | {r.Recall:F3} | {r.Accuracy:P1} | {r.Seconds:F0}")));
+            GuidanceStudy.WriteCsv(rows, Path.Combine(outDir, "study.csv"));
+            if (kind == "guidance") GuidanceStudy.WriteGuidanceCharts(rows, outDir);
+            else
+            {
+                var plot = Plotting.PlotFiles.Lines("FID (domain features) against network evaluations", "NFE per image", "FID",
+                    rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.Select(r => (double)r.Nfe).ToArray(), g.Select(r => r.Fid).ToArray())));
+                Plotting.PlotFiles.SavePng(plot, Path.Combine(outDir, "fid-vs-nfe.png"));
+            }
+            output.WriteLine($"wrote {outDir}/study.csv and charts");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static double[] ParseDoubles(string list, string option)
+    {
+        try { return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray(); }
+        catch (FormatException) { throw new DiffusionLabException($"{option} must be a comma-separated list of numbers, got '{list}'"); }
+    }
+
     public static Command BuildEval(TextWriter output, TextWriter? error = null)
     {
         var eval = new Command("eval", "Evaluate generated images on the domain classifier's features: fid, kid, pr, accuracy.");

@@ -98,4 +98,32 @@ public class EvaluationTests
             Assert.Single(err.Trim().Split('\n'));
         }
     }
+
+    [Fact]
+    public void GuidanceStudyScoresEverySettingFromTheSameNoise()
+    {
+        var features = TrainedClassifier();
+        using var classifier = Classifier.Load(features);
+        var config = DiffusionLab.Images.ImageRunConfig.Preset("cs180-class") with
+        {
+            Dataset = "bars", ImageSize = 8, Channels = 1, ClassNames = ["bar0", "bar1", "bar2", "bar3"], Hidden = 4, BatchSize = 16, Epochs = 1, DiffusionSteps = 20, GridEvery = 0,
+        };
+        using var model = DiffusionLab.Images.ImageRun.Create(config);
+        model.Train(TinyData.Bars(64), Temp());
+        var (images, _) = TinyData.Bars(32, seed: 4).Take(32);
+        using var real = new ImageSet("bars", images, null, "bars");
+        var settings = new GuidanceStudy.Setting[] { new("gamma=0", 0, "ddim", 3), new("gamma=3", 3, "ddim", 3), new("unconditional", 0, "ddim", 3, true) };
+        var rows = GuidanceStudy.Run(model, classifier, real, settings, n: 8, seed: 1);
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(3, rows[0].Nfe);   // γ = 0 is the unconditional pass only
+        Assert.Equal(6, rows[1].Nfe);   // cond + uncond
+        Assert.Equal(rows[0].Fid, rows[2].Fid, 9); // γ = 0 and the null class are the same model and the same noise
+        Assert.True(double.IsNaN(rows[2].Accuracy));
+        Assert.All(rows.Take(2), r => Assert.InRange(r.Accuracy, 0, 1));
+        var dir = Temp();
+        GuidanceStudy.WriteCsv(rows, Path.Combine(dir, "study.csv"));
+        GuidanceStudy.WriteGuidanceCharts(rows, dir);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "study.csv")).Length);
+        Assert.True(File.Exists(Path.Combine(dir, "guidance-fid.png")));
+    }
 }
