@@ -41,6 +41,8 @@ public sealed class Classifier : IDisposable
     }
 
     public ClassifierInfo Info { get; private set; }
+    /// <summary>A short hash of the saved weights (empty before saving): keys the feature cache.</summary>
+    public string WeightsHash { get; private set; } = "";
     public DomainClassifier Network { get; }
     public Device Device { get; }
     public int Channels => Info.Network.Channels;
@@ -121,6 +123,36 @@ public sealed class Classifier : IDisposable
     /// <summary>Penultimate features [N, F] (float64), the input of FID, KID and precision/recall.</summary>
     public Tensor Features(Tensor images) => Map(images, x => Network.Features(x).to_type(ScalarType.Float64));
 
+    /// <summary>
+    /// Features of an image set; for a dataset split they are cached in the data folder
+    /// (<c>DATA/NAME/features-SPLIT-N-HASH.bin</c>, keyed by the weights' hash) so repeated evaluations skip them.
+    /// </summary>
+    public Tensor Features(ImageSet set)
+    {
+        if (set.Dataset is null || WeightsHash.Length == 0 || set.Name.Contains('/')) return Features(set.Images);
+        var path = Path.Combine(Data.ImageDatasets.DataDirectory, set.Dataset, $"features-{set.Name[(set.Dataset.Length + 1)..]}-{set.Count}-{WeightsHash}.bin");
+        if (File.Exists(path))
+        {
+            try
+            {
+                var cached = Tensor.Load(path);
+                if (cached.shape[0] == set.Count) return cached;
+                cached.Dispose();
+            }
+            catch (Exception) { } // a damaged cache is recomputed below
+        }
+        var f = Features(set.Images);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var tmp = path + ".tmp";
+            f.save(tmp);
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (IOException) { } // the cache is an optimisation only
+        return f;
+    }
+
     private Tensor Map(Tensor images, Func<Tensor, Tensor> f)
     {
         CheckImages((int)images.shape[1], (int)images.shape[2], (int)images.shape[3], "the images");
@@ -153,7 +185,11 @@ public sealed class Classifier : IDisposable
             w.Write(Magic);
             Network.save(w);
         });
+        WeightsHash = HashOf(Path.Combine(dir, WeightsFile));
     }
+
+    private static string HashOf(string path) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)))[..16].ToLowerInvariant();
 
     public static Classifier Load(string dir, Device? device = null)
     {
@@ -179,7 +215,7 @@ public sealed class Classifier : IDisposable
         }
         net.to(device);
         net.eval();
-        return new Classifier(info, net, device);
+        return new Classifier(info, net, device) { WeightsHash = HashOf(weights) };
     }
 
     public void Dispose() => Network.Dispose();

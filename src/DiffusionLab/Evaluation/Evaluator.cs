@@ -22,8 +22,8 @@ public static class Evaluator
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
-        var fr = features.Features(real.Images);
-        var ff = features.Features(fake.Images);
+        var fr = features.Features(real);
+        var ff = features.Features(fake);
         double fid = FrechetDistance.Compute(fr, ff);
         int m = Math.Min(fake.Count, real.Count / 2);
         double floor = m >= 2 ? FrechetDistance.Compute(fr[..m], fr[m..(2 * m)]) : double.NaN;
@@ -37,14 +37,14 @@ public static class Evaluator
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
-        return KernelInceptionDistance.Compute(features.Features(real.Images), features.Features(fake.Images), seed: seed);
+        return KernelInceptionDistance.Compute(features.Features(real), features.Features(fake), seed: seed);
     }
 
     public static PrecisionRecallResult PrecisionRecall(Classifier features, ImageSet real, ImageSet fake, int k = 3)
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
-        return Metrics.PrecisionRecall.Compute(features.Features(real.Images), features.Features(fake.Images), k);
+        return Metrics.PrecisionRecall.Compute(features.Features(real), features.Features(fake), k);
     }
 
     /// <summary>Fraction of images the classifier reads as their label (or as <paramref name="target"/> for all).</summary>

@@ -29,7 +29,7 @@ public static class GuidanceStudy
         if (n < 2) throw new DiffusionLabException($"--n must be at least 2, got {n}");
         features.CheckImages(real.Channels, real.Height, real.Width, real.Name);
         features.CheckImages(model.Config.Channels, model.Config.ImageSize, model.Config.ImageSize, "the model's images");
-        using var realFeatures = features.Features(real.Images);
+        using var realFeatures = features.Features(real);
         int m = Math.Min(n, real.Count / 2);
         double floor = FrechetDistance.Compute(realFeatures[..m], realFeatures[m..(2 * m)]);
         var labels = Enumerable.Range(0, n).Select(i => i % model.NumClasses).ToArray();
