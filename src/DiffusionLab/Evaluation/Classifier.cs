@@ -129,7 +129,8 @@ public sealed class Classifier : IDisposable
     /// </summary>
     public Tensor Features(ImageSet set)
     {
-        if (set.Dataset is null || WeightsHash.Length == 0 || set.Name.Contains('/')) return Features(set.Images);
+        if (set.Dataset is null || WeightsHash.Length == 0 || !set.Name.StartsWith(set.Dataset + ":", StringComparison.Ordinal) || set.Name.Contains('/'))
+            return Features(set.Images);
         var path = Path.Combine(Data.ImageDatasets.DataDirectory, set.Dataset, $"features-{set.Name[(set.Dataset.Length + 1)..]}-{set.Count}-{WeightsHash}.bin");
         if (File.Exists(path))
         {

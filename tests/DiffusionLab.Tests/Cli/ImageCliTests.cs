@@ -139,4 +139,18 @@ public class ImageCliTests
         Assert.Equal(1, code);
         Assert.Contains("single-step denoiser cannot sample", err);
     }
+
+    [Fact]
+    public void TheShippedModelDrawsDigitsTheShippedClassifierRecognises()
+    {
+        // The README's main job, shortened (DDIM-20 instead of DDPM-300) to keep the suite fast.
+        var outDir = Temp();
+        var (code, o, err) = Run("sample", "--class", "7", "--guidance-scale", "5", "--n", "8", "--sampler", "ddim", "--steps", "20", "--out", outDir);
+        Assert.True(code == 0, err);
+        Assert.Equal(8, Directory.GetFiles(Path.Combine(outDir, "images"), "*-class7.png").Length);
+        (code, o, err) = Run("eval", "accuracy", "--fake", Path.Combine(outDir, "images"), "--json");
+        Assert.True(code == 0, err);
+        var accuracy = System.Text.Json.JsonDocument.Parse(o).RootElement.GetProperty("accuracy").GetDouble();
+        Assert.True(accuracy >= 0.75, $"only {accuracy:P0} of the shipped model's 7s are read as 7");
+    }
 }
