@@ -126,6 +126,7 @@ public static class NpmImageDatasets
         {
             foreach (var row in data.EnumerateArray()) // fashion-mnist: one array of 0..255 per image
             {
+                if (row.GetArrayLength() == 0) continue; // the package has a few empty entries (2 in clothes/0.json)
                 if (row.GetArrayLength() != 784) throw new FormatException($"{name}: an image has {row.GetArrayLength()} values, not 784");
                 var img = new byte[784];
                 int i = 0;

