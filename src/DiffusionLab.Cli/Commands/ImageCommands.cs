@@ -326,7 +326,8 @@ public static class ImageCommands
             if (parse.GetValue(n) < 1) throw new DiffusionLabException("--n must be positive");
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
-            var x = data.Take(parse.GetValue(n), device).Images;
+            int count = Math.Min(parse.GetValue(n), data.Count);
+            var x = data.Batch(Enumerable.Range(0, count).Select(i => (int)((long)i * data.Count / count)).ToArray(), device).Images; // spread over the classes
             var g = Diffusion.TensorOps.SeededGenerator(seed);
             var eps = torch.randn(x.shape, generator: g).to(device);
             var rows = new List<Tensor>();
