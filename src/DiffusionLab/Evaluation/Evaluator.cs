@@ -26,11 +26,24 @@ public static class Evaluator
         var ff = features.Features(fake);
         double fid = FrechetDistance.Compute(fr, ff);
         int m = Math.Min(fake.Count, real.Count / 2);
-        double floor = m >= 2 ? FrechetDistance.Compute(fr[..m], fr[m..(2 * m)]) : double.NaN;
+        double floor = m >= 2 ? Floor(fr, m) : double.NaN;
         string? warning = fake.Count < RecommendedSamples || real.Count < RecommendedSamples
             ? $"FID on {Math.Min(fake.Count, real.Count)} samples is biased upwards; {RecommendedSamples}+ per set is recommended (compare with the floor at the same size)"
             : null;
         return new FidReport(fid, real.Count, fake.Count, floor, m, warning);
+    }
+
+    /// <summary>
+    /// FID between two disjoint random subsets of size <paramref name="m"/> of the real features (a fixed shuffle, so
+    /// class-sorted splits such as mnist:heldout still give two class-balanced halves).
+    /// </summary>
+    public static double Floor(Tensor realFeatures, int m)
+    {
+        var order = Enumerable.Range(0, (int)realFeatures.shape[0]).ToArray();
+        new Random(0).Shuffle(order);
+        using var a = realFeatures.index_select(0, torch.tensor(order[..m].Select(i => (long)i).ToArray()));
+        using var b = realFeatures.index_select(0, torch.tensor(order[m..(2 * m)].Select(i => (long)i).ToArray()));
+        return FrechetDistance.Compute(a, b);
     }
 
     public static KidResult Kid(Classifier features, ImageSet real, ImageSet fake, long seed = 0)

@@ -31,7 +31,7 @@ public static class GuidanceStudy
         features.CheckImages(model.Config.Channels, model.Config.ImageSize, model.Config.ImageSize, "the model's images");
         using var realFeatures = features.Features(real);
         int m = Math.Min(n, real.Count / 2);
-        double floor = FrechetDistance.Compute(realFeatures[..m], realFeatures[m..(2 * m)]);
+        double floor = Evaluator.Floor(realFeatures, m);
         var labels = Enumerable.Range(0, n).Select(i => i % model.NumClasses).ToArray();
         var rows = new List<StudyRow>();
         foreach (var s in settings)

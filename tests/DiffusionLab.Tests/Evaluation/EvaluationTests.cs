@@ -126,4 +126,16 @@ public class EvaluationTests
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "study.csv")).Length);
         Assert.True(File.Exists(Path.Combine(dir, "guidance-fid.png")));
     }
+
+    [Fact]
+    public void TheFloorSplitsClassSortedDataIntoComparableHalves()
+    {
+        // mnist:heldout is sorted by class; splitting it in first and second halves would compare different digits.
+        using var scope = torch.NewDisposeScope();
+        var sorted = torch.cat([torch.randn(200, 4, generator: new Generator(1)), torch.randn(200, 4, generator: new Generator(2)) + 10]);
+        double naive = DiffusionLab.Metrics.FrechetDistance.Compute(sorted[..200], sorted[200..]);
+        double floor = Evaluator.Floor(sorted, 200);
+        Assert.True(naive > 300, $"naive {naive}");
+        Assert.True(floor < 2, $"floor {floor}");
+    }
 }
