@@ -32,4 +32,10 @@ public static class TensorOps
     /// <summary>Creates a seeded generator on <paramref name="device"/> so sampling is reproducible per command.</summary>
     public static Generator SeededGenerator(long seed, Device? device = null) =>
         new Generator((ulong)seed, device ?? CPU);
+
+    /// <summary>
+    /// A .NET <see cref="Random"/> for (seed, epoch): the same on every run and machine, unlike <c>HashCode.Combine</c>,
+    /// whose hashes are randomised per process. Used for the per-epoch shuffles of the training loops.
+    /// </summary>
+    public static Random EpochRandom(long seed, int epoch) => new(unchecked((int)(seed * 1_000_003 + epoch)));
 }

@@ -70,7 +70,7 @@ public sealed class Classifier : IDisposable
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             var order = Enumerable.Range(0, train.Count).ToArray();
-            new Random(HashCode.Combine(seed, epoch)).Shuffle(order);
+            TensorOps.EpochRandom(seed, epoch).Shuffle(order);
             net.train();
             double sum = 0;
             for (int k = 0; k < perEpoch; k++)

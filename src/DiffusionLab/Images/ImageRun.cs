@@ -195,7 +195,7 @@ public sealed class ImageRun : IDisposable
             if (epoch != permutationEpoch)
             {
                 permutation = Enumerable.Range(0, data.Count).ToArray();
-                new Random(HashCode.Combine(Config.Training.Seed, epoch)).Shuffle(permutation); // a fixed shuffle per (seed, epoch)
+                TensorOps.EpochRandom(Config.Training.Seed, epoch).Shuffle(permutation); // a fixed shuffle per (seed, epoch)
                 permutationEpoch = epoch;
             }
             var (x, labels) = data.Batch(new ArraySegment<int>(permutation!, k * b, b), Device);
