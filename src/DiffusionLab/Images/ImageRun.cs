@@ -178,9 +178,8 @@ public sealed class ImageRun : IDisposable
         if (resume)
         {
             if (!File.Exists(configPath)) throw new DiffusionLabException($"nothing to resume in {runDir} (no {ConfigFile})");
-            var saved = ReadConfig(runDir);
-            if (JsonSerializer.Serialize(saved with { Training = new() }, Json) != JsonSerializer.Serialize(Config with { Training = new() }, Json)
-                || saved.Training != Config.Training)
+            // compared as JSON: the records hold arrays, which record equality compares by reference
+            if (JsonSerializer.Serialize(ReadConfig(runDir), Json) != JsonSerializer.Serialize(Config, Json))
                 throw new DiffusionLabException($"{runDir} was trained with a different configuration; resume it with the same options");
         }
         else if (File.Exists(Path.Combine(runDir, Trainer.CheckpointFile)))
@@ -213,11 +212,10 @@ public sealed class ImageRun : IDisposable
             return Model!.Loss(x, g, NumClasses > 0 ? labels : null, NumClasses > 0 ? Config.PUncond : 0);
         }
 
-        long stepCounter = resume ? Trainer.CheckpointStep(Path.Combine(runDir, Trainer.CheckpointFile)) : 0;
         using var shadow = options.EmaDecay > 0 ? BuildNetwork(Config) : null;
         shadow?.to(Device);
         var preview = data.Take(8, Device);
-        var history = Trainer.Train(Network, shadow, g => Loss(g, stepCounter++), options, runDir, resume, onLog, shouldStop,
+        var history = Trainer.Train(Network, shadow, Loss, options, runDir, resume, onLog, shouldStop,
             (step, samplingNet) =>
             {
                 int epoch = (int)(step / perEpoch);

@@ -32,6 +32,12 @@ public sealed class Trainer
     /// <param name="onCheckpoint">Called after each checkpoint with (step, sampling network: the EMA shadow, else the network in eval mode).</param>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, Tensor> loss, TrainingOptions options, string runDir,
+        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null) =>
+        Train(network, emaShadow, (g, _) => loss(g), options, runDir, resume, onLog, shouldStop, onCheckpoint);
+
+    /// <summary>The same, for a loss that also needs the 0-based step (epoch-based data order).</summary>
+    public static IReadOnlyList<LossPoint> Train(
+        nn.Module network, nn.Module? emaShadow, Func<Generator, long, Tensor> loss, TrainingOptions options, string runDir,
         bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null)
     {
         options.Validate();
@@ -61,7 +67,7 @@ public sealed class Trainer
             var generator = TensorOps.SeededGenerator(options.Seed * 1_000_003 + step);
             torch.manual_seed(options.Seed * 1_000_003 + step); // dropout draws from the global generator: make it a function of the step too
             optimizer.zero_grad();
-            var l = loss(generator);
+            var l = loss(generator, step);
             double value = l.item<float>();
             if (!double.IsFinite(value))
                 throw new DiffusionLabException($"training diverged: the loss is {value} at step {step + 1} (try a lower --lr or --grad-clip); the last checkpoint is kept");
