@@ -1,2 +1,1 @@
-DiffusionLab.Runtime.NativeRuntime.Configure();
-return DiffusionLab.Cli.CliApp.Run(args, Console.Out, Console.Error);
+return DiffusionLab.Cli.CliApp.Run(args, Console.Out, Console.Error); // CliApp.Run applies NativeRuntime.Configure()

@@ -56,8 +56,10 @@ public static class NativeRuntime
     private static extern int Mallopt(int param, int value);
 
     /// <summary>
-    /// Applies the allocator settings (unless DIFFLAB_MALLOC=default) and sets libtorch's thread count to
-    /// <paramref name="threads"/> (or DIFFLAB_THREADS, or the number of cores). Safe to call more than once.
+    /// Applies the allocator settings (unless DIFFLAB_MALLOC=default), turns oneDNN off (unless DIFFLAB_MKLDNN=1) and sets
+    /// libtorch's thread count (DIFFLAB_THREADS, or the number of cores) — once per process; the library's entry points
+    /// call it, so later calls without <paramref name="threads"/> change nothing. An explicit <paramref name="threads"/>
+    /// always sets the thread count.
     /// </summary>
     public static void Configure(int? threads = null)
     {
@@ -77,13 +79,13 @@ public static class NativeRuntime
                         AllocatorTuned = false; // not glibc (musl, …): keep the defaults
                     }
                 }
+                // libtorch 2.10's oneDNN convolution backward-data / transposed convolution reads memory it has not written
+                // (wrong or NaN input gradients, depending on what the allocator hands back; tests/…/ConvGradientTests).
+                // ATen's own kernels are exact, so oneDNN is off unless DIFFLAB_MKLDNN=1.
+                MkldnnEnabled = SetMkldnn(Environment.GetEnvironmentVariable("DIFFLAB_MKLDNN") == "1");
+                threads ??= int.TryParse(Environment.GetEnvironmentVariable("DIFFLAB_THREADS"), out var t) && t > 0 ? t : Environment.ProcessorCount;
             }
-            // libtorch 2.10's oneDNN convolution backward-data / transposed convolution reads memory it has not written
-            // (wrong or NaN input gradients, depending on what the allocator hands back; tests/…/ConvGradientTests).
-            // ATen's own kernels are exact, so oneDNN is off unless DIFFLAB_MKLDNN=1.
-            MkldnnEnabled = SetMkldnn(Environment.GetEnvironmentVariable("DIFFLAB_MKLDNN") == "1");
-            int n = threads ?? (int.TryParse(Environment.GetEnvironmentVariable("DIFFLAB_THREADS"), out var t) && t > 0 ? t : Environment.ProcessorCount);
-            torch.set_num_threads(Math.Max(1, n));
+            if (threads is int n) torch.set_num_threads(Math.Max(1, n));
         }
     }
 
