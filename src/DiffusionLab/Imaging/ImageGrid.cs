@@ -1,4 +1,5 @@
 using SkiaSharp;
+using static TorchSharp.torch;
 
 namespace DiffusionLab.Imaging;
 
@@ -46,5 +47,22 @@ public static class ImageGrid
             for (int c = 0; c < Math.Min(cols, columnLabels.Count); c++)
                 canvas.DrawText(columnLabels[c], left + gap + c * (tileW + gap) + tileW / 2f, fontSize * 1.1f, SKTextAlign.Center, font, text);
         return result;
+    }
+
+    /// <summary>Rows of [B, C, H, W] tensors in [−1, 1] as a labelled grid (tiles scaled by <paramref name="scale"/>).</summary>
+    public static SKBitmap ComposeTensors(IReadOnlyList<Tensor> rows, IReadOnlyList<string>? rowLabels = null,
+        IReadOnlyList<string>? columnLabels = null, int scale = 2)
+    {
+        var bitmaps = rows.Select(r => (IReadOnlyList<SKBitmap>)r.unbind(0).Select(ImageTensor.ToBitmap).ToList()).ToList();
+        try { return Compose(bitmaps, rowLabels, columnLabels, scale); }
+        finally { foreach (var row in bitmaps) foreach (var b in row) b.Dispose(); }
+    }
+
+    /// <summary>Writes rows of [B, C, H, W] tensors as a labelled grid PNG.</summary>
+    public static void SaveRows(string path, IReadOnlyList<Tensor> rows, IReadOnlyList<string>? rowLabels = null,
+        IReadOnlyList<string>? columnLabels = null, int scale = 2)
+    {
+        using var grid = ComposeTensors(rows, rowLabels, columnLabels, scale);
+        ImageTensor.SavePng(grid, path);
     }
 }

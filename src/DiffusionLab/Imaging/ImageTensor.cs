@@ -104,11 +104,14 @@ public static class ImageTensor
     }
 
     /// <summary>Writes a bitmap as PNG, atomically (temp file + rename), creating the folder if needed.</summary>
-    public static void SavePng(SKBitmap bitmap, string path)
+    public static void SavePng(SKBitmap bitmap, string path) => AtomicFile.WriteAllBytes(path, EncodePng(bitmap));
+
+    /// <summary>A bitmap encoded as PNG bytes (for GIF frames and files alike).</summary>
+    public static byte[] EncodePng(SKBitmap bitmap)
     {
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.Write(path, stream => data.SaveTo(stream));
+        return data.ToArray();
     }
 
     /// <summary>Writes a [C, H, W] tensor in [−1, 1] as PNG.</summary>
