@@ -51,7 +51,7 @@ public sealed class ImageDataset
             labels[i] = Labels[indices[i]];
         }
         using var scope = torch.NewDisposeScope();
-        var images = torch.tensor(bytes, [indices.Count, Channels, Height, Width]).to_type(ScalarType.Float32) / 127.5f - 1f;
+        var images = Imaging.ImageTensor.FromBytes(bytes, [indices.Count, Channels, Height, Width]);
         var l = torch.tensor(labels);
         if (device is not null) { images = images.to(device); l = l.to(device); }
         return (images.MoveToOuterDisposeScope(), l.MoveToOuterDisposeScope());

@@ -63,7 +63,7 @@ public static class ImageSets
             int c = gray ? 1 : 3;
             var pixels = new byte[files.Length * c * h * w];
             for (int i = 0; i < files.Length; i++) ImageTensor.CopyBytes(bitmaps[i], c, pixels.AsSpan(i * c * h * w, c * h * w));
-            var images = torch.tensor(pixels, [files.Length, c, h, w]).to_type(ScalarType.Float32).div_(127.5f).sub_(1f);
+            var images = ImageTensor.FromBytes(pixels, [files.Length, c, h, w]);
             var labels = files.Select(LabelOf).ToArray();
             return new ImageSet(spec, images, labels.All(l => l >= 0) ? labels : null, null);
         }

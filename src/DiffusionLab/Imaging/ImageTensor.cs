@@ -40,6 +40,13 @@ public static class ImageTensor
         return torch.tensor(data, new long[] { channels, h, w });
     }
 
+    /// <summary>8-bit pixels of the given shape as float32 in [−1, 1] (x/127.5 − 1), the scaling of every image tensor here.</summary>
+    public static Tensor FromBytes(byte[] pixels, long[] shape)
+    {
+        using var bytes = torch.tensor(pixels, shape);
+        return bytes.to_type(ScalarType.Float32).div_(127.5f).sub_(1f);
+    }
+
     /// <summary>Writes a bitmap's pixels as planar 8-bit [C, H, W] (C = 3 RGB, or 1 luma) into <paramref name="destination"/>.</summary>
     public static void CopyBytes(SKBitmap bitmap, int channels, Span<byte> destination)
     {

@@ -48,7 +48,7 @@ public sealed class DdimSampler(double eta = 0.0, double? clipX0 = null) : ISamp
             double ab = s.AlphaBar(t), abPrev = s.AlphaBar(prev);
             double sigma = eta * Math.Sqrt((1 - abPrev) / (1 - ab)) * Math.Sqrt(1 - ab / abPrev);   // eq. 16
             var next = Math.Sqrt(abPrev) * x0 + Math.Sqrt(Math.Max(1 - abPrev - sigma * sigma, 0)) * eps; // eq. 12
-            if (sigma > 0) next = next + sigma * torch.randn(x.shape, dtype: x.dtype, generator: generator).to(x.device);
+            if (sigma > 0) next = next + sigma * TensorOps.RandnLike(x, generator);
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
             onStep?.Invoke(i + 1, x);

@@ -38,7 +38,7 @@ public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = n
             if (prev > 0)
             {
                 double variance = useBetaVariance ? beta : (1 - abPrev) / (1 - ab) * beta; // β_t or β̃_t (eq. 7)
-                next = mean + Math.Sqrt(variance) * torch.randn(x.shape, dtype: x.dtype, generator: generator).to(x.device);
+                next = mean + Math.Sqrt(variance) * TensorOps.RandnLike(x, generator);
             }
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
