@@ -7,7 +7,6 @@ using DiffusionLab.Imaging;
 using DiffusionLab.Models;
 using DiffusionLab.Training;
 using SkiaSharp;
-using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -138,11 +137,10 @@ public static class ImageCommands
             };
             if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
                 throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4; the dataset has {data.Height} px");
-            var console = output;
             using var run = ImageRun.Create(config, device);
             long parameters = run.Network.parameters().Sum(x => x.numel());
             int perEpoch = data.Count / config.BatchSize;
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{config.Model}: {parameters:N0} parameters; {data.Name}: {data.Count} images of {data.Channels}×{data.Height}×{data.Width}, {data.NumClasses} classes; {config.Epochs} epochs × {perEpoch} steps of {config.BatchSize}; {Runtime.NativeRuntime.Describe()}"));
             var clock = Stopwatch.StartNew();
             var epochClock = Stopwatch.StartNew();
@@ -152,12 +150,12 @@ public static class ImageCommands
             {
                 double s = epochClock.Elapsed.TotalSeconds;
                 epochClock.Restart();
-                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch}/{config.Epochs}: loss {lastLoss:F4}, {s:F1} s ({perEpoch * config.BatchSize / s:F0} img/s incl. checkpoint and grid)"));
             }
             history = run.Train(data, outDir, parse.GetValue(resume), (_, l) => lastLoss = l, onEpoch: OnEpoch);
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));
-            console.WriteLine($"wrote {outDir}/config.json, checkpoint.bin, loss.csv, loss.png, samples/");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));
+            output.WriteLine($"wrote {outDir}/config.json, checkpoint.bin, loss.csv, loss.png, samples/");
             return 0;
         });
         return cmd;
@@ -218,26 +216,25 @@ public static class ImageCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
             double seconds = clock.Elapsed.TotalSeconds;
-            var console = output;
             int nfe = m.StepsOf(options) * (labels is not null && gamma != 0 && gamma != 1 ? 2 : 1);
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(nfe > m.StepsOf(options) ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}"));
             if (!parse.GetValue(noImages))
             {
                 var dir = Path.Combine(outDir, "images");
                 for (int i = 0; i < count; i++)
                     ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
-                console.WriteLine($"wrote {count} PNGs to {dir}");
+                output.WriteLine($"wrote {count} PNGs to {dir}");
             }
             var gridPath = Path.Combine(outDir, "grid.png");
             WriteGrid(gridPath, images, labels, m.Config.ClassNames);
-            console.WriteLine($"wrote {gridPath}");
+            output.WriteLine($"wrote {gridPath}");
             if (frames is not null)
             {
                 var gifPath = Path.Combine(outDir, "trajectory.gif");
                 WriteGif(gifPath, frames, labels, m.Config.ClassNames);
                 foreach (var f in frames) f.Dispose();
-                console.WriteLine($"wrote {gifPath}");
+                output.WriteLine($"wrote {gifPath}");
             }
             return 0;
         });
