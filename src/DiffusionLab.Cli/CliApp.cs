@@ -27,6 +27,10 @@ public static class CliApp
         root.Subcommands.Add(ImageCommands.BuildSample(output));
         root.Subcommands.Add(ImageCommands.BuildDenoise(output));
         root.Subcommands.Add(ImageCommands.BuildExport(output));
+        root.Subcommands.Add(EditCommands.BuildInpaint(output));
+        root.Subcommands.Add(EditCommands.BuildSdEdit(output));
+        root.Subcommands.Add(EditCommands.BuildAnagram(output));
+        root.Subcommands.Add(EditCommands.BuildHybrid(output));
         root.Subcommands.Add(EvalCommands.BuildClassifier(output));
         root.Subcommands.Add(EvalCommands.BuildEval(output));
         root.Subcommands.Add(EvalCommands.BuildStudy(output));

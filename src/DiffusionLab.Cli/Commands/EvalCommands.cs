@@ -22,8 +22,10 @@ public static class EvalCommands
         var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
         var size = new Option<int>("--image-size") { Description = "Folders: square image size.", DefaultValueFactory = _ => 32 };
         var kind = new Option<string?>("--kind") { Description = "cnn (default for ≤ 32 px grayscale) or resnet (default for RGB)." };
+        var noisy = new Option<bool>("--noisy") { Description = "Train a noise-aware classifier p(y | x_t, t) on the schedule of --model, for classifier guidance." };
+        var model = new Option<string?>("--model") { Description = "--noisy: the model (or run) whose schedule to train on; default: the shipped models/mnist-cs180-class." };
         var train = new Command("train", "Train a domain classifier and report its held-out accuracy.");
-        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind }) train.Options.Add(o);
+        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind, noisy, model }) train.Options.Add(o);
         common.AddTo(train);
         train.SetAction(parse =>
         {
@@ -31,10 +33,22 @@ public static class EvalCommands
             var spec = parse.GetValue(dataset)!;
             var trainSet = ImageDatasets.Load(spec, "train", parse.GetValue(size));
             var heldout = ImageDatasets.Load(spec, "heldout", parse.GetValue(size));
+            string? schedule = null;
+            int steps = 0;
+            if (parse.GetValue(noisy))
+            {
+                var config = Images.ImageRun.ReadConfig(parse.GetValue(model) ?? CommonOptions.ShippedModel("mnist-cs180-class", "--model"));
+                (schedule, steps) = (config.Schedule, config.DiffusionSteps);
+                output.WriteLine($"noise-aware: x_t on the {schedule} schedule with {steps} steps");
+            }
+            else if (parse.GetValue(model) is not null) throw new DiffusionLabException("--model is only used with --noisy");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var c = Classifier.Train(trainSet, heldout, spec, parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), seed,
-                parse.GetValue(kind), device, (e, loss, acc) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}")));
+                parse.GetValue(kind), device, (e, loss, acc) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}")),
+                schedule, steps);
             c.Save(outDir);
+            if (c.Info.NoisyHeldoutAccuracy is { } noisyAcc)
+                output.WriteLine("held-out accuracy on x_t at t = 0, T/4, T/2, 3T/4, T: " + string.Join(", ", noisyAcc.Select(a => a.ToString("P1", CultureInfo.InvariantCulture))));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"held-out accuracy {c.Info.HeldoutAccuracy:P2} on {c.Info.HeldoutCount} images ({clock.Elapsed.TotalSeconds:F0} s); wrote {outDir}/classifier.json and weights.bin"));
             return 0;
@@ -153,14 +167,16 @@ public static class EvalCommands
                     result["n_real"] = realSet!.Count; result["n_fake"] = fakeSet.Count;
                     break;
                 default:
-                    result["accuracy"] = Evaluator.Accuracy(classifier, fakeSet, parse.GetValue(cls));
+                    var acc = Evaluator.ClassAccuracy(classifier, fakeSet, parse.GetValue(cls));
+                    result["accuracy"] = acc.Overall;
+                    result["per_class"] = acc.PerClass.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => Math.Round(kv.Value, 4));
                     result["classifier_score"] = Evaluator.ClassifierScore(classifier, fakeSet);
                     result["n_fake"] = fakeSet.Count;
                     break;
             }
             result["features"] = classifier.Info.Dataset + " classifier";
             if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
-            else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {(kv.Value is double d ? d.ToString("G5", CultureInfo.InvariantCulture) : kv.Value)}"))));
+            else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), IDictionary<string, double> m => "{" + string.Join(", ", m.Select(e => $"{e.Key}: {e.Value:G4}")) + "}", var v => v }}"))));
             return 0;
         });
         return cmd;

@@ -185,8 +185,10 @@ public static class ImageCommands
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
         var noImages = new Option<bool>("--grid-only") { Description = "Skip the individual PNGs." };
+        var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
+        var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -207,18 +209,24 @@ public static class ImageCommands
             int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
             int[]? labels = classList is null ? null : Enumerable.Range(0, count).Select(i => classList[i * classList.Length / count]).ToArray();
+            using var guide = parse.GetValue(classifier) is string cdir ? Evaluation.Classifier.Load(cdir, device) : null;
+            if (guide is not null && labels is null) throw new DiffusionLabException("classifier guidance needs a class (--class)");
+            bool cfgBase = parse.GetValue(scale) is not null || parse.GetValue(w) is not null;
             var options = new ImageSampleOptions
             {
                 Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
                 Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed,
+                Conditioning = guide is null ? null : (start, k) => new Guidance.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
+                    parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };
+            if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
             double seconds = clock.Elapsed.TotalSeconds;
             int nfe = m.StepsOf(options) * (labels is not null && gamma != 0 && gamma != 1 ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(nfe > m.StepsOf(options) ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}"));
+                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(nfe > m.StepsOf(options) ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}"));
             if (!parse.GetValue(noImages))
             {
                 var dir = Path.Combine(outDir, "images");

@@ -6,13 +6,41 @@ using static TorchSharp.torch;
 namespace DiffusionLab.Diffusion;
 
 /// <summary>
+/// How a sampler's ε̂ and x̂_0 are formed from the network: class-free guidance, visual anagrams, hybrid images and
+/// classifier guidance are all conditionings, so every sampler (DDPM, DDIM, inpainting, SDEdit) runs them unchanged.
+/// </summary>
+public interface IConditioning
+{
+    /// <summary>ε̂ and x̂_0 for x_t at integer steps [B] (1..T); <see cref="DiscreteModel.PredictLabels"/> gives the network's plain answers.</summary>
+    Prediction Predict(DiscreteModel model, Tensor x, Tensor steps);
+}
+
+/// <summary>
 /// A class condition for sampling: labels [B] (−1 = no class) and the guidance scale γ of ε̃ = ε_u + γ(ε_c − ε_u)
 /// (γ = 0: unconditional; γ = 1: plain conditional; γ &gt; 1: classifier-free guidance).
 /// </summary>
-public sealed record ClassGuidance(Tensor Labels, double Scale = 1.0)
+public sealed record ClassGuidance(Tensor Labels, double Scale = 1.0) : IConditioning
 {
     /// <summary>Converts the w of Ho &amp; Salimans 2022 (ε̃ = (1 + w)ε_c − wε_u) to γ = 1 + w.</summary>
     public static double ScaleFromW(double w) => 1 + w;
+
+    public Prediction Predict(DiscreteModel model, Tensor x, Tensor steps)
+    {
+        if (Labels.shape[0] != x.shape[0])
+            throw new DiffusionLabException($"{Labels.shape[0]} class labels for a batch of {x.shape[0]}");
+        if (Scale == 1) return model.PredictLabels(x, steps, Labels);
+        using var nullLabels = torch.full_like(Labels, Models.IClassConditionalNetwork.NullLabel);
+        if (Scale == 0) return model.PredictLabels(x, steps, nullLabels);
+        // Classifier-free guidance (Ho & Salimans 2022, eq. 6 with γ = 1 + w): ε̃ = ε_u + γ(ε_c − ε_u), with the
+        // conditional and unconditional passes in ONE batched forward call. x̂_0 is affine in ε̂, so it combines the same way.
+        long b = x.shape[0];
+        var both = model.PredictLabels(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([Labels, nullLabels]));
+        var epsC = both.Epsilon[..(int)b];
+        var epsU = both.Epsilon[(int)b..];
+        var x0C = both.X0[..(int)b];
+        var x0U = both.X0[(int)b..];
+        return new Prediction(epsU + Scale * (epsC - epsU), x0U + Scale * (x0C - x0U));
+    }
 }
 
 /// <summary>
@@ -36,34 +64,22 @@ public sealed class DiscreteModel : IDisposable
     public Denoiser Denoiser { get; }
 
     /// <summary>
-    /// The class condition every <see cref="Predict(Tensor, Tensor)"/> applies (null = unconditional), so any sampler
-    /// draws class-conditional or guided samples without knowing about classes.
+    /// The condition every <see cref="Predict(Tensor, Tensor)"/> applies (null = the network alone): class guidance,
+    /// an anagram, a hybrid… so any sampler draws conditional or guided samples without knowing about them.
     /// </summary>
-    public ClassGuidance? Guidance { get; set; }
+    public IConditioning? Guidance { get; set; }
 
     /// <summary>ε̂ and x̂_0 for x_t at integer steps <paramref name="steps"/> ([B], values 1..T), under <see cref="Guidance"/>.</summary>
-    public Prediction Predict(Tensor x, Tensor steps)
+    public Prediction Predict(Tensor x, Tensor steps) =>
+        Guidance is { } g ? g.Predict(this, x, steps) : PredictLabels(x, steps, null);
+
+    /// <summary>The network's ε̂ and x̂_0 with class labels [B] (null: an unconditional network), ignoring <see cref="Guidance"/>.</summary>
+    public Prediction PredictLabels(Tensor x, Tensor steps, Tensor? labels)
     {
         var alpha = TensorOps.Extract(_sqrtAlphaBar, steps, x);
         var sigma = TensorOps.Extract(_sqrtOneMinusAlphaBar, steps, x);
         var time = steps.to_type(ScalarType.Float32).to(x.device) / Schedule.Steps;
-        if (Guidance is not { } g) return Denoiser.Predict(x, time, alpha, sigma);
-        if (g.Labels.shape[0] != x.shape[0])
-            throw new DiffusionLabException($"{g.Labels.shape[0]} class labels for a batch of {x.shape[0]}");
-        double scale = g.Scale;
-        if (scale == 1) return Denoiser.Predict(x, time, alpha, sigma, g.Labels);
-        using var nullLabels = torch.full_like(g.Labels, Models.IClassConditionalNetwork.NullLabel);
-        if (scale == 0) return Denoiser.Predict(x, time, alpha, sigma, nullLabels);
-        // Classifier-free guidance (Ho & Salimans 2022, eq. 6 with γ = 1 + w): ε̃ = ε_u + γ(ε_c − ε_u), with the
-        // conditional and unconditional passes in ONE batched forward call. x̂_0 is affine in ε̂, so it combines the same way.
-        long b = x.shape[0];
-        var both = Denoiser.Predict(torch.cat([x, x]), torch.cat([time, time]), torch.cat([alpha, alpha]), torch.cat([sigma, sigma]),
-            torch.cat([g.Labels, nullLabels]));
-        var epsC = both.Epsilon[..(int)b];
-        var epsU = both.Epsilon[(int)b..];
-        var x0C = both.X0[..(int)b];
-        var x0U = both.X0[(int)b..];
-        return new Prediction(epsU + scale * (epsC - epsU), x0U + scale * (x0C - x0U));
+        return Denoiser.Predict(x, time, alpha, sigma, labels);
     }
 
     /// <summary>Same, with one step for the whole batch.</summary>

@@ -30,6 +30,14 @@ public sealed class ForwardProcess : IDisposable
     public Tensor Sample(Tensor x0, Tensor t, Generator? generator = null) =>
         Sample(x0, t, torch.randn(x0.shape, dtype: x0.dtype, device: x0.device, generator: generator));
 
+    /// <summary>x_t of eq. 4 at one step <paramref name="t"/> (0..T) for the whole batch, noise from <paramref name="generator"/>; t = 0 returns a copy of x_0.</summary>
+    public static Tensor Sample(NoiseSchedule schedule, Tensor x0, int t, Generator? generator)
+    {
+        if (t == 0) return x0.clone();
+        double ab = schedule.AlphaBar(t);
+        return Math.Sqrt(ab) * x0 + Math.Sqrt(1 - ab) * TensorOps.RandnLike(x0, generator);
+    }
+
     public void Dispose()
     {
         _sqrtAlphaBar.Dispose();

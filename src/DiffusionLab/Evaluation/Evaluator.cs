@@ -61,7 +61,12 @@ public static class Evaluator
     }
 
     /// <summary>Fraction of images the classifier reads as their label (or as <paramref name="target"/> for all).</summary>
-    public static double Accuracy(Classifier classifier, ImageSet images, int? target = null)
+    public static double Accuracy(Classifier classifier, ImageSet images, int? target = null) => ClassAccuracy(classifier, images, target).Overall;
+
+    /// <summary>The fraction read as their class, overall and per class (keyed by the requested class).</summary>
+    public sealed record AccuracyResult(double Overall, IReadOnlyDictionary<int, double> PerClass);
+
+    public static AccuracyResult ClassAccuracy(Classifier classifier, ImageSet images, int? target = null)
     {
         classifier.CheckImages(images.Channels, images.Height, images.Width, images.Name);
         var labels = target is int t ? Enumerable.Repeat(t, images.Count).ToArray()
@@ -70,7 +75,9 @@ public static class Evaluator
             throw new DiffusionLabException($"class out of range: the classifier has {classifier.Info.ClassNames.Length} classes (0..{classifier.Info.ClassNames.Length - 1})");
         using var scope = torch.NewDisposeScope();
         var predicted = classifier.Predict(images.Images).data<long>().ToArray();
-        return predicted.Zip(labels).Count(p => p.First == p.Second) / (double)images.Count;
+        var perClass = labels.Zip(predicted).GroupBy(p => p.First).OrderBy(g => g.Key)
+            .ToDictionary(g => g.Key, g => g.Count(p => p.Second == p.First) / (double)g.Count());
+        return new AccuracyResult(predicted.Zip(labels).Count(p => p.First == p.Second) / (double)images.Count, perClass);
     }
 
     /// <summary>exp(E_x KL(p(y|x) ‖ p(y))) with the domain classifier (Salimans et al. 2016's Inception Score, on our features).</summary>

@@ -29,6 +29,11 @@ public sealed record ImageSampleOptions
     public int[]? Labels { get; init; }
     /// <summary>γ of ε_u + γ(ε_c − ε_u).</summary>
     public double GuidanceScale { get; init; } = 1.0;
+    /// <summary>
+    /// A conditioning per batch (first index, count) in place of <see cref="Labels"/>/<see cref="GuidanceScale"/>:
+    /// visual anagrams, hybrid images, classifier guidance.
+    /// </summary>
+    public Func<int, int, IConditioning?>? Conditioning { get; init; }
     public int BatchSize { get; init; } = 100;
     public long Seed { get; init; }
 }
@@ -300,14 +305,51 @@ public sealed class ImageRun : IDisposable
             int count = Math.Min(o.BatchSize, n - start);
             using var scope = torch.NewDisposeScope();
             var noise = torch.randn([count, Config.Channels, Config.ImageSize, Config.ImageSize], generator: generator).to(Device);
-            model.Guidance = o.Labels is null ? null
-                : new ClassGuidance(torch.tensor(o.Labels[start..(start + count)].Select(l => (long)l).ToArray(), device: Device), o.GuidanceScale);
+            model.Guidance = o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale);
             try
             {
                 var result = sampler.Sample(model, noise, steps, generator, start == 0 ? onStep : null);
                 parts.Add(result.Samples.MoveToOuterDisposeScope());
             }
             finally { model.Guidance = null; }
+        }
+        var all = torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    /// <summary>The class-guided conditioning of <paramref name="labels"/> at scale γ (null labels: the unconditional model).</summary>
+    public ClassGuidance? ClassCondition(int[]? labels, double guidanceScale) =>
+        labels is null ? null : new ClassGuidance(LabelTensor(labels), guidanceScale);
+
+    /// <summary>Checked class labels as an int64 tensor on the model's device.</summary>
+    public Tensor LabelTensor(IReadOnlyList<int> labels)
+    {
+        CheckLabels(labels);
+        return torch.tensor(labels.Select(l => (long)l).ToArray(), device: Device);
+    }
+
+    /// <summary>
+    /// Runs an editing routine (inpainting, SDEdit…) over <paramref name="images"/> [N, C, H, W] in batches, with the
+    /// class condition of <paramref name="labels"/> (one per image, or null) at scale γ set on the model.
+    /// </summary>
+    public Tensor Edit(Tensor images, int[]? labels, double guidanceScale, int batchSize, Func<DiscreteModel, Tensor, int, Tensor> edit)
+    {
+        if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot edit images; use a diffusion model");
+        if (images.dim() != 4 || images.shape[1] != Config.Channels || images.shape[2] != Config.ImageSize || images.shape[3] != Config.ImageSize)
+            throw new DiffusionLabException($"the model works on {Config.Channels}×{Config.ImageSize}×{Config.ImageSize} images, got [{string.Join(", ", images.shape.Skip(1))}]");
+        if (labels is not null && labels.Length != images.shape[0]) throw new ArgumentException("one label per image");
+        if (guidanceScale != 1 && labels is null) throw new DiffusionLabException("guidance needs a class (--class)");
+        if (batchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {batchSize}");
+        var parts = new List<Tensor>();
+        int n = (int)images.shape[0];
+        for (int start = 0; start < n; start += batchSize)
+        {
+            int count = Math.Min(batchSize, n - start);
+            using var scope = torch.NewDisposeScope();
+            Model.Guidance = ClassCondition(labels?[start..(start + count)], guidanceScale);
+            try { parts.Add(edit(Model, images[start..(start + count)].to(Device), start).cpu().MoveToOuterDisposeScope()); }
+            finally { Model.Guidance = null; }
         }
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();

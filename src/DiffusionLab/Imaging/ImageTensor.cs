@@ -86,10 +86,11 @@ public static class ImageTensor
         return bitmap;
     }
 
-    /// <summary>Centre-crops to a square and resizes to <paramref name="size"/>×<paramref name="size"/> (high-quality filtering).</summary>
+    /// <summary>Centre-crops to a square and resizes to <paramref name="size"/>×<paramref name="size"/> (high-quality filtering); an image of that size already is copied unfiltered.</summary>
     public static SKBitmap CenterCropResize(SKBitmap bitmap, int size)
     {
         if (size < 1) throw new DiffusionLabException($"image size must be positive, got {size}");
+        if (bitmap.Width == size && bitmap.Height == size) return bitmap.Copy(SKColorType.Rgba8888); // already right: no filtering
         int side = Math.Min(bitmap.Width, bitmap.Height);
         var crop = new SKRectI((bitmap.Width - side) / 2, (bitmap.Height - side) / 2, (bitmap.Width - side) / 2 + side, (bitmap.Height - side) / 2 + side);
         var result = new SKBitmap(size, size, SKColorType.Rgba8888, SKAlphaType.Premul);

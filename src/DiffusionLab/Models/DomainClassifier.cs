@@ -21,7 +21,7 @@ public sealed record DomainClassifierConfig
 /// <summary>
 /// A classifier of the data domain whose penultimate activations are the features of FID, KID and precision/recall —
 /// the seeds' approach (seed 001/003 compute FID with an Inception-v3 trained as an AFHQ classifier). The "cnn" kind is
-/// two VGG blocks (conv-conv-pool, 32 and 64 channels) and a 128-unit layer; "resnet" is a stem and three residual
+/// two VGG blocks (conv-BN-ReLU twice, then pool; 32 and 64 channels) and a 128-unit layer; "resnet" is a stem and three residual
 /// stages (64, 128, 256 channels, stride 2) with global average pooling (He et al. 2016). Features are taken after
 /// the last non-linearity, before dropout and the final linear layer.
 /// </summary>
@@ -41,9 +41,11 @@ public sealed class DomainClassifier : nn.Module<Tensor, Tensor>
         {
             if (config.ImageSize % 4 != 0) throw new DiffusionLabException($"the cnn classifier needs an image size divisible by 4, got {config.ImageSize}");
             int s = config.ImageSize / 4;
+            // Batch normalisation after every convolution (Ioffe & Szegedy 2015): faster, more stable training and
+            // better held-out accuracy than the plain VGG blocks.
             body = nn.Sequential(
-                nn.Conv2d(config.Channels, 32, 3, padding: 1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(32, 64, 3, padding: 1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2),
+                ConvBnRelu(config.Channels, 32), ConvBnRelu(32, 32), nn.MaxPool2d(2),
+                ConvBnRelu(32, 64), ConvBnRelu(64, 64), nn.MaxPool2d(2),
                 nn.Flatten(), nn.Linear(64 * s * s, config.FeatureDim), nn.ReLU());
         }
         else if (config.Kind == "resnet")
@@ -80,6 +82,9 @@ public sealed class DomainClassifier : nn.Module<Tensor, Tensor>
             f = f + time_mlp.call(SinusoidalTimeEmbedding.Embed(time ?? torch.zeros(x.shape[0], device: x.device), 64));
         return f.MoveToOuterDisposeScope();
     }
+
+    private static Sequential ConvBnRelu(int cin, int cout) =>
+        nn.Sequential(nn.Conv2d(cin, cout, 3, padding: 1, bias: false), nn.BatchNorm2d(cout), nn.ReLU());
 
     private void CheckInput(Tensor x)
     {

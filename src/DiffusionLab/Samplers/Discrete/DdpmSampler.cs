@@ -30,20 +30,26 @@ public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = n
             int t = taus[i], prev = i + 1 < taus.Count ? taus[i + 1] : 0;
             var x0 = model.Predict(x, t).X0;
             if (clipX0 is double c) x0 = x0.clamp(-c, c);
-            double ab = s.AlphaBar(t), abPrev = s.AlphaBar(prev);
-            double alpha = ab / abPrev, beta = 1 - alpha; // one step of the (possibly strided) chain
-            // μ̃_t = √ᾱ_{t'} β_t/(1 − ᾱ_t) · x̂_0 + √α_t (1 − ᾱ_{t'})/(1 − ᾱ_t) · x_t   (Ho et al. 2020, eq. 7)
-            var mean = Math.Sqrt(abPrev) * beta / (1 - ab) * x0 + Math.Sqrt(alpha) * (1 - abPrev) / (1 - ab) * x;
-            Tensor next = mean;
-            if (prev > 0)
-            {
-                double variance = useBetaVariance ? beta : (1 - abPrev) / (1 - ab) * beta; // β_t or β̃_t (eq. 7)
-                next = mean + Math.Sqrt(variance) * TensorOps.RandnLike(x, generator);
-            }
+            var next = Step(s, x, x0, t, prev, generator, useBetaVariance);
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
             onStep?.Invoke(i + 1, x);
         }
         return new SampleResult(x, taus.Count);
+    }
+
+    /// <summary>
+    /// One ancestral step from x_t to x_{t'} (t' &lt; t, 0 = clean) given the prediction x̂_0: the posterior mean plus
+    /// noise (none when t' = 0). Inpainting and SDEdit build their loops from this step.
+    /// </summary>
+    public static Tensor Step(Schedules.NoiseSchedule s, Tensor x, Tensor x0, int t, int prev, Generator? generator, bool useBetaVariance = false)
+    {
+        double ab = s.AlphaBar(t), abPrev = s.AlphaBar(prev);
+        double alpha = ab / abPrev, beta = 1 - alpha; // one step of the (possibly strided) chain
+        // μ̃_t = √ᾱ_{t'} β_t/(1 − ᾱ_t) · x̂_0 + √α_t (1 − ᾱ_{t'})/(1 − ᾱ_t) · x_t   (Ho et al. 2020, eq. 7)
+        var mean = Math.Sqrt(abPrev) * beta / (1 - ab) * x0 + Math.Sqrt(alpha) * (1 - abPrev) / (1 - ab) * x;
+        if (prev == 0) return mean;
+        double variance = useBetaVariance ? beta : (1 - abPrev) / (1 - ab) * beta; // β_t or β̃_t (eq. 7)
+        return mean + Math.Sqrt(variance) * TensorOps.RandnLike(x, generator);
     }
 }

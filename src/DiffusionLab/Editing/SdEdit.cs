@@ -1,0 +1,38 @@
+using DiffusionLab.Diffusion;
+using DiffusionLab.Samplers.Discrete;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Editing;
+
+/// <summary>
+/// SDEdit (Meng et al. 2022, in discrete form): noise an input to level t₀ with q(x_{t₀} | x) (Ho et al. 2020,
+/// eq. 4), then denoise with ancestral DDPM steps — the result is near the input and on the data manifold. Levels are
+/// indices into the strided steps τ of <see cref="DdimSampler.Timesteps"/>, as in CS180's i_start: 0 starts from pure
+/// noise (a fresh sample; the input is ignored), K (the number of steps) returns the input unchanged.
+/// </summary>
+public static class SdEdit
+{
+    /// <summary>The level of a diffusers-style strength s ∈ [0, 1] (1 = all noise, 0 = the input): K − round(s·K).</summary>
+    public static int StartFromStrength(double strength, int steps)
+    {
+        if (!(strength >= 0 && strength <= 1)) throw new DiffusionLabException($"--strength must be in [0, 1], got {strength}");
+        return steps - (int)Math.Round(strength * steps);
+    }
+
+    /// <summary>
+    /// Edits <paramref name="image"/> [B, C, H, W] starting at level <paramref name="iStart"/> (0..<paramref name="steps"/>)
+    /// under the model's current <see cref="DiscreteModel.Guidance"/>.
+    /// </summary>
+    public static Tensor Run(DiscreteModel model, Tensor image, int iStart, int steps, Generator? generator, Action<int, Tensor>? onStep = null)
+    {
+        var taus = DdimSampler.Timesteps(model.Schedule.Steps, steps);
+        if (iStart < 0 || iStart > taus.Length)
+            throw new DiffusionLabException($"the start level {iStart} is beyond the schedule: levels run from 0 (pure noise) to {taus.Length} (the input), with {taus.Length} steps");
+        if (iStart == taus.Length) return image.clone();
+        using var scope = torch.NewDisposeScope();
+        var start = iStart == 0 ? TensorOps.RandnLike(image, generator) : ForwardProcess.Sample(model.Schedule, image, taus[iStart], generator);
+        var result = new DdpmSampler().SampleFrom(model, start, taus[iStart..], generator, onStep).Samples;
+        return result.MoveToOuterDisposeScope();
+    }
+}
