@@ -131,7 +131,7 @@ public static class EditCommands
         var resample = new Option<int>("--resample") { Description = "RePaint resample count r (1 = none).", DefaultValueFactory = _ => 1 };
         var mcg = new Option<double>("--mcg") { Description = "MCG gradient step α (0 = plain replacement).", DefaultValueFactory = _ => 0 };
         var compare = new Option<bool>("--compare") { Description = "Run plain replacement and MCG (α = --mcg, default 1) on the same masks and noise, side by side." };
-        var cmd = new Command("inpaint", "Fill a masked region (RePaint replacement, optional resampling and MCG): OUT/grid.png (original, masked, result) and OUT/images/.");
+        var cmd = new Command("inpaint", "Fill a masked region (RePaint replacement, optional resampling and MCG): OUT/grid.png (original, masked, result) and OUT/images/ (with --compare, MCG in OUT/images-mcg/).");
         foreach (var o in new Option[] { mask, cls, steps, jump, resample, mcg, compare }) cmd.Options.Add(o);
         model.AddTo(cmd);
         input.AddTo(cmd);
@@ -168,7 +168,8 @@ public static class EditCommands
                 names.Add(name);
                 first ??= result;
             }
-            SaveImages(first!, Path.Combine(outDir, "images"), labels);
+            SaveImages(first!, Path.Combine(outDir, "images"), labels ?? dataLabels); // named by the true class when known, for 'eval accuracy'
+            for (int r = 1; r < runs.Count; r++) SaveImages(rows[2 + r], Path.Combine(outDir, $"images-{(runs[r].Options.McgScale > 0 ? "mcg" : "replacement")}"), labels ?? dataLabels);
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), rows.Select(r => r[..Math.Min(16, (int)r.shape[0])]).ToList(), names);
             foreach (var r in rows.Skip(1)) r.Dispose();
             output.WriteLine($"wrote {outDir}/grid.png and {images.shape[0]} PNGs to {outDir}/images");

@@ -185,10 +185,11 @@ public static class ImageCommands
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
         var noImages = new Option<bool>("--grid-only") { Description = "Skip the individual PNGs." };
+        var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; default off)." };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
         var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0 }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -215,7 +216,7 @@ public static class ImageCommands
             var options = new ImageSampleOptions
             {
                 Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
-                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed,
+                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0),
                 Conditioning = guide is null ? null : (start, k) => new Guidance.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };

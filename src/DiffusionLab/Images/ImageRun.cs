@@ -36,6 +36,8 @@ public sealed record ImageSampleOptions
     public Func<int, int, IConditioning?>? Conditioning { get; init; }
     public int BatchSize { get; init; } = 100;
     public long Seed { get; init; }
+    /// <summary>Clip x̂_0 to [−c, c] at every step (null = off); images live in [−1, 1], so 1 is diffusers' clip_sample.</summary>
+    public double? ClipX0 { get; init; }
 }
 
 /// <summary>
@@ -280,6 +282,7 @@ public sealed class ImageRun : IDisposable
     {
         if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
         if (o.BatchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {o.BatchSize}");
+        if (o.ClipX0 is <= 0) throw new DiffusionLabException($"--clip-x0 must be positive, got {o.ClipX0}");
         if (o.Labels is not null)
         {
             if (o.Labels.Length != n) throw new ArgumentException("one label per sample");
@@ -293,8 +296,8 @@ public sealed class ImageRun : IDisposable
                 "posterior" => false,
                 "beta" => true,
                 _ => throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)"),
-            }),
-            "ddim" => new DdimSampler(o.Eta),
+            }, clipX0: o.ClipX0),
+            "ddim" => new DdimSampler(o.Eta, o.ClipX0),
             _ => throw new DiffusionLabException($"unknown sampler '{o.Sampler}' for an image model (ddpm or ddim)"),
         };
         int steps = StepsOf(o);

@@ -9,6 +9,23 @@ namespace DiffusionLab.Tests.Evaluation;
 
 public class EvaluationTests
 {
+    [Fact]
+    public void RandomAffineAugmentationKeepsTheBackgroundAndRoughlyTheInk()
+    {
+        using var scope = torch.NewDisposeScope();
+        var background = torch.full(4, 1, 28, 28, -1f);
+        var g = DiffusionLab.Diffusion.TensorOps.SeededGenerator(1);
+        Assert.True((Classifier.RandomAffine(background, g, 2) + 1).abs().max().item<float>() < 1e-5); // padding is background, not grey
+        var blob = torch.full(8, 1, 28, 28, -1f);
+        blob[.., .., 10..18, 10..18] = torch.tensor(1f);
+        var warped = Classifier.RandomAffine(blob, g, 2);
+        var ink = ((warped + 1) / 2).sum([1, 2, 3]);
+        // scale 0.9–1.1 changes the area by at most (1/0.9)² ≈ 1.23; rotation and shift keep it
+        Assert.True(ink.min().item<float>() > 64 * 0.75f && ink.max().item<float>() < 64 * 1.3f, ink.ToString(TorchSharp.TensorStringStyle.Julia));
+        Assert.True((warped - blob).abs().max().item<float>() > 0.5f, "the images were not warped");
+        Assert.Equal(0f, (Classifier.RandomAffine(blob, DiffusionLab.Diffusion.TensorOps.SeededGenerator(3), 2) - Classifier.RandomAffine(blob, DiffusionLab.Diffusion.TensorOps.SeededGenerator(3), 2)).abs().max().item<float>());
+    }
+
     private static string Temp() => Directory.CreateTempSubdirectory("difflab-eval").FullName;
 
     private static (int Code, string Out, string Err) Run(params string[] args)
