@@ -276,7 +276,7 @@ public sealed class ImageRun : IDisposable
     }
 
     /// <summary>The number of network evaluations per sample of <paramref name="options"/>.</summary>
-    public int StepsOf(ImageSampleOptions options) => options.Steps ?? (options.Sampler == "ddim" ? Math.Min(50, Config.DiffusionSteps) : Config.DiffusionSteps);
+    public int StepsOf(ImageSampleOptions options) => options.Steps ?? (options.Sampler == "ddpm" ? Config.DiffusionSteps : Math.Min(50, Config.DiffusionSteps));
 
     private Tensor SampleWith(DiscreteModel model, int n, ImageSampleOptions o, Action<int, Tensor>? onStep = null)
     {
@@ -298,7 +298,8 @@ public sealed class ImageRun : IDisposable
                 _ => throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)"),
             }, clipX0: o.ClipX0),
             "ddim" => new DdimSampler(o.Eta, o.ClipX0),
-            _ => throw new DiffusionLabException($"unknown sampler '{o.Sampler}' for an image model (ddpm or ddim)"),
+            "dpm++2m" => new DpmSolverPlusPlusSampler(o.ClipX0),
+            _ => throw new DiffusionLabException($"unknown sampler '{o.Sampler}' for an image model (ddpm, ddim or dpm++2m)"),
         };
         int steps = StepsOf(o);
         var generator = TensorOps.SeededGenerator(o.Seed);
