@@ -6,8 +6,8 @@ cd "$(dirname "$0")/../.."
 DL=${DIFFLAB:-./difflab}
 O=${OUT:-out/readme-edit}
 t() { local s=$(date +%s); "$@"; echo "  ($(( $(date +%s) - s )) s)"; }
-t $DL inpaint --from mnist:heldout --n 10 --mask centre --class data --guidance-scale 2 --compare --seed 0 --out "$O/inpaint"
-t $DL sdedit --from mnist:heldout --n 4 --seed 0 --out "$O/sdedit"
+t $DL inpaint --from docs/examples/mnist-heldout --mask centre --class data --guidance-scale 2 --compare --seed 0 --out "$O/inpaint"
+t $DL sdedit --from docs/examples/mnist-heldout --n 4 --seed 0 --out "$O/sdedit"
 t $DL sdedit --image docs/examples/hand-drawn-3.png --class 3 --seed 0 --out "$O/sdedit-drawing"
 t $DL sdedit --image docs/examples/hand-drawn-3.png --seed 0 --out "$O/sdedit-drawing-uncond"
 t $DL anagram --class 6 --view-class 9 --view flip --n 8 --steps 50 --seed 0 --out "$O/anagram"

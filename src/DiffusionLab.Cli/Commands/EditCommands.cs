@@ -55,7 +55,7 @@ public static class EditCommands
     {
         public Option<string?> Image { get; } = new("--image", "-i") { Description = "Image file(s) to edit, comma-separated (resized and converted to the model's format)." };
         public Option<string?> From { get; } = new("--from") { Description = "Images from a dataset split (mnist:heldout) or a folder; spread evenly over the set." };
-        public Option<int> N { get; } = new("--n") { Description = "With --from: how many images.", DefaultValueFactory = _ => 8 };
+        public Option<int> N { get; } = new("--n") { Description = "With --from: how many images (spread evenly over the set).", DefaultValueFactory = _ => 10 };
         public Option<string> Invert { get; } = new("--invert") { Description = "--image on a grayscale model: auto (invert mostly-bright drawings to white-on-black, like MNIST), yes or no.", DefaultValueFactory = _ => "auto" };
 
         public void AddTo(Command c)

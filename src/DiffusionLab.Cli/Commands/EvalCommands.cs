@@ -61,7 +61,7 @@ public static class EvalCommands
     {
         var study = new Command("study", "Sampling studies scored on domain features: guidance sweep (with the unconditional pass), sampler and step count.");
         study.Subcommands.Add(Study("guidance", "FID, KID, precision, recall and class accuracy against the guidance scale γ, plus the unconditional pass alone (seeds 000, 001, 004).", output));
-        study.Subcommands.Add(Study("samplers", "FID against the number of network evaluations for DDPM and DDIM at several step counts.", output));
+        study.Subcommands.Add(Study("samplers", "FID against the number of network evaluations for DDPM, DDIM and DPM-Solver++(2M) at several step counts.", output));
         return study;
     }
 
@@ -100,6 +100,7 @@ public static class EvalCommands
                 {
                     settings.Add(new($"ddpm-{k}", parse.GetValue(gamma), "ddpm", k));
                     settings.Add(new($"ddim-{k}", parse.GetValue(gamma), "ddim", k));
+                    settings.Add(new($"dpm++2m-{k}", parse.GetValue(gamma), "dpm++2m", k));
                 }
             }
             output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
