@@ -81,6 +81,20 @@ public class EditCliTests
         Assert.True(File.Exists(Path.Combine(dir, "hy", "grid.png")));
     }
 
+    [Fact]
+    public void ClassifierGuidanceSamplesWithTheShippedNoiseAwareClassifier()
+    {
+        var dir = Temp();
+        var noisy = Path.Combine(AppContext.BaseDirectory, "models", "mnist-noisy-classifier");
+        var (code, o, err) = Run("sample", "--class", "4", "--n", "2", "--sampler", "ddim", "--steps", "4", "--classifier", noisy, "--classifier-scale", "3", "--out", dir);
+        Assert.True(code == 0, err);
+        Assert.Contains("classifier guidance s = 3", o);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir, "images"), "*-class4.png").Length);
+        (code, _, err) = Run("sample", "--n", "2", "--classifier", noisy, "--unconditional", "--out", dir);
+        Assert.Equal(1, code);
+        Assert.Contains("needs a class", err);
+    }
+
     [Theory]
     [InlineData("inpaint --image DRAWING --mask MASK16", "16×16")]
     [InlineData("inpaint --image DRAWING --class 12", "out of range")]
