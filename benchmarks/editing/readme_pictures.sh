@@ -5,14 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DL=${DIFFLAB:-./difflab}
 O=${OUT:-out/readme-edit}
-t() { local s=$(date +%s); "$@"; echo "  ($(( $(date +%s) - s )) s)"; }
+t() { local TIMEFORMAT='  (%R s wall, %U s user + %S s system CPU)'; time "$@"; }
 t $DL inpaint --from docs/examples/mnist-heldout --mask centre --class data --guidance-scale 2 --compare --seed 0 --out "$O/inpaint"
 t $DL sdedit --from docs/examples/mnist-heldout --n 4 --seed 0 --out "$O/sdedit"
 t $DL sdedit --image docs/examples/hand-drawn-3.png --class 3 --seed 0 --out "$O/sdedit-drawing"
 t $DL sdedit --image docs/examples/hand-drawn-3.png --seed 0 --out "$O/sdedit-drawing-uncond"
-t $DL anagram --class 6 --view-class 9 --view flip --n 8 --steps 50 --seed 0 --out "$O/anagram"
+t $DL anagram --class 6 --view-class 9 --view rot180 --n 8 --steps 50 --seed 0 --out "$O/anagram"
 t $DL hybrid --far 0 --near 1 --sigma 2 --n 8 --steps 50 --seed 0 --out "$O/hybrid"
-t $DL sample --class all --n 80 --sampler ddim --steps 50 --classifier models/mnist-noisy-classifier --classifier-scale 3 --grid-only --seed 0 --out "$O/cg"
+t $DL sample --class all --n 40 --sampler ddim --steps 50 --guidance-scale 1 --classifier models/mnist-noisy-classifier --classifier-scale 3 --grid-only --seed 0 --out "$O/cg"
 mkdir -p docs/images
 cp "$O/inpaint/grid.png" docs/images/edit-inpaint.png
 cp "$O/sdedit/strip.png" docs/images/edit-sdedit.png
