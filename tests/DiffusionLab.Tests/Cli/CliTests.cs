@@ -8,15 +8,9 @@ namespace DiffusionLab.Tests.Cli;
 
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
-    private static string TempDir() => Directory.CreateTempSubdirectory("difflab-cli").FullName;
+    private static string TempDir() => CliRunner.Temp("difflab-cli");
 
     [Fact]
     public void ScheduleWritesCsvWithExactColumnsAndPlots()

@@ -8,15 +8,9 @@ namespace DiffusionLab.Tests.Cli;
 /// <summary>The editing verbs on the shipped MNIST model, with few steps to keep the suite fast.</summary>
 public class EditCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
-    private static string Temp() => Directory.CreateTempSubdirectory("difflab-editcli").FullName;
+    private static string Temp() => CliRunner.Temp("difflab-editcli");
 
     /// <summary>A 28×28 "drawing": a dark ring on white, like a digit drawn in a paint program.</summary>
     private static string Drawing(string dir)

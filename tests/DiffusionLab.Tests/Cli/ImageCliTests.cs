@@ -6,15 +6,9 @@ namespace DiffusionLab.Tests.Cli;
 
 public class ImageCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
-    private static string Temp() => Directory.CreateTempSubdirectory("difflab-imgcli").FullName;
+    private static string Temp() => CliRunner.Temp("difflab-imgcli");
 
     /// <summary>Writes the bars dataset as standard IDX files (train and t10k) and returns the folder.</summary>
     private static string IdxBars()
