@@ -113,12 +113,6 @@ public static class EditCommands
         return Enumerable.Range(0, count).Select(i => cls[cls.Length == 1 ? 0 : i]).ToArray();
     }
 
-    private static void SaveImages(Tensor images, string dir, int[]? labels)
-    {
-        for (int i = 0; i < images.shape[0]; i++)
-            ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
-    }
-
     public static Command BuildInpaint(TextWriter output)
     {
         var common = new CommonOptions("out/inpaint");
@@ -168,8 +162,8 @@ public static class EditCommands
                 names.Add(name);
                 first ??= result;
             }
-            SaveImages(first!, Path.Combine(outDir, "images"), labels ?? dataLabels); // named by the true class when known, for 'eval accuracy'
-            for (int r = 1; r < runs.Count; r++) SaveImages(rows[2 + r], Path.Combine(outDir, $"images-{(runs[r].Options.McgScale > 0 ? "mcg" : "replacement")}"), labels ?? dataLabels);
+            ImageCommands.SaveImages(first!, Path.Combine(outDir, "images"), labels ?? dataLabels); // named by the true class when known, for 'eval accuracy'
+            for (int r = 1; r < runs.Count; r++) ImageCommands.SaveImages(rows[2 + r], Path.Combine(outDir, $"images-{(runs[r].Options.McgScale > 0 ? "mcg" : "replacement")}"), labels ?? dataLabels);
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), rows.Select(r => r[..Math.Min(16, (int)r.shape[0])]).ToList(), names);
             foreach (var r in rows.Skip(1)) r.Dispose();
             output.WriteLine($"wrote {outDir}/grid.png and {images.shape[0]} PNGs to {outDir}/images");
@@ -214,7 +208,7 @@ public static class EditCommands
             {
                 var generator = Diffusion.TensorOps.SeededGenerator(seed);
                 var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator));
-                SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels);
+                ImageCommands.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels);
                 columns.Add(edited);
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -263,7 +257,7 @@ public static class EditCommands
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} anagrams ({c1} as is, {c2} {v.Description}), γ = {gamma}, {clock.Elapsed.TotalSeconds:F1} s"));
             string[] names = [$"as is ({m.Config.ClassNames[c1]})", $"{v.Description} ({m.Config.ClassNames[c2]})"];
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..Math.Min(16, count)], viewed[..Math.Min(16, count)]], names);
-            SaveImages(images, Path.Combine(outDir, "images"), null);
+            ImageCommands.SaveImages(images, Path.Combine(outDir, "images"), null);
             using var judge = model.OpenJudge(parse, m, output);
             if (judge is not null) Judge(judge, [(names[0], images, c1), (names[1], viewed, c2)], Path.Combine(outDir, "judge.json"), output);
             output.WriteLine($"wrote {outDir}/grid.png and {outDir}/images/");
@@ -296,7 +290,7 @@ public static class EditCommands
             m.CheckLabels([cFar, cNear]);
             var scaled = GaussianBlur.ScaledTo(m.Config.ImageSize);
             double s = parse.GetValue(sigma) ?? scaled.Sigma;
-            var blur = new GaussianBlur(parse.GetValue(kernel) ?? 2 * (int)Math.Ceiling(4 * s) + 1, s);
+            var blur = new GaussianBlur(parse.GetValue(kernel) ?? GaussianBlur.DefaultKernelSize(s), s);
             double gamma = parse.GetValue(model.Scale) ?? 5;
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
@@ -313,7 +307,7 @@ public static class EditCommands
             string[] names = [$"full size ({m.Config.ClassNames[cNear]})", $"blurred ({m.Config.ClassNames[cFar]})", $"{small} px ({m.Config.ClassNames[cFar]})"];
             int show = Math.Min(16, count);
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..show], blurred[..show], afar[..show]], names);
-            SaveImages(images, Path.Combine(outDir, "images"), null);
+            ImageCommands.SaveImages(images, Path.Combine(outDir, "images"), null);
             using var judge = model.OpenJudge(parse, m, output);
             if (judge is not null) Judge(judge, [(names[0], images, cNear), (names[1], blurred, cFar)], Path.Combine(outDir, "judge.json"), output);
             output.WriteLine($"wrote {outDir}/grid.png and {outDir}/images/");

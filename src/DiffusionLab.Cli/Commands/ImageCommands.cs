@@ -231,8 +231,7 @@ public static class ImageCommands
             if (!parse.GetValue(noImages))
             {
                 var dir = Path.Combine(outDir, "images");
-                for (int i = 0; i < count; i++)
-                    ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
+                SaveImages(images, dir, labels);
                 output.WriteLine($"wrote {count} PNGs to {dir}");
             }
             var gridPath = Path.Combine(outDir, "grid.png");
@@ -248,6 +247,13 @@ public static class ImageCommands
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>One PNG per image, <c>NNNNN.png</c> or <c>NNNNN-classC.png</c> (the class 'eval accuracy' reads back).</summary>
+    internal static void SaveImages(Tensor images, string dir, int[]? labels)
+    {
+        for (int i = 0; i < images.shape[0]; i++)
+            ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
     }
 
     /// <summary>A grid with one row per class (in label order, at most 16 per row), or square rows for unconditional samples.</summary>

@@ -76,11 +76,14 @@ public sealed class DiscreteModel : IDisposable
     /// <summary>The network's ε̂ and x̂_0 with class labels [B] (null: an unconditional network), ignoring <see cref="Guidance"/>.</summary>
     public Prediction PredictLabels(Tensor x, Tensor steps, Tensor? labels)
     {
-        var alpha = TensorOps.Extract(_sqrtAlphaBar, steps, x);
-        var sigma = TensorOps.Extract(_sqrtOneMinusAlphaBar, steps, x);
+        var (alpha, sigma) = Coefficients(steps, x);
         var time = steps.to_type(ScalarType.Float32).to(x.device) / Schedule.Steps;
         return Denoiser.Predict(x, time, alpha, sigma, labels);
     }
+
+    /// <summary>α = √ᾱ_t and σ = √(1 − ᾱ_t) of x_t = α x_0 + σ ε per sample, shaped [B, 1, …] like <paramref name="like"/>.</summary>
+    public (Tensor Alpha, Tensor Sigma) Coefficients(Tensor steps, Tensor like) =>
+        (TensorOps.Extract(_sqrtAlphaBar, steps, like), TensorOps.Extract(_sqrtOneMinusAlphaBar, steps, like));
 
     /// <summary>Same, with one step for the whole batch.</summary>
     public Prediction Predict(Tensor x, int step)

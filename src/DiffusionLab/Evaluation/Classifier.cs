@@ -74,6 +74,7 @@ public sealed class Classifier : IDisposable
             NoiseAware = noiseSchedule is not null,
         };
         var schedule = noiseSchedule is null ? null : Schedules.Schedules.Create(noiseSchedule, diffusionSteps);
+        using var forward = schedule is null ? null : new ForwardProcess(schedule, device);
         var net = new DomainClassifier(config);
         net.to(device);
         using var optimizer = torch.optim.Adam(net.parameters(), lr: lr);
@@ -101,7 +102,7 @@ public sealed class Classifier : IDisposable
                 {
                     // Dhariwal & Nichol 2021, §4.1: train on x_t ~ q(x_t | x_0) at t ~ U{0..T} (t = 0 keeps it a clean-image judge too)
                     var t = torch.randint(0, schedule.Steps + 1, [x.shape[0]], generator: g);
-                    x = NoisyImages(schedule, x, t, g);
+                    x = forward!.Sample(x, t.to(device), TensorOps.RandnLike(x, g));
                     time = t.to_type(ScalarType.Float32).to(device) / schedule.Steps;
                 }
                 optimizer.zero_grad();
@@ -122,14 +123,6 @@ public sealed class Classifier : IDisposable
         return classifier;
     }
 
-    private static Tensor NoisyImages(Schedules.NoiseSchedule schedule, Tensor x0, Tensor t, Generator g)
-    {
-        var table = schedule.TableTensor(schedule.SqrtAlphaBar, x0.device);
-        var table2 = schedule.TableTensor(schedule.SqrtOneMinusAlphaBar, x0.device);
-        var tt = t.to(x0.device);
-        return TensorOps.Extract(table, tt, x0) * x0 + TensorOps.Extract(table2, tt, x0) * torch.randn(x0.shape, generator: g).to(x0.device);
-    }
-
     /// <summary>Accuracy of a noise-aware classifier on <paramref name="data"/> noised to step <paramref name="t"/> (seeded noise).</summary>
     public double NoisyAccuracy(ImageDataset data, Schedules.NoiseSchedule schedule, int t, long seed)
     {
@@ -137,16 +130,7 @@ public sealed class Classifier : IDisposable
         Network.eval();
         using var noGrad = torch.no_grad();
         var g = TensorOps.SeededGenerator(seed + 7);
-        long correct = 0;
-        for (int s = 0; s < data.Count; s += 500)
-        {
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = data.Batch(Enumerable.Range(s, Math.Min(500, data.Count - s)).ToArray(), Device);
-            var xt = ForwardProcess.Sample(schedule, x, t, g);
-            var time = torch.full(x.shape[0], (float)t / schedule.Steps, device: Device);
-            correct += Network.Logits(xt, time).argmax(1).eq(y).sum().item<long>();
-        }
-        return (double)correct / data.Count;
+        return Accuracy(data, x => Network.Logits(ForwardProcess.Sample(schedule, x, t, g), torch.full(x.shape[0], (float)t / schedule.Steps, device: Device)).argmax(1));
     }
 
     /// <summary>
@@ -168,7 +152,10 @@ public sealed class Classifier : IDisposable
     }
 
     /// <summary>Fraction of <paramref name="data"/> classified correctly.</summary>
-    public double Accuracy(ImageDataset data)
+    public double Accuracy(ImageDataset data) => Accuracy(data, Predict);
+
+    /// <summary>Fraction of <paramref name="data"/> whose class <paramref name="predict"/> gets right, in chunks of 500.</summary>
+    private double Accuracy(ImageDataset data, Func<Tensor, Tensor> predict)
     {
         CheckImages(data.Channels, data.Height, data.Width, data.Name);
         long correct = 0;
@@ -176,7 +163,7 @@ public sealed class Classifier : IDisposable
         {
             using var scope = torch.NewDisposeScope();
             var (x, y) = data.Batch(Enumerable.Range(s, Math.Min(500, data.Count - s)).ToArray(), Device);
-            correct += Predict(x).eq(y).sum().item<long>();
+            correct += predict(x).eq(y).sum().item<long>();
         }
         return (double)correct / data.Count;
     }

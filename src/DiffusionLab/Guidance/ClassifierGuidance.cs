@@ -43,9 +43,7 @@ public sealed class ClassifierGuidance : IConditioning
         else if (model.Denoiser.Network is Models.IClassConditionalNetwork { NumClasses: > 0 })
             p = model.PredictLabels(x, steps, torch.full_like(labels, Models.IClassConditionalNetwork.NullLabel));
         else p = model.PredictLabels(x, steps, null);
-        var ab = steps.cpu().data<long>().Select(t => model.Schedule.AlphaBar((int)t)).ToArray();
-        var sigma = TensorOps.ToRankOf(torch.tensor(ab.Select(v => Math.Sqrt(1 - v)).ToArray(), device: x.device).to(x.dtype), x);
-        var alpha = TensorOps.ToRankOf(torch.tensor(ab.Select(Math.Sqrt).ToArray(), device: x.device).to(x.dtype), x);
+        var (alpha, sigma) = model.Coefficients(steps, x);
         var grad = LogProbabilityGradient(x, steps, model.Schedule.Steps);
         var eps = p.Epsilon - Scale * sigma * grad;
         var x0 = (x - sigma * eps) / alpha;

@@ -25,9 +25,11 @@ public sealed class GaussianBlur
     public static GaussianBlur ScaledTo(int imageSize, double sigmaAt64 = 2.0)
     {
         double sigma = sigmaAt64 * imageSize / 64.0;
-        int k = 2 * (int)Math.Ceiling(4 * sigma) + 1;
-        return new GaussianBlur(k, sigma);
+        return new GaussianBlur(DefaultKernelSize(sigma), sigma);
     }
+
+    /// <summary>The odd kernel size covering ±4σ: 2⌈4σ⌉ + 1.</summary>
+    public static int DefaultKernelSize(double sigma) => 2 * (int)Math.Ceiling(4 * sigma) + 1;
 
     public int KernelSize { get; }
     public double Sigma { get; }
