@@ -34,6 +34,7 @@ public static class CliApp
         root.Subcommands.Add(EvalCommands.BuildClassifier(output));
         root.Subcommands.Add(EvalCommands.BuildEval(output));
         root.Subcommands.Add(EvalCommands.BuildStudy(output));
+        root.Subcommands.Add(BenchCommand.Build(output));
         return root;
     }
 

@@ -151,7 +151,7 @@ public static class ImageCommands
                 double s = epochClock.Elapsed.TotalSeconds;
                 epochClock.Restart();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {epoch}/{config.Epochs}: loss {lastLoss:F4}, {s:F1} s ({perEpoch * config.BatchSize / s:F0} img/s incl. checkpoint and grid)"));
+                    $"epoch {epoch}/{config.Epochs}: loss {lastLoss:F4}, {s:F1} s ({perEpoch * config.BatchSize / s:F0} img/s incl. checkpoint and grid); {Runtime.NativeRuntime.DescribeMemory()}"));
             }
             history = run.Train(data, outDir, parse.GetValue(resume), (_, l) => lastLoss = l, onEpoch: OnEpoch);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));

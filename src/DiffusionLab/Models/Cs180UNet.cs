@@ -82,6 +82,31 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
     // FCBlock: Linear + GELU + Linear (seed 002 §2.1).
     private static Sequential FcBlock(int fin, int fout) => nn.Sequential(nn.Linear(fin, fout), nn.GELU(), nn.Linear(fout, fout));
 
+    /// <summary>
+    /// Arithmetic of one image's forward pass, 2 operations per multiply–add, counting the convolutions, transposed
+    /// convolutions and linear layers (norms, activations and pooling are a few per element and left out) — the
+    /// work a benchmark divides by its time. A transposed convolution does C_in·C_out·k² multiply–adds per input pixel.
+    /// </summary>
+    public static double ForwardFlops(Cs180UNetConfig c)
+    {
+        double d = c.Hidden, ch = c.InChannels, s = c.ImageSize, pool = s / 4;
+        static double Conv(double cin, double cout, double outSide) => 2 * cin * cout * 9 * outSide * outSide;
+        static double Transposed(double cin, double cout, double k, double inSide) => 2 * cin * cout * k * k * inSide * inSide;
+        static double Block(double cin, double cout, double side) => Conv(cin, cout, side) + Conv(cout, cout, side);
+        static double Fc(double fin, double fout) => 2 * (fin * fout + fout * fout);
+        double flops =
+            Block(ch, d, s)                                                          // conv_in
+            + Conv(d, d, s / 2) + Block(d, d, s / 2)                                 // down1
+            + Conv(d, 2 * d, s / 4) + Block(2 * d, 2 * d, s / 4)                     // down2
+            + Transposed(2 * d, 2 * d, pool, 1)                                      // unflatten: 1×1 → pool×pool
+            + Transposed(4 * d, d, 4, s / 4) + Block(d, d, s / 2)                    // up1
+            + Transposed(2 * d, d, 4, s / 2) + Block(d, d, s)                        // up2
+            + Block(2 * d, d, s) + Conv(d, ch, s);                                   // conv_out, head
+        if (c.Variant != Cs180Variant.Single) flops += Fc(1, 2 * d) + Fc(1, d);
+        if (c.Variant == Cs180Variant.Class) flops += Fc(c.NumClasses, 2 * d) + Fc(c.NumClasses, d);
+        return flops;
+    }
+
     /// <summary>Unconditional: the single-step denoiser ignores <paramref name="t"/>; the class variant uses the null class.</summary>
     public override Tensor forward(Tensor x, Tensor t) => Run(x, t, null);
 

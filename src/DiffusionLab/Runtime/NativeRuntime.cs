@@ -89,6 +89,24 @@ public static class NativeRuntime
         }
     }
 
+    /// <summary>
+    /// The process's resident memory now and its peak so far (Linux: VmRSS and VmHWM of /proc/self/status), in bytes —
+    /// native tensor memory included, which the .NET GC does not see. A long run's peak should stop growing after
+    /// its first epoch.
+    /// </summary>
+    public static (long Resident, long PeakResident) Memory()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return (process.WorkingSet64, process.PeakWorkingSet64);
+    }
+
+    /// <summary>"RSS 812 MiB (peak 845 MiB)", for epoch logs.</summary>
+    public static string DescribeMemory()
+    {
+        var (rss, peak) = Memory();
+        return $"RSS {rss >> 20} MiB (peak {peak >> 20} MiB)";
+    }
+
     /// <summary>One line for logs: threads and allocator mode.</summary>
     public static string Describe() =>
         $"torch threads {Threads}, allocator {(AllocatorTuned ? "tuned (no mmap, no trim)" : "glibc default")}, oneDNN {(MkldnnEnabled ? "on" : "off")}";

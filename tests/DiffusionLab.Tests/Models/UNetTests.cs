@@ -84,4 +84,53 @@ public class UNetTests
         Assert.Equal(x.shape, net.call(x, torch.rand(2)).shape);
         Assert.Throws<DiffusionLabException>(() => new DdpmUNet(new DdpmUNetConfig { ImageSize = 18, ChMult = [1, 2, 2] }));
     }
+
+    [Theory]
+    [InlineData(Cs180Variant.Class, 64, 28)]
+    [InlineData(Cs180Variant.Time, 16, 32)]
+    [InlineData(Cs180Variant.Single, 8, 28)]
+    public void Cs180ForwardFlopsMatchACountOfEveryLayerItRan(Cs180Variant variant, int hidden, int size)
+    {
+        // An independent count: hooks on every convolution, transposed convolution and linear layer record the shapes
+        // they actually saw in a forward pass; 2 operations per multiply–add.
+        using var scope = torch.NewDisposeScope();
+        var config = new Cs180UNetConfig(variant, 1, hidden, size, 10);
+        var net = new Cs180UNet(config);
+        double counted = 0;
+        foreach (var (_, module) in net.named_modules())
+        {
+            switch (module)
+            {
+                case TorchSharp.Modules.Conv2d conv:
+                    conv.register_forward_hook((m, input, output) =>
+                    {
+                        var w = conv.weight!.shape; // [out, in, k, k]
+                        counted += 2.0 * w[1] * w[2] * w[3] * output.numel();
+                        return output;
+                    });
+                    break;
+                case TorchSharp.Modules.ConvTranspose2d transposed:
+                    transposed.register_forward_hook((m, input, output) =>
+                    {
+                        var w = transposed.weight!.shape; // [in, out, k, k]: every input pixel feeds in·out·k² products
+                        counted += 2.0 * w[0] * w[1] * w[2] * w[3] * (input.numel() / w[0]);
+                        return output;
+                    });
+                    break;
+                case TorchSharp.Modules.Linear linear:
+                    linear.register_forward_hook((m, input, output) =>
+                    {
+                        counted += 2.0 * linear.weight!.shape[1] * output.numel();
+                        return output;
+                    });
+                    break;
+            }
+        }
+        using var noGrad = torch.no_grad();
+        net.eval();
+        if (variant == Cs180Variant.Class) net.Forward(torch.randn(1, 1, size, size), torch.rand(1), torch.tensor(new long[] { 3 }));
+        else net.call(torch.randn(1, 1, size, size), torch.rand(1));
+        Assert.True(counted > 0);
+        Assert.Equal(counted, Cs180UNet.ForwardFlops(config), 6);
+    }
 }

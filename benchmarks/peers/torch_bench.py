@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `difflab bench`: the same networks, the same steps, the same timing rules.
+
+Each case mirrors src/DiffusionLab/Benchmarks/PerformanceBench.cs: untimed warm-up, then timed repeats, median/min/max.
+The networks are written out here operator for operator (CS180 class U-Net, the 2-D residual MLP), and their parameter
+counts are printed so the comparison script can check they match DiffusionLab's. Needs Debian's python3-torch (CPU),
+ideally with OpenBLAS' OpenMP build (apt install python3-torch libopenblas0-openmp); see benchmarks/peers/README.md.
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CASES = ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d"]
+
+
+# ---------------------------------------------------------------- networks (mirrors of src/DiffusionLab/Models)
+
+def conv_block(cin, cout):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1), nn.BatchNorm2d(cout), nn.GELU(),
+                         nn.Conv2d(cout, cout, 3, 1, 1), nn.BatchNorm2d(cout), nn.GELU())
+
+
+def down_block(cin, cout):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, 2, 1), nn.BatchNorm2d(cout), nn.GELU(), conv_block(cout, cout))
+
+
+def up_block(cin, cout):
+    return nn.Sequential(nn.ConvTranspose2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.GELU(), conv_block(cout, cout))
+
+
+def fc_block(fin, fout):
+    return nn.Sequential(nn.Linear(fin, fout), nn.GELU(), nn.Linear(fout, fout))
+
+
+class Cs180ClassUNet(nn.Module):
+    """Cs180UNet(Variant = Class): seed 002 part B §2.4."""
+
+    def __init__(self, d, channels=1, size=28, classes=10):
+        super().__init__()
+        pool = size // 4
+        self.classes = classes
+        self.conv_in = conv_block(channels, d)
+        self.down1 = down_block(d, d)
+        self.down2 = down_block(d, 2 * d)
+        self.flatten = nn.Sequential(nn.AvgPool2d(pool), nn.GELU())
+        self.unflatten = nn.Sequential(nn.ConvTranspose2d(2 * d, 2 * d, pool, pool, 0), nn.BatchNorm2d(2 * d), nn.GELU())
+        self.up1 = up_block(4 * d, d)
+        self.up2 = up_block(2 * d, d)
+        self.conv_out = conv_block(2 * d, d)
+        self.head = nn.Conv2d(d, channels, 3, 1, 1)
+        self.fc1_t, self.fc2_t = fc_block(1, 2 * d), fc_block(1, d)
+        self.fc1_c, self.fc2_c = fc_block(classes, 2 * d), fc_block(classes, d)
+
+    def forward(self, x, t, labels):
+        h0 = self.conv_in(x)
+        h1 = self.down1(h0)
+        h2 = self.down2(h1)
+        u = self.unflatten(self.flatten(h2))
+        tt = t.float().reshape(-1, 1)
+        t1 = self.fc1_t(tt)[..., None, None]
+        t2 = self.fc2_t(tt)[..., None, None]
+        l = labels.long()
+        valid = l.ge(0)
+        one_hot = F.one_hot(l.clamp_min(0), self.classes).float() * valid.unsqueeze(1).float()
+        c1 = self.fc1_c(one_hot)[..., None, None]
+        c2 = self.fc2_c(one_hot)[..., None, None]
+        u = c1 * u + t1
+        v1 = self.up1(torch.cat([u, h2], 1))
+        v1 = c2 * v1 + t2
+        v2 = self.up2(torch.cat([v1, h1], 1))
+        o = self.conv_out(torch.cat([v2, h0], 1))
+        return self.head(o)
+
+
+def sinusoidal(t, dim, scale=1000.0, max_period=10000.0):
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    args = (t.float() * scale).unsqueeze(1) * freqs.unsqueeze(0)
+    return torch.cat([args.cos(), args.sin()], 1)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc1, self.time, self.fc2 = nn.Linear(width, width), nn.Linear(width, width), nn.Linear(width, width)
+
+    def forward(self, h, emb):
+        return h + self.fc2(F.silu(self.fc1(F.silu(h)) + self.time(emb)))
+
+
+class ToyMlp(nn.Module):
+    """ToyMlp(DataDim 2, Width 128, Depth 4, TimeDim 128)."""
+
+    def __init__(self, dim=2, width=128, depth=4, time_dim=128):
+        super().__init__()
+        self.time_dim = time_dim
+        self.input = nn.Linear(dim, width)
+        self.time_mlp = nn.Sequential(nn.Linear(time_dim, width), nn.SiLU(), nn.Linear(width, width))
+        self.blocks = nn.ModuleList([ResidualBlock(width) for _ in range(depth)])
+        self.output = nn.Linear(width, dim)
+
+    def forward(self, x, t, labels=None):
+        emb = self.time_mlp(sinusoidal(t, self.time_dim))
+        h = self.input(x)
+        for b in self.blocks:
+            h = b(h, emb)
+        return self.output(F.silu(h))
+
+
+def parameters(net):
+    return sum(p.numel() for p in net.parameters())
+
+
+# ---------------------------------------------------------------- diffusion pieces (DiscreteModel, Trainer, samplers)
+
+class Schedule:
+    def __init__(self, steps, beta_start=1e-4, beta_end=0.02):
+        # NoiseSchedule: β_t evenly spaced over t = 1..T; index 0 is t = 0 (ᾱ_0 = 1)
+        betas = torch.tensor([beta_start + (beta_end - beta_start) * (i / (steps - 1)) for i in range(steps)], dtype=torch.float64)
+        ab = torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(1 - betas, 0)])
+        self.steps = steps
+        self.alpha_bar = ab.tolist()
+        self.sqrt_ab = ab.sqrt().float()
+        self.sqrt_1mab = (1 - ab).sqrt().float()
+
+
+def extract(table, steps, like):
+    return table.index_select(0, steps).reshape(-1, *([1] * (like.dim() - 1)))
+
+
+def ddpm_loss(net, sched, x0, g, labels=None, p_uncond=0.0):
+    """DiscreteModel.Loss: t ~ U{1..T}, ε ~ N(0, I), ‖ε − ε_θ(x_t, t/T, c)‖² with label dropout."""
+    b = x0.shape[0]
+    steps = torch.randint(1, sched.steps + 1, (b,), generator=g)
+    eps = torch.randn(x0.shape, generator=g)
+    xt = extract(sched.sqrt_ab, steps, x0) * x0 + extract(sched.sqrt_1mab, steps, x0) * eps
+    if labels is not None and p_uncond > 0:
+        drop = torch.rand((b,), generator=g).lt(p_uncond)
+        labels = torch.where(drop, torch.full_like(labels, -1), labels)
+    out = net(xt, steps.float() / sched.steps, labels) if labels is not None else net(xt, steps.float() / sched.steps)
+    return (out - eps).square().mean()
+
+
+def timed_trainer_steps(net, shadow, loss, lr_at, grad_clip, ema_decay, ema_warmup, seed, warmup, repeats, per_repeat):
+    """Trainer.Train's step: LR write, per-step generator and global seed, zero_grad, loss, item, backward, clip, Adam, EMA."""
+    shadow.load_state_dict(net.state_dict())
+    for p in shadow.parameters():
+        p.requires_grad_(False)
+    params = list(net.parameters())
+    opt = torch.optim.Adam(params, lr=lr_at(0))
+    net.train()
+    stamps = []
+    for step in range(warmup + repeats * per_repeat):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step)
+        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        torch.manual_seed(seed * 1_000_003 + step)
+        opt.zero_grad()
+        l = loss(g)
+        value = l.item()
+        if not math.isfinite(value):
+            raise RuntimeError("diverged")
+        l.backward()
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
+        opt.step()
+        with torch.no_grad():
+            d = min(ema_decay, (1.0 + step) / (10.0 + step)) if ema_warmup else ema_decay
+            for e, p in zip(shadow.parameters(), net.parameters()):
+                e.mul_(d).add_(p.detach(), alpha=1 - d)
+            for e, b in zip(shadow.buffers(), net.buffers()):
+                e.copy_(b)
+        stamps.append(time.perf_counter())
+    return [stamps[warmup + (r + 1) * per_repeat - 1] - stamps[warmup + r * per_repeat - 1] for r in range(repeats)]
+
+
+def timed(run, warmup, repeats):
+    for _ in range(warmup):
+        run()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        run()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def result(name, unit, values, lower, detail, gflops=None):
+    s = sorted(values)
+    return {"name": name, "unit": unit, "median": statistics.median(values), "min": s[0], "max": s[-1], "repeats": len(values),
+            "lower_is_better": lower, "gflops": gflops, "percent_of_peak": None, "detail": detail}
+
+
+def rate(name, unit, work, seconds, detail):
+    return result(name, unit, [work / s for s in seconds], False, detail)
+
+
+def per(name, unit, k, seconds, detail):
+    return result(name, unit, [s / k for s in seconds], True, detail)
+
+
+# ---------------------------------------------------------------- cases
+
+def case_matmul(o):
+    n, k = o.matmul_size, 10
+    a, b = torch.randn(n, n), torch.randn(n, n)
+
+    def run():
+        with torch.no_grad():
+            for i in range(k):
+                c = torch.mm(a, b)
+            c.sum().item()
+    r = rate("matmul", "GFLOP/s", 2.0 * n ** 3 * k / 1e9, timed(run, o.warmup, o.repeats), f"{n}x{n} fp32, {k} products per repeat")
+    r["gflops"] = r["median"]
+    return r
+
+
+def case_conv(o):
+    b, ch, size, k = o.train_batch, o.conv_channels, o.conv_size, 3
+    x, w = torch.randn(b, ch, size, size), torch.randn(ch, ch, 3, 3) * 0.05
+
+    def run():
+        with torch.no_grad():
+            for i in range(k):
+                y = F.conv2d(x, w, padding=1)
+            y.sum().item()
+    r = rate("conv3x3", "GFLOP/s", 2.0 * b * ch * ch * 9 * size * size * k / 1e9, timed(run, o.warmup, o.repeats), f"[{b}, {ch}, {size}, {size}]")
+    r["gflops"] = r["median"]
+    return r
+
+
+def cs180_forward_flops(d, ch=1, s=28, classes=10):
+    """Cs180UNet.ForwardFlops, recomputed here."""
+    pool = s / 4
+    conv = lambda ci, co, side: 2 * ci * co * 9 * side * side
+    tr = lambda ci, co, k, side: 2 * ci * co * k * k * side * side
+    block = lambda ci, co, side: conv(ci, co, side) + conv(co, co, side)
+    fc = lambda fi, fo: 2 * (fi * fo + fo * fo)
+    return (block(ch, d, s) + conv(d, d, s / 2) + block(d, d, s / 2) + conv(d, 2 * d, s / 4) + block(2 * d, 2 * d, s / 4)
+            + tr(2 * d, 2 * d, pool, 1) + tr(4 * d, d, 4, s / 4) + block(d, d, s / 2) + tr(2 * d, d, 4, s / 2) + block(d, d, s)
+            + block(2 * d, d, s) + conv(d, ch, s) + fc(1, 2 * d) + fc(1, d) + fc(classes, 2 * d) + fc(classes, d))
+
+
+def case_train(o, d):
+    torch.manual_seed(o.seed)
+    net, shadow = Cs180ClassUNet(d), Cs180ClassUNet(d)
+    sched = Schedule(300)
+    g = torch.Generator().manual_seed(o.seed)
+    x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
+    labels = torch.randint(0, 10, (o.train_batch,), generator=g)
+    # the cs180-class preset: Adam 1e-3, exponential LR per epoch (constant here: no epochs), no clipping, EMA 0.999 with warm-up
+    seconds = timed_trainer_steps(net, shadow, lambda gen: ddpm_loss(net, sched, x, gen, labels, 0.1), lambda s: 1e-3, 0.0, 0.999, True,
+                                  o.seed, o.warmup, o.repeats, o.train_steps_per_repeat)
+    r = rate(f"train-d{d}", "img/s", o.train_batch * o.train_steps_per_repeat, seconds, f"batch {o.train_batch}, {parameters(net):,} parameters, Adam + EMA")
+    r["gflops"] = r["median"] * 3 * cs180_forward_flops(d) / 1e9
+    r["parameters"] = parameters(net)
+    return r
+
+
+def case_guided(o, d):
+    torch.manual_seed(o.seed)
+    net = Cs180ClassUNet(d).eval()
+    sched = Schedule(300)
+    g = torch.Generator().manual_seed(o.seed)
+    labels = torch.randint(0, 10, (o.guided_batch,), generator=g)
+    x = torch.randn(o.guided_batch, 1, 28, 28, generator=g)
+    scale, k = 5.0, 2
+    n_steps = o.warmup + o.repeats * k
+    stride = sched.steps // n_steps
+    taus = [1 + i * stride for i in range(n_steps)][::-1]
+    null = torch.full_like(labels, -1)
+    stamps = []
+    with torch.no_grad():
+        for i, t in enumerate(taus):
+            prev = taus[i + 1] if i + 1 < len(taus) else 0
+            steps = torch.full((o.guided_batch,), t, dtype=torch.long)
+            b2 = torch.cat([steps, steps])
+            a, s = extract(sched.sqrt_ab, b2, x), extract(sched.sqrt_1mab, b2, x)
+            xx = torch.cat([x, x])
+            eps = net(xx, b2.float() / sched.steps, torch.cat([labels, null]))  # ClassGuidance: one batched call
+            x0 = (xx - s * eps) / a
+            b = o.guided_batch
+            eps_g = eps[b:] + scale * (eps[:b] - eps[b:])
+            x0_g = x0[b:] + scale * (x0[:b] - x0[b:])
+            ab, abp = sched.alpha_bar[t], sched.alpha_bar[prev]
+            alpha, beta = ab / abp, 1 - ab / abp
+            mean = math.sqrt(abp) * beta / (1 - ab) * x0_g + math.sqrt(alpha) * (1 - abp) / (1 - ab) * x
+            x = mean + math.sqrt((1 - abp) / (1 - ab) * beta) * torch.randn(x.shape, generator=g) if prev > 0 else mean
+            del eps_g
+            x.sum().item()
+            stamps.append(time.perf_counter())
+    seconds = [stamps[o.warmup + (r + 1) * k - 1] - stamps[o.warmup + r * k - 1] for r in range(o.repeats)]
+    r = per(f"guided-step-d{d}", "s/step", k, seconds, f"batch {o.guided_batch} (cond + uncond = {2 * o.guided_batch} per forward)")
+    r["gflops"] = 2.0 * o.guided_batch * cs180_forward_flops(d) / r["median"] / 1e9
+    return r
+
+
+def case_mlp(o):
+    torch.manual_seed(o.seed)
+    net, shadow = ToyMlp(), ToyMlp()
+    sched = Schedule(1000)
+    data = torch.randn(100_000, 2)
+    n, b, k = data.shape[0], o.mlp_batch, 20
+
+    def lr_at(step):  # TrainingOptions defaults: 1e-3, 200 warm-up steps, cosine over 10,000 steps
+        if step < 200:
+            return 1e-3 * (step + 1) / 200
+        p = (step - 200) / (10_000 - 200)
+        return 1e-3 * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(p, 1))))
+    loss = lambda gen: ddpm_loss(net, sched, data.index_select(0, torch.randint(0, n, (b,), generator=gen)), gen)
+    seconds = timed_trainer_steps(net, shadow, loss, lr_at, 1.0, 0.999, False, o.seed, o.warmup, o.repeats, k)
+    r = rate("mlp-train", "steps/s", k, seconds, f"batch {b}, {parameters(net):,} parameters, Adam + EMA")
+    r["parameters"] = parameters(net)
+    return r
+
+
+def case_toy_sampling(o, ddim):
+    torch.manual_seed(o.seed)
+    net = ToyMlp().eval()
+    sched = Schedule(o.toy_steps)
+    noise = torch.randn(o.points, 2, generator=torch.Generator().manual_seed(o.seed))
+    n_steps = min(50, sched.steps) if ddim else sched.steps
+    stride = sched.steps // n_steps
+    taus = [1 + i * stride for i in range(n_steps)][::-1]
+
+    def run():
+        g = torch.Generator().manual_seed(o.seed)
+        x = noise
+        with torch.no_grad():
+            for i, t in enumerate(taus):
+                prev = taus[i + 1] if i + 1 < len(taus) else 0
+                steps = torch.full((x.shape[0],), t, dtype=torch.long)
+                a, s = extract(sched.sqrt_ab, steps, x), extract(sched.sqrt_1mab, steps, x)
+                eps = net(x, steps.float() / sched.steps)
+                x0 = (x - s * eps) / a
+                ab, abp = sched.alpha_bar[t], sched.alpha_bar[prev]
+                if ddim:  # DdimSampler, η = 0 (eq. 12)
+                    x = math.sqrt(abp) * x0 + math.sqrt(max(1 - abp, 0)) * eps
+                else:     # DdpmSampler.Step: posterior mean + β̃ noise
+                    alpha, beta = ab / abp, 1 - ab / abp
+                    mean = math.sqrt(abp) * beta / (1 - ab) * x0 + math.sqrt(alpha) * (1 - abp) / (1 - ab) * x
+                    x = mean + math.sqrt((1 - abp) / (1 - ab) * beta) * torch.randn(x.shape, generator=g) if prev > 0 else mean
+        x.sum().item()
+    return per("ddim50-2d" if ddim else "ddpm-2d", "s/run", 1, timed(run, o.warmup, o.repeats), f"{o.points} points, {n_steps} steps")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--only", default=None)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=None)
+    p.add_argument("--mkldnn", choices=["on", "off"], default="on", help="torch.backends.mkldnn.enabled (PyTorch's default: on)")
+    o = p.parse_args()
+    o.matmul_size, o.train_batch, o.conv_channels, o.conv_size = 1024, 128, 64, 28
+    o.guided_batch, o.train_steps_per_repeat, o.points, o.mlp_batch, o.toy_steps = 100, 3, 2000, 1024, 1000
+    torch.set_num_threads(o.threads)
+    torch.backends.mkldnn.enabled = o.mkldnn == "on"
+    only = o.only.split(",") if o.only else CASES
+    for c in only:
+        if c not in CASES:
+            sys.exit(f"unknown case {c}")
+    print(f"torch {torch.__version__}: threads {torch.get_num_threads()}, mkldnn {'on' if torch.backends.mkldnn.enabled else 'off'}; "
+          f"median [min - max] of {o.repeats} repeats after {o.warmup} warm-up", flush=True)
+    results, peak = [], None
+    if "matmul" in only or any(c.startswith(("train", "guided")) for c in only):
+        m = case_matmul(o)
+        peak = m["gflops"]
+        if "matmul" in only:
+            results.append(m)
+            print(fmt(m), flush=True)
+    for c in only:
+        r = {"conv3x3": lambda: case_conv(o), "train-d32": lambda: case_train(o, 32), "train-d64": lambda: case_train(o, 64),
+             "guided-step-d64": lambda: case_guided(o, 64), "mlp-train": lambda: case_mlp(o),
+             "ddpm-2d": lambda: case_toy_sampling(o, False), "ddim50-2d": lambda: case_toy_sampling(o, True)}.get(c)
+        if r is None:
+            continue
+        r = r()
+        if r["gflops"] is not None and peak and c != "conv3x3":
+            r["percent_of_peak"] = 100 * r["gflops"] / peak
+        results.append(r)
+        print(fmt(r), flush=True)
+    if o.json:
+        with open(o.json, "w") as f:
+            json.dump({"implementation": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
+                       "mkldnn": torch.backends.mkldnn.enabled, "results": results}, f, indent=2)
+
+
+def fmt(r):
+    s = f"{r['name']:<16} {r['median']:9.4g} {r['unit']:<8} [{r['min']:.4g} - {r['max']:.4g}]"
+    if r.get("percent_of_peak") is not None:
+        s += f"  {r['gflops']:.1f} GFLOP/s = {r['percent_of_peak']:.0f} % of matmul peak"
+    return s + f"  ({r['detail']})"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+using System.Globalization;
+using DiffusionLab.Data;
+using DiffusionLab.Denoisers;
+using DiffusionLab.Diffusion;
+using DiffusionLab.Images;
+using DiffusionLab.Models;
+using DiffusionLab.Runtime;
+using DiffusionLab.Samplers.Discrete;
+using DiffusionLab.Toy;
+using DiffusionLab.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Benchmarks;
+
+/// <summary>Sizes and repeat counts of <see cref="PerformanceBench"/>; the defaults are the issue's workloads.</summary>
+public sealed record BenchOptions
+{
+    /// <summary>Case names to run (null = all of <see cref="PerformanceBench.Cases"/>).</summary>
+    public IReadOnlyList<string>? Only { get; init; }
+    public int Repeats { get; init; } = 5;
+    public int Warmup { get; init; } = 1;
+    /// <summary>Side of the square fp32 matrices of the matmul peak.</summary>
+    public int MatmulSize { get; init; } = 1024;
+    /// <summary>Channels and image side of the 3×3 convolution peak (the CS180 U-Net's widest layer at D = 64).</summary>
+    public int ConvChannels { get; init; } = 64;
+    public int ConvSize { get; init; } = 28;
+    /// <summary>Training batch of the U-Net cases and the convolution peak (the CS180 recipe: 128).</summary>
+    public int TrainBatch { get; init; } = 128;
+    /// <summary>Images per guided sampling step (each is run twice, conditional and unconditional, in one batch).</summary>
+    public int GuidedBatch { get; init; } = 100;
+    /// <summary>U-Net training steps per timed repeat.</summary>
+    public int TrainStepsPerRepeat { get; init; } = 3;
+    /// <summary>Points of the 2-D sampling cases.</summary>
+    public int Points { get; init; } = 2000;
+    /// <summary>Batch of the 2-D MLP training case (the toy default: 1024).</summary>
+    public int MlpBatch { get; init; } = 1024;
+    /// <summary>Steps of the DDPM 2-D sampling case (the toy default: 1000).</summary>
+    public int ToySteps { get; init; } = 1000;
+    public long Seed { get; init; }
+
+    /// <summary>Tiny sizes for tests: every case runs in well under a second.</summary>
+    public static BenchOptions Quick => new()
+    {
+        Repeats = 2, Warmup = 1, MatmulSize = 64, ConvChannels = 4, ConvSize = 8, TrainBatch = 4, GuidedBatch = 2, TrainStepsPerRepeat = 1, Points = 16, MlpBatch = 16, ToySteps = 20,
+    };
+}
+
+/// <summary>
+/// <c>difflab bench</c>: the machine's matmul and 3×3-convolution peaks, then DiffusionLab's own workloads through the
+/// same code paths a user runs — <see cref="Trainer"/> steps of the CS180 class U-Net, guided DDPM steps, the 2-D MLP's
+/// training and sampling — each as median/min/max over timed repeats, with the U-Net figures also as a share of the
+/// matmul peak. benchmarks/peers/ holds the same workloads in PyTorch.
+/// </summary>
+public static class PerformanceBench
+{
+    public static readonly IReadOnlyList<string> Cases =
+        ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d"];
+
+    /// <summary>Runs the selected cases in order, reporting each result as soon as it is measured.</summary>
+    public static IReadOnlyList<BenchResult> Run(BenchOptions options, Device? device = null, Action<BenchResult>? onResult = null)
+    {
+        NativeRuntime.Configure();
+        device ??= CPU;
+        var only = options.Only ?? Cases;
+        foreach (var name in only)
+            if (!Cases.Contains(name)) throw new DiffusionLabException($"unknown benchmark '{name}' (choose from {string.Join(", ", Cases)})");
+        if (options.Warmup < 1) throw new DiffusionLabException($"--warmup must be at least 1, got {options.Warmup}");
+        var results = new List<BenchResult>();
+        double? peak = null;
+        void Add(BenchResult r)
+        {
+            if (r.Gflops is double g && peak is double p) r = r with { PercentOfPeak = 100 * g / p };
+            results.Add(r);
+            onResult?.Invoke(r);
+        }
+        // the peak is needed for the percentages: measured first, also when only U-Net cases were asked for
+        bool needsPeak = only.Any(c => c.StartsWith("train", StringComparison.Ordinal) || c.StartsWith("guided", StringComparison.Ordinal));
+        if (only.Contains("matmul") || needsPeak)
+        {
+            var m = Matmul(options, device);
+            peak = m.Gflops;
+            if (only.Contains("matmul")) Add(m);
+        }
+        foreach (var name in only)
+        {
+            switch (name)
+            {
+                case "conv3x3": Add(Conv3x3(options, device)); break;
+                case "train-d32": Add(TrainUNet(options, device, 32)); break;
+                case "train-d64": Add(TrainUNet(options, device, 64)); break;
+                case "guided-step-d64": Add(GuidedStep(options, device, 64)); break;
+                case "mlp-train": Add(MlpTrain(options, device)); break;
+                case "ddpm-2d": Add(ToySampling(options, device, ddim: false)); break;
+                case "ddim50-2d": Add(ToySampling(options, device, ddim: true)); break;
+            }
+        }
+        return results;
+    }
+
+    /// <summary>fp32 n×n matrix products, 2n³ operations each.</summary>
+    public static BenchResult Matmul(BenchOptions o, Device device)
+    {
+        int n = o.MatmulSize;
+        const int perRepeat = 10;
+        using var a = torch.randn([n, n], generator: TensorOps.SeededGenerator(o.Seed)).to(device);
+        using var b = torch.randn([n, n], generator: TensorOps.SeededGenerator(o.Seed + 1)).to(device);
+        using var noGrad = torch.no_grad();
+        var seconds = Timing.Seconds(() =>
+        {
+            for (int i = 0; i < perRepeat; i++)
+            {
+                using var c = torch.mm(a, b);
+                if (i == perRepeat - 1) c.sum().item<float>(); // wait for the result (asynchronous devices)
+            }
+        }, o.Warmup, o.Repeats);
+        double flops = 2.0 * n * n * n * perRepeat;
+        var r = Timing.Rate("matmul", "GFLOP/s", flops / 1e9, seconds);
+        return r with { Gflops = r.Median, Detail = $"{n}×{n} fp32, {perRepeat} products per repeat" };
+    }
+
+    /// <summary>A 3×3 convolution, stride 1, padding 1, of the CS180 U-Net's widest layer (64 → 64 channels at 28 px, batch 128).</summary>
+    public static BenchResult Conv3x3(BenchOptions o, Device device)
+    {
+        int batch = o.TrainBatch, ch = o.ConvChannels, size = o.ConvSize;
+        const int perRepeat = 3;
+        using var x = torch.randn([batch, ch, size, size], generator: TensorOps.SeededGenerator(o.Seed)).to(device);
+        using var w = (torch.randn([ch, ch, 3, 3], generator: TensorOps.SeededGenerator(o.Seed + 1)) * 0.05).to(device);
+        using var noGrad = torch.no_grad();
+        var seconds = Timing.Seconds(() =>
+        {
+            for (int i = 0; i < perRepeat; i++)
+            {
+                using var y = nn.functional.conv2d(x, w, padding: [1, 1]);
+                if (i == perRepeat - 1) y.sum().item<float>();
+            }
+        }, o.Warmup, o.Repeats);
+        double flops = 2.0 * batch * ch * ch * 9 * size * size * perRepeat;
+        var r = Timing.Rate("conv3x3", "GFLOP/s", flops / 1e9, seconds);
+        return r with { Gflops = r.Median, Detail = $"[{batch}, {ch}, {size}, {size}] ⊛ {ch}×{ch}×3×3, {perRepeat} per repeat" };
+    }
+
+    /// <summary>
+    /// Training steps of the class-conditioned CS180 U-Net with hidden width D through <see cref="Trainer"/> (the
+    /// preset's Adam, EMA and learning-rate schedule, label dropout 0.1, T = 300) on a fixed batch, so data loading is
+    /// not timed. Work per image is counted as 3 × the forward FLOPs (backward ≈ 2 × forward).
+    /// </summary>
+    public static BenchResult TrainUNet(BenchOptions o, Device device, int hidden)
+    {
+        var preset = ImageRunConfig.Preset("cs180-class");
+        var config = new Cs180UNetConfig(Cs180Variant.Class, 1, hidden, 28, 10);
+        torch.manual_seed(o.Seed);
+        using var net = new Cs180UNet(config);
+        using var shadow = new Cs180UNet(config);
+        net.to(device);
+        shadow.to(device);
+        using var model = new DiscreteModel(Schedules.Schedules.Create(preset.Schedule, preset.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        var g = TensorOps.SeededGenerator(o.Seed);
+        using var x = (torch.rand([o.TrainBatch, 1, 28, 28], generator: g) * 2 - 1).to(device);
+        using var labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
+        var seconds = TimedTrainerSteps(net, shadow, gen => model.Loss(x, gen, labels, preset.PUncond), preset.Training with { Seed = o.Seed }, o, o.TrainStepsPerRepeat);
+        var r = Timing.Rate($"train-d{hidden}", "img/s", (double)o.TrainBatch * o.TrainStepsPerRepeat, seconds);
+        long parameters = net.parameters().Sum(p => p.numel());
+        return r with
+        {
+            Gflops = r.Median * 3 * Cs180UNet.ForwardFlops(config) / 1e9,
+            Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA"),
+        };
+    }
+
+    /// <summary>
+    /// Classifier-free guided DDPM steps (γ = 5) of the D-wide class U-Net: each step is one forward call on the
+    /// conditional and unconditional halves together (2 × batch images) plus the ancestral update.
+    /// </summary>
+    public static BenchResult GuidedStep(BenchOptions o, Device device, int hidden)
+    {
+        var preset = ImageRunConfig.Preset("cs180-class");
+        var config = new Cs180UNetConfig(Cs180Variant.Class, 1, hidden, 28, 10);
+        torch.manual_seed(o.Seed);
+        using var net = new Cs180UNet(config);
+        net.to(device);
+        net.eval();
+        using var model = new DiscreteModel(Schedules.Schedules.Create(preset.Schedule, preset.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        var g = TensorOps.SeededGenerator(o.Seed);
+        using var labels = torch.randint(0, 10, [o.GuidedBatch], generator: g).to(device);
+        model.Guidance = new ClassGuidance(labels, 5.0);
+        using var noise = torch.randn([o.GuidedBatch, 1, 28, 28], generator: g).to(device);
+        const int perRepeat = 2;
+        int steps = o.Warmup + o.Repeats * perRepeat;
+        var stamps = new List<long>();
+        var result = new DdpmSampler().Sample(model, noise, steps, g, (_, x) => { x.sum().item<float>(); stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); });
+        result.Samples.Dispose();
+        var seconds = RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
+        var r = Timing.Time("guided-step-d64", "s/step", perRepeat, seconds);
+        return r with
+        {
+            Name = $"guided-step-d{hidden}",
+            Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
+            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward), γ = 5",
+        };
+    }
+
+    /// <summary>Training steps of the 2-D residual MLP (the toy defaults: width 128, depth 4, batch 1024, T = 1000) through <see cref="Trainer"/>.</summary>
+    public static BenchResult MlpTrain(BenchOptions o, Device device)
+    {
+        var toy = new ToyRunConfig { BatchSize = o.MlpBatch };
+        torch.manual_seed(o.Seed);
+        using var net = new ToyMlp(toy.Mlp);
+        using var shadow = new ToyMlp(toy.Mlp);
+        net.to(device);
+        shadow.to(device);
+        using var model = new DiscreteModel(Schedules.Schedules.Create(toy.Schedule, toy.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        using var data = ToyDatasets.Sample(toy.Dataset, 100_000, o.Seed).to(device);
+        long n = data.shape[0];
+        int b = toy.BatchSize;
+        const int perRepeat = 20;
+        // the same loss as ToyRun: a random batch of the fixed training set
+        var seconds = TimedTrainerSteps(net, shadow, gen => model.Loss(data.index_select(0, torch.randint(0, n, [b], generator: gen).to(device)), gen),
+            toy.Training with { Seed = o.Seed }, o, perRepeat);
+        var r = Timing.Rate("mlp-train", "steps/s", perRepeat, seconds);
+        return r with { Detail = $"batch {b}, {net.parameters().Sum(p => p.numel()):N0} parameters, Adam + EMA" };
+    }
+
+    /// <summary>Sampling <see cref="BenchOptions.Points"/> 2-D points with the toy MLP: ancestral DDPM over all T steps, or DDIM in 50.</summary>
+    public static BenchResult ToySampling(BenchOptions o, Device device, bool ddim)
+    {
+        var toy = new ToyRunConfig { DiffusionSteps = o.ToySteps };
+        torch.manual_seed(o.Seed);
+        using var net = new ToyMlp(toy.Mlp);
+        net.to(device);
+        net.eval();
+        using var model = new DiscreteModel(Schedules.Schedules.Create(toy.Schedule, toy.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        using var noise = torch.randn([o.Points, 2], generator: TensorOps.SeededGenerator(o.Seed)).to(device);
+        int steps = ddim ? Math.Min(50, toy.DiffusionSteps) : toy.DiffusionSteps;
+        Samplers.ISampler<DiscreteModel> sampler = ddim ? new DdimSampler() : new DdpmSampler();
+        var seconds = Timing.Seconds(() =>
+        {
+            using var r = sampler.Sample(model, noise, steps, TensorOps.SeededGenerator(o.Seed)).Samples;
+            r.sum().item<float>();
+        }, o.Warmup, o.Repeats);
+        var result = Timing.Time(ddim ? "ddim50-2d" : "ddpm-2d", "s/run", 1, seconds);
+        return result with { Detail = $"{o.Points} points, {steps} steps" };
+    }
+
+    /// <summary>
+    /// Times training through <see cref="Trainer.Train(nn.Module, nn.Module?, Func{Generator, Tensor}, TrainingOptions, string, bool, Action{long, double}?, Func{bool}?, Action{long, nn.Module}?)"/>
+    /// itself, stamping the clock in its after-step callback; the final checkpoint is written after the last stamp.
+    /// </summary>
+    private static double[] TimedTrainerSteps(nn.Module net, nn.Module shadow, Func<Generator, Tensor> loss, TrainingOptions training, BenchOptions o, int perRepeat)
+    {
+        int steps = o.Warmup + o.Repeats * perRepeat;
+        var stamps = new List<long>();
+        var dir = Path.Combine(Path.GetTempPath(), $"difflab-bench-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            Trainer.Train(net, shadow, loss, training with { Steps = steps, CheckpointEvery = int.MaxValue, LogEvery = int.MaxValue }, dir,
+                shouldStop: () => { stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); return false; });
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        return RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
+    }
+
+    /// <summary>Seconds of each repeat from the timestamps taken after every step: repeat r spans the steps warm-up + r·k + 1 … warm-up + (r + 1)·k.</summary>
+    private static double[] RepeatSeconds(IReadOnlyList<long> stamps, int warmup, int repeats, int perRepeat) =>
+        Enumerable.Range(0, repeats)
+            .Select(r => (stamps[warmup + (r + 1) * perRepeat - 1] - stamps[warmup + r * perRepeat - 1]) / (double)System.Diagnostics.Stopwatch.Frequency)
+            .ToArray();
+}

@@ -1,0 +1,61 @@
+using DiffusionLab.Benchmarks;
+using DiffusionLab.Tests.Cli;
+
+namespace DiffusionLab.Tests.Benchmarks;
+
+public class BenchTests
+{
+    [Fact]
+    public void SummaryIsMedianMinAndMax()
+    {
+        Assert.Equal((2.0, 1.0, 9.0), Timing.Summary([9, 1, 2]));
+        Assert.Equal((2.5, 1.0, 9.0), Timing.Summary([3, 9, 1, 2])); // even count: mean of the middle two
+        var rate = Timing.Rate("r", "img/s", 10, [1.0, 2.0, 0.5]);   // 10, 5 and 20 per second
+        Assert.Equal((10.0, 5.0, 20.0), (rate.Median, rate.Min, rate.Max));
+        var time = Timing.Time("t", "s/step", 2, [1.0, 2.0, 0.5]);    // 0.5, 1 and 0.25 s per step
+        Assert.Equal((0.5, 0.25, 1.0), (time.Median, time.Min, time.Max));
+        Assert.True(time.LowerIsBetter);
+    }
+
+    [Fact]
+    public void EveryCaseRunsAndReportsConsistentFigures()
+    {
+        var seen = new List<string>();
+        var results = PerformanceBench.Run(BenchOptions.Quick, onResult: r => seen.Add(r.Name));
+        Assert.Equal(PerformanceBench.Cases, results.Select(r => r.Name));
+        Assert.Equal(PerformanceBench.Cases, seen);
+        foreach (var r in results)
+        {
+            Assert.True(r.Min > 0 && double.IsFinite(r.Max), r.Name);
+            Assert.InRange(r.Median, r.Min, r.Max);
+            Assert.Equal(BenchOptions.Quick.Repeats, r.Repeats);
+        }
+        // the U-Net figures carry their arithmetic rate and its share of the matmul peak measured in the same run
+        double peak = results.Single(r => r.Name == "matmul").Gflops!.Value;
+        foreach (var r in results.Where(r => r.Name.StartsWith("train", StringComparison.Ordinal) || r.Name.StartsWith("guided", StringComparison.Ordinal)))
+            Assert.Equal(100 * r.Gflops!.Value / peak, r.PercentOfPeak!.Value, 9);
+    }
+
+    [Fact]
+    public void UnknownCaseIsAClearError()
+    {
+        var e = Assert.Throws<DiffusionLabException>(() => PerformanceBench.Run(BenchOptions.Quick with { Only = ["matmul", "gpu"] }));
+        Assert.Contains("unknown benchmark 'gpu'", e.Message);
+    }
+
+    [Fact]
+    public void CliPrintsThreadsAndWritesJson()
+    {
+        var dir = CliRunner.Temp();
+        var json = Path.Combine(dir, "bench.json");
+        var (code, output, err) = CliRunner.Run("bench", "--quick", "--only", "matmul,train-d32", "--repeats", "2", "--json", json);
+        Assert.True(code == 0, err);
+        Assert.Contains("torch threads", output);
+        Assert.Contains("train-d32", output);
+        Assert.Contains("% of matmul peak", output);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(2, doc.RootElement.GetProperty("results").GetArrayLength());
+        Assert.Equal(2, CliRunner.Run("bench", "--frobnicate").Code);
+        Assert.Equal(1, CliRunner.Run("bench", "--quick", "--only", "nope").Code);
+    }
+}
