@@ -4,7 +4,7 @@ namespace DiffusionLab.Tests;
 
 internal static class TestSetup
 {
-    /// <summary>The same native settings as the CLI (allocator, oneDNN off, threads) for every test.</summary>
+    /// <summary>The same native settings as the CLI (allocator, oneDNN by self-check, threads) for every test.</summary>
     [ModuleInitializer]
     internal static void Initialise() => Runtime.NativeRuntime.Configure();
 }
