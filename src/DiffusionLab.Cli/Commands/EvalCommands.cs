@@ -74,12 +74,13 @@ public static class EvalCommands
         var features = new Option<string?>("--features") { Description = "Classifier folder (default: the shipped models/mnist-classifier)." };
         var n = new Option<int>("--n") { Description = "Samples per setting (seed 001 uses 500).", DefaultValueFactory = _ => 500 };
         var gammas = new Option<string>("--gammas") { Description = "guidance: the γ values.", DefaultValueFactory = _ => "0,1,2,3,5,7.5,10,15" };
-        var sampler = new Option<string>("--sampler") { Description = "guidance: ddpm or ddim.", DefaultValueFactory = _ => "ddim" };
+        var sampler = new Option<string>("--sampler") { Description = "guidance: the sampler (ddpm, ddim, dpm++2m, heun-karras).", DefaultValueFactory = _ => "ddim" };
+        var samplers = new Option<string>("--samplers") { Description = "samplers: which to compare.", DefaultValueFactory = _ => string.Join(",", Samplers.Discrete.DiscreteSamplers.Names) };
         var steps = new Option<int>("--steps") { Description = "guidance: sampling steps.", DefaultValueFactory = _ => 50 };
-        var stepList = new Option<string>("--steps-list") { Description = "samplers: step counts.", DefaultValueFactory = _ => "10,20,50,100,300" };
+        var stepList = new Option<string>("--steps-list") { Description = "samplers: network-evaluation budgets per image (Heun gets ⌈(k+1)/2⌉ levels, at most k evaluations).", DefaultValueFactory = _ => "5,10,20,50,100,300" };
         var gamma = new Option<double>("--guidance-scale") { Description = "samplers: γ.", DefaultValueFactory = _ => 5 };
         var cmd = new Command(kind, description);
-        foreach (var o in new Option[] { run, model, real, features, n, gammas, sampler, steps, stepList, gamma }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, real, features, n, gammas, sampler, samplers, steps, stepList, gamma }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -96,12 +97,13 @@ public static class EvalCommands
             }
             else
             {
+                var names = parse.GetValue(samplers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                foreach (var name in names)
+                    if (!Samplers.Discrete.DiscreteSamplers.Names.Contains(name))
+                        throw new DiffusionLabException($"--samplers: unknown sampler '{name}' (choose from {string.Join(", ", Samplers.Discrete.DiscreteSamplers.Names)})");
                 foreach (var k in CommonOptions.ParseInts(parse.GetValue(stepList)!, "--steps-list"))
-                {
-                    settings.Add(new($"ddpm-{k}", parse.GetValue(gamma), "ddpm", k));
-                    settings.Add(new($"ddim-{k}", parse.GetValue(gamma), "ddim", k));
-                    settings.Add(new($"dpm++2m-{k}", parse.GetValue(gamma), "dpm++2m", k));
-                }
+                    foreach (var name in names)
+                        settings.Add(new($"{name}-{k}", parse.GetValue(gamma), name, Samplers.Discrete.DiscreteSamplers.StepsForBudget(name, k)));
             }
             output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
             var rows = GuidanceStudy.Run(m, c, realSet, settings, parse.GetValue(n), seed, onRow: r => output.WriteLine(string.Create(CultureInfo.InvariantCulture,

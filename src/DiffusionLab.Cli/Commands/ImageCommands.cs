@@ -173,7 +173,7 @@ public static class ImageCommands
         var common = new CommonOptions("out/samples");
         var run = new Option<string?>("--run") { Description = "Run folder written by 'difflab train'." };
         var model = new Option<string?>("--model") { Description = "Model folder (config.json + weights.bin); default: the shipped models/mnist-cs180-class." };
-        var sampler = new Option<string>("--sampler") { Description = "ddpm (ancestral; strided with --steps < T), ddim, or dpm++2m (DPM-Solver++(2M), good at 10–20 steps).", DefaultValueFactory = _ => "ddpm" };
+        var sampler = new Option<string>("--sampler") { Description = "ddpm (ancestral; strided with --steps < T), ddim, dpm++2m (DPM-Solver++(2M), good at 10–20 steps) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => "ddpm" };
         var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: all T for ddpm, 50 for ddim and dpm++2m)." };
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
         var variance = new Option<string>("--variance") { Description = "DDPM noise: posterior (β̃_t) or beta (β_t, the CS180 update).", DefaultValueFactory = _ => "posterior" };
@@ -225,9 +225,9 @@ public static class ImageCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
             double seconds = clock.Elapsed.TotalSeconds;
-            int nfe = m.StepsOf(options) * (labels is not null && gamma != 0 && gamma != 1 ? 2 : 1);
+            int nfe = m.FunctionEvaluations(options) * (labels is not null && gamma != 0 && gamma != 1 ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(nfe > m.StepsOf(options) ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}"));
+                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(labels is not null && gamma != 0 && gamma != 1 ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}"));
             if (!parse.GetValue(noImages))
             {
                 var dir = Path.Combine(outDir, "images");

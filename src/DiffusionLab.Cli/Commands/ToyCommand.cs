@@ -21,6 +21,7 @@ public static class ToyCommand
         toy.Subcommands.Add(BuildTrain(output));
         toy.Subcommands.Add(BuildSample(output));
         toy.Subcommands.Add(BuildEval(output));
+        toy.Subcommands.Add(BuildStudy(output));
         return toy;
     }
 
@@ -103,7 +104,7 @@ public static class ToyCommand
         var common = new CommonOptions("out/toy-samples.csv");
         common.Out.Description = "Output CSV of samples (x,y); a scatter plot is written beside it (.png).";
         var run = new Option<string>("--run") { Description = "Run folder written by 'difflab toy train'.", Required = true };
-        var sampler = new Option<string>("--sampler") { Description = $"ddpm or ddim for DDPM runs; {string.Join(", ", ToyRun.SdeSamplers)} for SDE runs.", DefaultValueFactory = _ => "ddim" };
+        var sampler = new Option<string>("--sampler") { Description = $"{string.Join(", ", ToyRun.DiscreteSamplers)} for DDPM runs; {string.Join(", ", ToyRun.SdeSamplers)} for SDE runs.", DefaultValueFactory = _ => "ddim" };
         var steps = new Option<int>("--steps") { Description = "Sampling steps (DDPM: all T; RK45: a cap on its adaptive steps).", DefaultValueFactory = _ => 50 };
         var n = new Option<int>("--n") { Description = "Number of samples.", DefaultValueFactory = _ => 2048 };
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
@@ -166,6 +167,36 @@ public static class ToyCommand
                 output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["chamfer"] = score.Chamfer, ["emd"] = score.Emd, ["n"] = score.N, ["protocol"] = score.Protocol }));
             else
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{score.Protocol}: chamfer {score.Chamfer:G6}, emd {score.Emd:G6}, n {score.N}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command BuildStudy(TextWriter output)
+    {
+        var common = new CommonOptions("out/toy-study");
+        var run = new Option<string>("--run") { Description = "DDPM run folder written by 'difflab toy train --ddpm'.", Required = true };
+        var samplers = new Option<string>("--samplers") { Description = "Samplers to compare.", DefaultValueFactory = _ => string.Join(",", ToyRun.DiscreteSamplers) };
+        var budgets = new Option<string>("--nfe-list") { Description = "Budgets of network evaluations per sample (Heun gets ⌈(k+1)/2⌉ levels).", DefaultValueFactory = _ => "5,10,20,50,100,300,1000" };
+        var protocol = new Option<string>("--protocol") { Description = "sum2048 (seed 001) or group100 (seed 003).", DefaultValueFactory = _ => "sum2048" };
+        var cmd = new Command("study", "Quality (Chamfer, EMD) against network evaluations for every discrete sampler: study.csv and chamfer-vs-nfe.png.");
+        foreach (var o in new Option[] { run, samplers, budgets, protocol }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            using var model = ToyRun.Load(parse.GetValue(run)!, device);
+            var names = parse.GetValue(samplers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var name in names)
+                if (!ToyRun.DiscreteSamplers.Contains(name))
+                    throw new DiffusionLabException($"--samplers: unknown sampler '{name}' (choose from {string.Join(", ", ToyRun.DiscreteSamplers)})");
+            var list = CommonOptions.ParseInts(parse.GetValue(budgets)!, "--nfe-list");
+            var p = parse.GetValue(protocol)!;
+            output.WriteLine("sampler | budget | steps | NFE | Chamfer | EMD | s");
+            var rows = ToySamplerStudy.Run(model, names, list, p, seed, r => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Sampler} | {r.Budget} | {r.Steps} | {r.Nfe} | {r.Chamfer:G4} | {r.Emd:G4} | {r.Seconds:F2}")));
+            ToySamplerStudy.Write(rows, outDir, $"{model.Config.Dataset}: Chamfer ({p}) against network evaluations");
+            output.WriteLine($"wrote {outDir}/study.csv and {outDir}/chamfer-vs-nfe.png");
             return 0;
         });
         return cmd;

@@ -17,7 +17,7 @@ namespace DiffusionLab.Images;
 /// <summary>Sampling settings of an image model.</summary>
 public sealed record ImageSampleOptions
 {
-    /// <summary>ddpm (ancestral; strided when Steps &lt; T) or ddim.</summary>
+    /// <summary>ddpm (ancestral; strided when Steps &lt; T), ddim, dpm++2m or heun-karras (see <see cref="DiscreteSamplers"/>).</summary>
     public string Sampler { get; init; } = "ddpm";
     /// <summary>Number of steps (null: all T for ddpm, 50 for ddim).</summary>
     public int? Steps { get; init; }
@@ -276,6 +276,9 @@ public sealed class ImageRun : IDisposable
     }
 
     /// <summary>The number of network evaluations per sample of <paramref name="options"/>.</summary>
+    /// <summary>Network evaluations per image of one sampling run without guidance (Heun: 2 per level but the last).</summary>
+    public int FunctionEvaluations(ImageSampleOptions options) => DiscreteSamplers.FunctionEvaluations(options.Sampler, Model!.Schedule, StepsOf(options));
+
     public int StepsOf(ImageSampleOptions options) => options.Steps ?? (options.Sampler == "ddpm" ? Config.DiffusionSteps : Math.Min(50, Config.DiffusionSteps));
 
     private Tensor SampleWith(DiscreteModel model, int n, ImageSampleOptions o, Action<int, Tensor>? onStep = null)
@@ -289,18 +292,8 @@ public sealed class ImageRun : IDisposable
             CheckLabels(o.Labels);
         }
         if (o.GuidanceScale != 1 && o.Labels is null) throw new DiffusionLabException("guidance needs a class (--class)");
-        ISampler<DiscreteModel> sampler = o.Sampler switch
-        {
-            "ddpm" => new DdpmSampler(useBetaVariance: o.Variance switch
-            {
-                "posterior" => false,
-                "beta" => true,
-                _ => throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)"),
-            }, clipX0: o.ClipX0),
-            "ddim" => new DdimSampler(o.Eta, o.ClipX0),
-            "dpm++2m" => new DpmSolverPlusPlusSampler(o.ClipX0),
-            _ => throw new DiffusionLabException($"unknown sampler '{o.Sampler}' for an image model (ddpm, ddim or dpm++2m)"),
-        };
+        if (o.Variance is not ("posterior" or "beta")) throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)");
+        var sampler = DiscreteSamplers.Create(o.Sampler, o.Eta, o.Variance == "beta", o.ClipX0);
         int steps = StepsOf(o);
         var generator = TensorOps.SeededGenerator(o.Seed);
         var parts = new List<Tensor>();

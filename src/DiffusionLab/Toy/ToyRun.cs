@@ -33,7 +33,7 @@ public sealed record ToySamplerOptions
 public sealed class ToyRun : IDisposable
 {
     public const string ConfigFile = "config.json";
-    public static readonly IReadOnlyList<string> DiscreteSamplers = ["ddpm", "ddim"];
+    public static readonly IReadOnlyList<string> DiscreteSamplers = Samplers.Discrete.DiscreteSamplers.Names;
     public static readonly IReadOnlyList<string> SdeSamplers = ["em", "pc", "ode-euler", "ode-heun", "ode-rk45"];
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -123,12 +123,8 @@ public sealed class ToyRun : IDisposable
         int dim = Config.Network == "mlp" ? Config.Mlp.DataDim : Config.TimeLinear.DataDim;
         if (Discrete is not null)
         {
-            ISampler<DiscreteModel> s = sampler switch
-            {
-                "ddpm" => new DdpmSampler(),
-                "ddim" => new DdimSampler(options.Eta),
-                _ => throw WrongSampler(sampler, DiscreteSamplers),
-            };
+            if (!Samplers.Discrete.DiscreteSamplers.Names.Contains(sampler)) throw WrongSampler(sampler, DiscreteSamplers);
+            var s = Samplers.Discrete.DiscreteSamplers.Create(sampler, options.Eta);
             using var noise = torch.randn([n, dim], generator: generator).to(Device);
             return s.Sample(Discrete, noise, steps, generator, onStep);
         }

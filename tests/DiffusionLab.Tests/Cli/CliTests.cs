@@ -132,6 +132,17 @@ public class CliTests
         Assert.True(doc.RootElement.GetProperty("emd").GetDouble() > 0);
         Assert.Equal(2048, doc.RootElement.GetProperty("n").GetInt32());
 
+        // The sampler study: every sampler at each budget, Heun on ⌈(k+1)/2⌉ levels (2k − 1 evaluations ≤ budget).
+        var study = Path.Combine(dir, "study");
+        (code, output, err) = Run("toy", "study", "--run", run, "--samplers", "ddim,heun-karras,dpm++2m", "--nfe-list", "3,8", "--out", study);
+        Assert.True(code == 0, err);
+        var rows = File.ReadAllLines(Path.Combine(study, "study.csv"));
+        Assert.Equal(7, rows.Length);
+        Assert.Contains("heun-karras,3,2,3,", rows[2]);
+        Assert.Contains("heun-karras,8,4,7,", rows[5]);
+        Assert.True(new FileInfo(Path.Combine(study, "chamfer-vs-nfe.png")).Length > 1000);
+        Assert.Contains("unknown sampler 'euler'", Run("toy", "study", "--run", run, "--samplers", "ddim,euler", "--out", study).Err);
+
         // Bad input: a sampler of the other family, too few samples for a protocol, a bad CSV row, n = 0.
         Assert.Contains("does not fit a ddpm model", Run("toy", "sample", "--run", run, "--sampler", "em", "--out", csv).Err);
         Assert.Contains("--n must be positive", Run("toy", "sample", "--run", run, "--n", "0", "--out", csv).Err);

@@ -154,6 +154,32 @@ public class FastSamplerTests
         Assert.True((one - new DdimSampler().Sample(model, noise, 1).Samples).abs().max().item<double>() < 1e-9);
     }
 
+    [Fact]
+    public void HeunKarrasSolvesTheProbabilityFlowOdeOfGaussianDataToSecondOrder()
+    {
+        // Same closed form as above, from t = T where the Karras levels start: x_0 = μ + s (x_T − √ᾱ_T μ)/√(ᾱ_T s² + 1 − ᾱ_T).
+        using var scope = torch.NewDisposeScope();
+        var schedule = S.Linear(1000);
+        const double mu = 0.7, s = 0.3;
+        using var model = new DiscreteModel(schedule, new Denoiser(new GaussianEpsilonNetwork(schedule, mu, s), Parameterisation.Epsilon));
+        var noise = torch.randn(4096, 1, generator: new Generator(3), dtype: ScalarType.Float64);
+        var exact = DdimExact(noise, schedule, 1000, mu, s);
+        var sampler = new HeunKarrasSampler();
+        double Error(int levels) => (sampler.Sample(model, noise, levels).Samples - exact).abs().max().item<double>();
+        // the linear schedule's σ runs from 157 to 0.01, so few levels are coarse; the error falls ~4× per doubling
+        double e10 = Error(10), e20 = Error(20), e40 = Error(40), e80 = Error(80);
+        Assert.True(e20 < e10 / 3 && e40 < e20 / 3 && e80 < e40 / 3, $"errors at 10, 20, 40, 80 levels: {e10}, {e20}, {e40}, {e80} (second order: ÷4 per doubling)");
+        Assert.True(e80 < 5e-3, $"80 levels (159 evaluations): {e80}");
+        // 2N − 1 network evaluations; the levels run from σ_T down to σ_1 (EDM eq. 5, ρ = 7), closer together at low noise
+        Assert.Equal(19, sampler.Sample(model, noise, 10).FunctionEvaluations);
+        var levels = HeunKarrasSampler.KarrasSteps(schedule, 10);
+        Assert.Equal(1000, levels[0]);
+        Assert.Equal(1, levels[^1]);
+        Assert.True(levels.Zip(levels.Skip(1)).All(p => p.First > p.Second));
+        Assert.True(levels[^2] - levels[^1] < levels[0] - levels[1], string.Join(",", levels));
+        Assert.Throws<DiffusionLabException>(() => HeunKarrasSampler.KarrasSteps(schedule, 0));
+    }
+
     private static Tensor DdimExact(Tensor xT, DiffusionLab.Schedules.NoiseSchedule schedule, int t, double mu, double s)
     {
         double ab = schedule.AlphaBar(t);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Side by side on this machine, alternating for ROUNDS rounds: DiffusionLab as shipped, DiffusionLab with glibc's default
+# allocator and with ATen's kernels only (oneDNN off) — the two native settings it chooses at start-up — and the PyTorch
+# peer (benchmarks/peers/torch_bench.py) on the same workloads and thread count. Prints and writes OUT/comparison.md.
+# Needs: apt-get install python3-torch libopenblas0-openmp (Debian's PyTorch 1.13, CPU, OpenBLAS' OpenMP build).
+# Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case OUT=out/bench)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+rounds="${ROUNDS:-2}"; repeats="${REPEATS:-5}"; threads="${THREADS:-$(nproc)}"; only="${ONLY:-}"
+out="${OUT:-$root/out/bench}"
+py=/usr/bin/python3
+if ! "$py" -c "import torch" 2>/dev/null; then
+  echo "the PyTorch peer needs Debian's python3-torch: apt-get install python3-torch libopenblas0-openmp" >&2; exit 1
+fi
+mkdir -p "$out"
+rm -f "$out"/*.json
+dotnet build "$root/src/DiffusionLab.Cli" -c Release -o "$out/bin" > "$out/build.log"
+difflab() { dotnet "$out/bin/difflab.dll" bench --threads "$threads" --repeats "$repeats" "$@"; }
+unet="train-d64,guided-step-d64"
+for r in $(seq 1 "$rounds"); do
+  echo "== round $r/$rounds: DiffusionLab"
+  difflab ${only:+--only "$only"} --json "$out/difflab-$r.json"
+  echo "== round $r/$rounds: DiffusionLab, glibc's default allocator"
+  DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-glibc-$r.json"
+  echo "== round $r/$rounds: DiffusionLab, oneDNN off"
+  DIFFLAB_MKLDNN=0 difflab --only "$unet" --json "$out/difflab-aten-$r.json"
+  echo "== round $r/$rounds: PyTorch peer"
+  OMP_NUM_THREADS="$threads" "$py" "$here/torch_bench.py" --threads "$threads" --repeats "$repeats" ${only:+--only "$only"} --json "$out/torch-$r.json"
+done
+"$py" "$here/compare.py" "$out" | tee "$out/comparison.md"

@@ -1,0 +1,29 @@
+using DiffusionLab.Diffusion;
+
+namespace DiffusionLab.Samplers.Discrete;
+
+/// <summary>The samplers of a discrete model by name — one list for image and 2-D runs, the CLI and the studies.</summary>
+public static class DiscreteSamplers
+{
+    public static readonly IReadOnlyList<string> Names = ["ddpm", "ddim", "dpm++2m", "heun-karras"];
+
+    /// <param name="name">ddpm (ancestral), ddim, dpm++2m (DPM-Solver++(2M)) or heun-karras (EDM's Heun on Karras σ).</param>
+    /// <param name="eta">DDIM's η.</param>
+    /// <param name="betaVariance">DDPM: σ_t² = β_t instead of β̃_t.</param>
+    /// <param name="clipX0">Clip x̂_0 to [−c, c] (every sampler).</param>
+    public static ISampler<DiscreteModel> Create(string name, double eta = 0, bool betaVariance = false, double? clipX0 = null) => name switch
+    {
+        "ddpm" => new DdpmSampler(betaVariance, clipX0),
+        "ddim" => new DdimSampler(eta, clipX0),
+        "dpm++2m" => new DpmSolverPlusPlusSampler(clipX0),
+        "heun-karras" => new HeunKarrasSampler(clipX0: clipX0),
+        _ => throw new DiffusionLabException($"unknown sampler '{name}' for a discrete model (choose from {string.Join(", ", Names)})"),
+    };
+
+    /// <summary>Network evaluations per sample of <paramref name="steps"/> steps (Heun: 2 per level but the last).</summary>
+    public static int FunctionEvaluations(string name, Schedules.NoiseSchedule schedule, int steps) =>
+        name == "heun-karras" ? 2 * HeunKarrasSampler.KarrasSteps(schedule, steps).Length - 1 : steps;
+
+    /// <summary>The steps that spend at most <paramref name="nfe"/> network evaluations (Heun: ⌈(nfe + 1)/2⌉ levels, at least 2).</summary>
+    public static int StepsForBudget(string name, int nfe) => name == "heun-karras" ? Math.Max(2, (nfe + 1) / 2) : nfe;
+}
