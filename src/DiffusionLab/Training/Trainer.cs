@@ -3,6 +3,7 @@ using System.Text;
 using DiffusionLab.Diffusion;
 using DiffusionLab.Plotting;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DiffusionLab.Training;
@@ -72,7 +73,7 @@ public sealed class Trainer
             if (!double.IsFinite(value))
                 throw new DiffusionLabException($"training diverged: the loss is {value} at step {step + 1} (try a lower --lr or --grad-clip); the last checkpoint is kept");
             l.backward();
-            if (options.GradClip > 0) nn.utils.clip_grad_norm_(parameters, options.GradClip);
+            if (options.GradClip > 0) ClipGradientNorm(parameters, options.GradClip);
             optimizer.step();
             ema?.Update(step, options.EmaWarmup);
             windowSum += value;
@@ -100,6 +101,23 @@ public sealed class Trainer
             if (stop) break;
         }
         return history;
+    }
+
+    /// <summary>
+    /// Scales all gradients by min(1, c/(‖g‖ + 1e-6)), ‖g‖ the norm of all gradients together (Pascanu et al. 2013, §3.2;
+    /// PyTorch's clip_grad_norm_), computed on the device without reading the norm back to the host — TorchSharp's
+    /// native clip_grad_norm_ took a third of a 2-D MLP training step. Returns the norm before clipping (a 0-d tensor).
+    /// </summary>
+    public static Tensor ClipGradientNorm(IReadOnlyList<Parameter> parameters, double maxNorm)
+    {
+        using var scope = torch.NewDisposeScope();
+        var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return torch.zeros(1).MoveToOuterDisposeScope();
+        var total = torch.stack(grads.Select(g => g.detach().norm()).ToArray()).norm();
+        var coefficient = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        using (torch.no_grad())
+            foreach (var g in grads) g.mul_(coefficient);
+        return total.MoveToOuterDisposeScope();
     }
 
     /// <summary>The step a checkpoint was written at.</summary>
