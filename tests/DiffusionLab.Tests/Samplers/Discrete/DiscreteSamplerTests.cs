@@ -180,6 +180,22 @@ public class FastSamplerTests
         Assert.Throws<DiffusionLabException>(() => HeunKarrasSampler.KarrasSteps(schedule, 0));
     }
 
+    [Fact]
+    public void TheFactoryBuildsEveryNamedSamplerAndCountsItsEvaluations()
+    {
+        var schedule = S.Linear(300);
+        foreach (var name in DiscreteSamplers.Names) Assert.Equal(name, DiscreteSamplers.Create(name).Name);
+        Assert.Contains("unknown sampler 'euler'", Assert.Throws<DiffusionLabException>(() => DiscreteSamplers.Create("euler")).Message);
+        Assert.Equal(50, DiscreteSamplers.FunctionEvaluations("ddim", schedule, 50));
+        Assert.Equal(2 * HeunKarrasSampler.KarrasSteps(schedule, 10).Length - 1, DiscreteSamplers.FunctionEvaluations("heun-karras", schedule, 10));
+        // budgets: Heun gets ⌈(k + 1)/2⌉ levels (at least 2), i.e. at most k evaluations
+        foreach (int k in new[] { 3, 5, 10, 20, 300 })
+        {
+            Assert.Equal(k, DiscreteSamplers.StepsForBudget("dpm++2m", k));
+            Assert.True(DiscreteSamplers.FunctionEvaluations("heun-karras", schedule, DiscreteSamplers.StepsForBudget("heun-karras", k)) <= k);
+        }
+    }
+
     private static Tensor DdimExact(Tensor xT, DiffusionLab.Schedules.NoiseSchedule schedule, int t, double mu, double s)
     {
         double ab = schedule.AlphaBar(t);
