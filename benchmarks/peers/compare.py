@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reads the JSON files of benchmarks/peers/run.sh (difflab-R.json, difflab-glibc-R.json, difflab-aten-R.json, torch-R.json)
+"""Reads the JSON files of benchmarks/peers/run.sh (difflab-R.json, difflab-glibc-R.json, difflab-aten-R.json,
+difflab-aten-glibc-R.json, torch-R.json)
 and prints a Markdown table: per case the median over rounds of each run's median, and DiffusionLab's speed-up over the
 PyTorch peer (a rate ratio, or the inverse ratio for times)."""
 import glob
@@ -8,7 +9,8 @@ import os
 import statistics
 import sys
 
-VARIANTS = [("difflab", "DiffusionLab"), ("difflab-glibc", "DiffusionLab, glibc malloc"), ("difflab-aten", "DiffusionLab, oneDNN off"), ("torch", "PyTorch peer")]
+VARIANTS = [("difflab", "DiffusionLab"), ("difflab-glibc", "DiffusionLab, glibc malloc"), ("difflab-aten", "DiffusionLab, oneDNN off"),
+            ("difflab-aten-glibc", "DiffusionLab, oneDNN off, glibc malloc"), ("torch", "PyTorch peer")]
 
 
 def load(folder, prefix):

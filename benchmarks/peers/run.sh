@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side on this machine, alternating for ROUNDS rounds: DiffusionLab as shipped, DiffusionLab with glibc's default
-# allocator and with ATen's kernels only (oneDNN off) — the two native settings it chooses at start-up — and the PyTorch
+# allocator, with ATen's kernels only (oneDNN off), and with both — the native settings it chooses at start-up — and the PyTorch
 # peer (benchmarks/peers/torch_bench.py) on the same workloads and thread count. Prints and writes OUT/comparison.md.
 # Needs: apt-get install python3-torch libopenblas0-openmp (Debian's PyTorch 1.13, CPU, OpenBLAS' OpenMP build).
 # Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case OUT=out/bench)
@@ -25,6 +25,8 @@ for r in $(seq 1 "$rounds"); do
   DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-glibc-$r.json"
   echo "== round $r/$rounds: DiffusionLab, oneDNN off"
   DIFFLAB_MKLDNN=0 difflab --only "$unet" --json "$out/difflab-aten-$r.json"
+  echo "== round $r/$rounds: DiffusionLab, oneDNN off and glibc's default allocator"
+  DIFFLAB_MKLDNN=0 DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-aten-glibc-$r.json"
   echo "== round $r/$rounds: PyTorch peer"
   OMP_NUM_THREADS="$threads" "$py" "$here/torch_bench.py" --threads "$threads" --repeats "$repeats" ${only:+--only "$only"} --json "$out/torch-$r.json"
 done
