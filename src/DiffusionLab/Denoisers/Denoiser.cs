@@ -22,12 +22,25 @@ public sealed class Denoiser(nn.Module<Tensor, Tensor, Tensor> network, Paramete
     public Prediction Predict(Tensor x, Tensor time, Tensor alpha, Tensor sigma, Tensor? labels = null) =>
         PredictionMath.FromOutput(Parameterisation, Output(x, time, labels), x, alpha, sigma);
 
+    /// <summary>
+    /// ε̂ and x̂_0 of the same x under two label sets, stacked [B under <paramref name="labels"/>; B under
+    /// <paramref name="otherLabels"/>] (α, σ and time given for B) — one network call (see <see cref="Models.IClassConditionalNetwork.ForwardPair"/>).
+    /// </summary>
+    public Prediction PredictPair(Tensor x, Tensor time, Tensor alpha, Tensor sigma, Tensor labels, Tensor otherLabels)
+    {
+        var output = Conditional().ForwardPair(x, time, labels, otherLabels);
+        return PredictionMath.FromOutput(Parameterisation, output, torch.cat([x, x]), torch.cat([alpha, alpha]), torch.cat([sigma, sigma]));
+    }
+
+    private Models.IClassConditionalNetwork Conditional() =>
+        Network is Models.IClassConditionalNetwork { NumClasses: > 0 } conditional
+            ? conditional
+            : throw new DiffusionLabException("this model is not class-conditional (it was trained without classes)");
+
     /// <summary>The raw network output, conditioned on <paramref name="labels"/> when given.</summary>
     public Tensor Output(Tensor x, Tensor time, Tensor? labels = null)
     {
         if (labels is null) return Network.call(x, time);
-        if (Network is not Models.IClassConditionalNetwork conditional || conditional.NumClasses == 0)
-            throw new DiffusionLabException("this model is not class-conditional (it was trained without classes)");
-        return conditional.Forward(x, time, labels);
+        return Conditional().Forward(x, time, labels);
     }
 }

@@ -34,7 +34,7 @@ public sealed record ClassGuidance(Tensor Labels, double Scale = 1.0) : IConditi
         // Classifier-free guidance (Ho & Salimans 2022, eq. 6 with γ = 1 + w): ε̃ = ε_u + γ(ε_c − ε_u), with the
         // conditional and unconditional passes in ONE batched forward call. x̂_0 is affine in ε̂, so it combines the same way.
         long b = x.shape[0];
-        var both = model.PredictLabels(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([Labels, nullLabels]));
+        var both = model.PredictPair(x, steps, Labels, nullLabels);
         var epsC = both.Epsilon[..(int)b];
         var epsU = both.Epsilon[(int)b..];
         var x0C = both.X0[..(int)b];
@@ -79,6 +79,14 @@ public sealed class DiscreteModel : IDisposable
         var (alpha, sigma) = Coefficients(steps, x);
         var time = steps.to_type(ScalarType.Float32).to(x.device) / Schedule.Steps;
         return Denoiser.Predict(x, time, alpha, sigma, labels);
+    }
+
+    /// <summary>The network's ε̂ and x̂_0 of x under two label sets, stacked [2B] — one call (shared class-free layers).</summary>
+    public Prediction PredictPair(Tensor x, Tensor steps, Tensor labels, Tensor otherLabels)
+    {
+        var (alpha, sigma) = Coefficients(steps, x);
+        var time = steps.to_type(ScalarType.Float32).to(x.device) / Schedule.Steps;
+        return Denoiser.PredictPair(x, time, alpha, sigma, labels, otherLabels);
     }
 
     /// <summary>α = √ᾱ_t and σ = √(1 − ᾱ_t) of x_t = α x_0 + σ ε per sample, shaped [B, 1, …] like <paramref name="like"/>.</summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionLab.Models;
@@ -14,4 +15,13 @@ public interface IClassConditionalNetwork
     int NumClasses { get; }
 
     Tensor Forward(Tensor x, Tensor time, Tensor labels);
+
+    /// <summary>
+    /// The outputs for the same x and time under two label sets, stacked [outputs under <paramref name="labels"/>;
+    /// outputs under <paramref name="otherLabels"/>] — the conditional and unconditional passes of classifier-free
+    /// guidance. By default one batched call on [x; x]; a network whose early layers ignore the class overrides it to
+    /// run them once.
+    /// </summary>
+    Tensor ForwardPair(Tensor x, Tensor time, Tensor labels, Tensor otherLabels) =>
+        Forward(torch.cat([x, x]), torch.cat([time, time]), torch.cat([labels, otherLabels]));
 }

@@ -133,4 +133,31 @@ public class UNetTests
         Assert.True(counted > 0);
         Assert.Equal(counted, Cs180UNet.ForwardFlops(config), 6);
     }
+
+    [Fact]
+    public void Cs180ForwardPairSharesTheEncoderAndEqualsTheBatchedCall()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(3);
+        var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 16, 28, 10));
+        // a few training steps' worth of BatchNorm statistics, so eval mode uses non-trivial running stats
+        using (torch.no_grad()) for (int i = 0; i < 3; i++) net.Forward(torch.randn(8, 1, 28, 28), torch.rand(8), torch.randint(0, 10, [8]));
+        net.eval();
+        var x = torch.randn(5, 1, 28, 28);
+        var t = torch.rand(5);
+        var labels = torch.tensor(new long[] { 0, 3, 9, -1, 4 });
+        var nulls = torch.full_like(labels, IClassConditionalNetwork.NullLabel);
+        using var noGrad = torch.no_grad();
+        var pair = net.ForwardPair(x, t, labels, nulls);
+        var batched = net.Forward(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, nulls]));
+        Assert.Equal(new long[] { 10, 1, 28, 28 }, pair.shape);
+        Assert.True((pair - batched).abs().max().item<float>() < 1e-5f);
+        // the interface's default (any conditional network) is the batched call itself
+        IClassConditionalNetwork plain = new DdpmUNet(new DdpmUNetConfig { InChannels = 1, ImageSize = 16, Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [], Dropout = 0, NumClasses = 3 });
+        ((TorchSharp.torch.nn.Module)plain).eval();
+        var y = torch.randn(2, 1, 16, 16);
+        var tt = torch.rand(2);
+        var l = torch.tensor(new long[] { 1, 2 });
+        Assert.True((plain.ForwardPair(y, tt, l, torch.full_like(l, -1)) - plain.Forward(torch.cat([y, y]), torch.cat([tt, tt]), torch.tensor(new long[] { 1, 2, -1, -1 }))).abs().max().item<float>() < 1e-5f);
+    }
 }
