@@ -170,7 +170,9 @@ public static class PerformanceBench
 
     /// <summary>
     /// Classifier-free guided DDPM steps (γ = 5) of the D-wide class U-Net: each step is one forward call on the
-    /// conditional and unconditional halves together (2 × batch images) plus the ancestral update.
+    /// conditional and unconditional halves together (2 × batch images; the class-free encoder runs once, see
+    /// <see cref="Cs180UNet.ForwardPair"/>) plus the ancestral update. GFLOP/s counts the full 2 × batch forward — the
+    /// work a plain batched call does — so a share above the plain call's is the saving.
     /// </summary>
     public static BenchResult GuidedStep(BenchOptions o, Device device, int hidden)
     {
@@ -196,7 +198,7 @@ public static class PerformanceBench
         {
             Name = $"guided-step-d{hidden}",
             Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
-            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward), γ = 5",
+            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = 5",
         };
     }
 
