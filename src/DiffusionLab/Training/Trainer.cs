@@ -97,6 +97,7 @@ public sealed class Trainer
                     onCheckpoint(done, ema?.Shadow ?? network);
                     network.train();
                 }
+                Runtime.NativeRuntime.ReleaseFreeMemory(); // the checkpoint and grid leave holes in the heap: keep the peak flat
             }
             if (stop) break;
         }
