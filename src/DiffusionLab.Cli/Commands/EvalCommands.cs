@@ -80,7 +80,8 @@ public static class EvalCommands
         var stepList = new Option<string>("--steps-list") { Description = "samplers: network-evaluation budgets per image (Heun gets ⌈(k+1)/2⌉ levels, at most k evaluations).", DefaultValueFactory = _ => "5,10,20,50,100,300" };
         var gamma = new Option<double>("--guidance-scale") { Description = "samplers: γ.", DefaultValueFactory = _ => 5 };
         var cmd = new Command(kind, description);
-        foreach (var o in new Option[] { run, model, real, features, n, gammas, sampler, samplers, steps, stepList, gamma }) cmd.Options.Add(o);
+        var resume = new Option<bool>("--resume") { Description = "Keep the rows of OUT/study.csv and compute only the missing settings (study.csv and charts are written after every setting)." };
+        foreach (var o in new Option[] { run, model, real, features, n, gammas, sampler, samplers, steps, stepList, gamma, resume }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -105,17 +106,32 @@ public static class EvalCommands
                     foreach (var name in names)
                         settings.Add(new($"{name}-{k}", parse.GetValue(gamma), name, Samplers.Discrete.DiscreteSamplers.StepsForBudget(name, k)));
             }
-            output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
-            var rows = GuidanceStudy.Run(m, c, realSet, settings, parse.GetValue(n), seed, onRow: r => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Setting} | {r.Nfe} | {r.Fid:F2} ({r.FidFloor:F2}) | {r.Kid:F4} ± {r.KidSe:F4} | {r.Precision:F3} | {r.Recall:F3} | {r.Accuracy:P1} | {r.Seconds:F0}")));
-            GuidanceStudy.WriteCsv(rows, Path.Combine(outDir, "study.csv"));
-            if (kind == "guidance") GuidanceStudy.WriteGuidanceCharts(rows, outDir);
-            else
+            // study.csv and the charts are rewritten after every setting, so an interrupted study keeps what it measured;
+            // --resume computes only the settings study.csv does not hold yet
+            var csvPath = Path.Combine(outDir, "study.csv");
+            var rows = parse.GetValue(resume) && File.Exists(csvPath) ? GuidanceStudy.ReadCsv(csvPath) : [];
+            var todo = settings.Where(s => rows.All(r => r.Setting != s.Name)).ToList();
+            if (rows.Count > 0) output.WriteLine($"resuming: {rows.Count} settings from {csvPath}, {todo.Count} to go");
+            void Save()
             {
-                var plot = Plotting.PlotFiles.Lines("FID (domain features) against network evaluations", "NFE per image", "FID",
-                    rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.Select(r => (double)r.Nfe).ToArray(), g.Select(r => r.Fid).ToArray())));
-                Plotting.PlotFiles.SavePng(plot, Path.Combine(outDir, "fid-vs-nfe.png"));
+                GuidanceStudy.WriteCsv(rows, csvPath);
+                if (kind == "guidance") GuidanceStudy.WriteGuidanceCharts(rows, outDir);
+                else
+                {
+                    var plot = Plotting.PlotFiles.Lines("FID (domain features) against network evaluations", "NFE per image", "FID",
+                        rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.OrderBy(r => r.Nfe).Select(r => (double)r.Nfe).ToArray(), g.OrderBy(r => r.Nfe).Select(r => r.Fid).ToArray())));
+                    Plotting.PlotFiles.SavePng(plot, Path.Combine(outDir, "fid-vs-nfe.png"));
+                }
             }
+            output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
+            GuidanceStudy.Run(m, c, realSet, todo, parse.GetValue(n), seed, onRow: r =>
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Setting} | {r.Nfe} | {r.Fid:F2} ({r.FidFloor:F2}) | {r.Kid:F4} ± {r.KidSe:F4} | {r.Precision:F3} | {r.Recall:F3} | {r.Accuracy:P1} | {r.Seconds:F0}"));
+                rows.Add(r);
+                Save();
+            });
+            Save();
             output.WriteLine($"wrote {outDir}/study.csv and charts");
             return 0;
         });

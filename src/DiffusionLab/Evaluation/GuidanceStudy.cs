@@ -67,6 +67,23 @@ public static class GuidanceStudy
         AtomicFile.WriteAllText(path, sb.ToString());
     }
 
+    /// <summary>Reads a <see cref="WriteCsv"/> file back (to resume a study or redraw its charts).</summary>
+    public static List<StudyRow> ReadCsv(string path)
+    {
+        var rows = new List<StudyRow>();
+        var lines = File.ReadAllLines(path);
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            var f = lines[i].Split(',');
+            if (f.Length != 14) throw new DiffusionLabException($"{path}, line {i + 1}: expected 14 fields, got {f.Length}");
+            double D(int k) => double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new DiffusionLabException($"{path}, line {i + 1}: '{f[k]}' is not a number");
+            rows.Add(new StudyRow(f[0], D(1), f[2], (int)D(3), (int)D(4), (int)D(5), D(6), D(7), D(8), D(9), D(10), D(11), D(12), D(13)));
+        }
+        return rows;
+    }
+
     /// <summary>Charts against γ: FID (with its floor) in one, precision, recall and accuracy in another.</summary>
     public static void WriteGuidanceCharts(IReadOnlyList<StudyRow> rows, string dir)
     {

@@ -1,0 +1,33 @@
+namespace DiffusionLab.Tests.Cli;
+
+/// <summary>The sampler study on the shipped model, tiny: its CSV is rewritten after every setting and --resume skips done ones.</summary>
+public class StudyCliTests
+{
+    private static string RepositoryFolder(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "DiffusionLab.sln"))) return Path.Combine(dir.FullName, relative);
+        throw new InvalidOperationException("repository root not found");
+    }
+
+    [Fact]
+    public void SamplerStudyResumesFromItsCsv()
+    {
+        var out_ = CliRunner.Temp("difflab-study");
+        var real = RepositoryFolder("docs/examples/mnist-heldout"); // ten held-out digits that ship with the repository
+        var (code, output, err) = CliRunner.Run("study", "samplers", "--real", real, "--n", "4", "--samplers", "ddim,heun-karras", "--steps-list", "3",
+            "--guidance-scale", "1", "--out", out_);
+        Assert.True(code == 0, err + output);
+        var csv = Path.Combine(out_, "study.csv");
+        Assert.Equal(3, File.ReadAllLines(csv).Length); // header + ddim-3 + heun-karras-3
+        Assert.Contains("heun-karras-3,1,heun-karras,2,3,4,", File.ReadAllText(csv)); // 2 levels = 3 evaluations
+        (code, output, err) = CliRunner.Run("study", "samplers", "--real", real, "--n", "4", "--samplers", "ddim,heun-karras", "--steps-list", "3,5",
+            "--guidance-scale", "1", "--resume", "--out", out_);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("resuming: 2 settings", output);
+        Assert.DoesNotContain("ddim-3 |", output); // not sampled again
+        Assert.Contains("ddim-5 |", output);
+        Assert.Equal(5, File.ReadAllLines(csv).Length);
+        Assert.True(new FileInfo(Path.Combine(out_, "fid-vs-nfe.png")).Length > 1000);
+    }
+}
