@@ -98,10 +98,7 @@ public static class EvalCommands
             }
             else
             {
-                var names = parse.GetValue(samplers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                foreach (var name in names)
-                    if (!Samplers.Discrete.DiscreteSamplers.Names.Contains(name))
-                        throw new DiffusionLabException($"--samplers: unknown sampler '{name}' (choose from {string.Join(", ", Samplers.Discrete.DiscreteSamplers.Names)})");
+                var names = Samplers.Discrete.DiscreteSamplers.ParseNames(parse.GetValue(samplers)!, "--samplers");
                 foreach (var k in CommonOptions.ParseInts(parse.GetValue(stepList)!, "--steps-list"))
                     foreach (var name in names)
                         settings.Add(new($"{name}-{k}", parse.GetValue(gamma), name, Samplers.Discrete.DiscreteSamplers.StepsForBudget(name, k)));

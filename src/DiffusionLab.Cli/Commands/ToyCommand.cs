@@ -186,10 +186,7 @@ public static class ToyCommand
         {
             var (seed, device, outDir) = common.Apply(parse);
             using var model = ToyRun.Load(parse.GetValue(run)!, device);
-            var names = parse.GetValue(samplers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            foreach (var name in names)
-                if (!ToyRun.DiscreteSamplers.Contains(name))
-                    throw new DiffusionLabException($"--samplers: unknown sampler '{name}' (choose from {string.Join(", ", ToyRun.DiscreteSamplers)})");
+            var names = Samplers.Discrete.DiscreteSamplers.ParseNames(parse.GetValue(samplers)!, "--samplers");
             var list = CommonOptions.ParseInts(parse.GetValue(budgets)!, "--nfe-list");
             var p = parse.GetValue(protocol)!;
             output.WriteLine("sampler | budget | steps | NFE | Chamfer | EMD | s");

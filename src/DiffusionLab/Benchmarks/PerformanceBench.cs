@@ -148,13 +148,13 @@ public static class PerformanceBench
     public static BenchResult TrainUNet(BenchOptions o, Device device, int hidden)
     {
         var preset = ImageRunConfig.Preset("cs180-class");
-        var config = new Cs180UNetConfig(Cs180Variant.Class, 1, hidden, 28, 10);
+        var config = ClassUNet(hidden);
         torch.manual_seed(o.Seed);
         using var net = new Cs180UNet(config);
         using var shadow = new Cs180UNet(config);
         net.to(device);
         shadow.to(device);
-        using var model = new DiscreteModel(Schedules.Schedules.Create(preset.Schedule, preset.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
         var g = TensorOps.SeededGenerator(o.Seed);
         using var x = (torch.rand([o.TrainBatch, 1, 28, 28], generator: g) * 2 - 1).to(device);
         using var labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
@@ -177,12 +177,12 @@ public static class PerformanceBench
     public static BenchResult GuidedStep(BenchOptions o, Device device, int hidden)
     {
         var preset = ImageRunConfig.Preset("cs180-class");
-        var config = new Cs180UNetConfig(Cs180Variant.Class, 1, hidden, 28, 10);
+        var config = ClassUNet(hidden);
         torch.manual_seed(o.Seed);
         using var net = new Cs180UNet(config);
         net.to(device);
         net.eval();
-        using var model = new DiscreteModel(Schedules.Schedules.Create(preset.Schedule, preset.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
         var g = TensorOps.SeededGenerator(o.Seed);
         using var labels = torch.randint(0, 10, [o.GuidedBatch], generator: g).to(device);
         model.Guidance = new ClassGuidance(labels, 5.0);
@@ -193,10 +193,9 @@ public static class PerformanceBench
         var result = new DdpmSampler().Sample(model, noise, steps, g, (_, x) => { x.sum().item<float>(); stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); });
         result.Samples.Dispose();
         var seconds = RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
-        var r = Timing.Time("guided-step-d64", "s/step", perRepeat, seconds);
+        var r = Timing.Time($"guided-step-d{hidden}", "s/step", perRepeat, seconds);
         return r with
         {
-            Name = $"guided-step-d{hidden}",
             Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
             Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = 5",
         };
@@ -211,7 +210,7 @@ public static class PerformanceBench
         using var shadow = new ToyMlp(toy.Mlp);
         net.to(device);
         shadow.to(device);
-        using var model = new DiscreteModel(Schedules.Schedules.Create(toy.Schedule, toy.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        using var model = EpsilonModel(net, toy.Schedule, toy.DiffusionSteps, device);
         using var data = ToyDatasets.Sample(toy.Dataset, 100_000, o.Seed).to(device);
         long n = data.shape[0];
         int b = toy.BatchSize;
@@ -231,7 +230,7 @@ public static class PerformanceBench
         using var net = new ToyMlp(toy.Mlp);
         net.to(device);
         net.eval();
-        using var model = new DiscreteModel(Schedules.Schedules.Create(toy.Schedule, toy.DiffusionSteps), new Denoiser(net, Parameterisation.Epsilon), device);
+        using var model = EpsilonModel(net, toy.Schedule, toy.DiffusionSteps, device);
         using var noise = torch.randn([o.Points, 2], generator: TensorOps.SeededGenerator(o.Seed)).to(device);
         int steps = ddim ? Math.Min(50, toy.DiffusionSteps) : toy.DiffusionSteps;
         Samplers.ISampler<DiscreteModel> sampler = ddim ? new DdimSampler() : new DdpmSampler();
@@ -243,6 +242,13 @@ public static class PerformanceBench
         var result = Timing.Time(ddim ? "ddim50-2d" : "ddpm-2d", "s/run", 1, seconds);
         return result with { Detail = $"{o.Points} points, {steps} steps" };
     }
+
+    /// <summary>The MNIST-sized class-conditioned CS180 U-Net of hidden width D (1 channel, 28 px, 10 classes).</summary>
+    private static Cs180UNetConfig ClassUNet(int hidden) => new(Cs180Variant.Class, 1, hidden, 28, 10);
+
+    /// <summary>An ε-predicting discrete model of <paramref name="net"/> on the named schedule of T steps.</summary>
+    private static DiscreteModel EpsilonModel(nn.Module<Tensor, Tensor, Tensor> net, string schedule, int steps, Device device) =>
+        new(Schedules.Schedules.Create(schedule, steps), new Denoiser(net, Parameterisation.Epsilon), device);
 
     /// <summary>
     /// Times training through <see cref="Trainer.Train(nn.Module, nn.Module?, Func{Generator, Tensor}, TrainingOptions, string, bool, Action{long, double}?, Func{bool}?, Action{long, nn.Module}?)"/>

@@ -275,10 +275,10 @@ public sealed class ImageRun : IDisposable
         return SampleWith(Model, n, options, onStep);
     }
 
-    /// <summary>The number of network evaluations per sample of <paramref name="options"/>.</summary>
     /// <summary>Network evaluations per image of one sampling run without guidance (Heun: 2 per level but the last).</summary>
     public int FunctionEvaluations(ImageSampleOptions options) => DiscreteSamplers.FunctionEvaluations(options.Sampler, Model!.Schedule, StepsOf(options));
 
+    /// <summary>The sampler steps of <paramref name="options"/> (default: all T for ddpm, at most 50 otherwise).</summary>
     public int StepsOf(ImageSampleOptions options) => options.Steps ?? (options.Sampler == "ddpm" ? Config.DiffusionSteps : Math.Min(50, Config.DiffusionSteps));
 
     private Tensor SampleWith(DiscreteModel model, int n, ImageSampleOptions o, Action<int, Tensor>? onStep = null)

@@ -20,6 +20,16 @@ public static class DiscreteSamplers
         _ => throw new DiffusionLabException($"unknown sampler '{name}' for a discrete model (choose from {string.Join(", ", Names)})"),
     };
 
+    /// <summary>The sampler names of a comma-separated option value, each checked; the error names the option.</summary>
+    public static string[] ParseNames(string list, string option)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var name in names)
+            if (!Names.Contains(name))
+                throw new DiffusionLabException($"{option}: unknown sampler '{name}' (choose from {string.Join(", ", Names)})");
+        return names;
+    }
+
     /// <summary>Network evaluations per sample of <paramref name="steps"/> steps (Heun: 2 per level but the last).</summary>
     public static int FunctionEvaluations(string name, Schedules.NoiseSchedule schedule, int steps) =>
         name == "heun-karras" ? 2 * HeunKarrasSampler.KarrasSteps(schedule, steps).Length - 1 : steps;

@@ -129,16 +129,15 @@ public class FastSamplerTests
         // solution from x_T is x_0 = μ + s z (a closed form, independent of any sampler).
         using var scope = torch.NewDisposeScope();
         var schedule = S.Linear(1000);
-        const double mu = 0.7, s = 0.3;
-        using var model = new DiscreteModel(schedule, new Denoiser(new GaussianEpsilonNetwork(schedule, mu, s), Parameterisation.Epsilon));
+        using var model = GaussianModel(schedule);
         var noise = torch.randn(4096, 1, generator: new Generator(2), dtype: ScalarType.Float64);
         int tStart = DdimSampler.Timesteps(1000, 10)[0];
-        var exact = DdimExact(noise, schedule, tStart, mu, s);
+        var exact = DdimExact(noise, schedule, tStart);
         double Error(ISampler<DiscreteModel> sampler, int steps)
         {
             // every sampler starts at its own first step; compare with the exact solution from that step
             int t0 = DdimSampler.Timesteps(1000, steps)[0];
-            var target = DdimExact(noise, schedule, t0, mu, s);
+            var target = DdimExact(noise, schedule, t0);
             return (sampler.Sample(model, noise, steps).Samples - target).abs().max().item<double>();
         }
         Assert.True(exact.isfinite().all().item<bool>());
@@ -160,10 +159,9 @@ public class FastSamplerTests
         // Same closed form as above, from t = T where the Karras levels start: x_0 = μ + s (x_T − √ᾱ_T μ)/√(ᾱ_T s² + 1 − ᾱ_T).
         using var scope = torch.NewDisposeScope();
         var schedule = S.Linear(1000);
-        const double mu = 0.7, s = 0.3;
-        using var model = new DiscreteModel(schedule, new Denoiser(new GaussianEpsilonNetwork(schedule, mu, s), Parameterisation.Epsilon));
+        using var model = GaussianModel(schedule);
         var noise = torch.randn(4096, 1, generator: new Generator(3), dtype: ScalarType.Float64);
-        var exact = DdimExact(noise, schedule, 1000, mu, s);
+        var exact = DdimExact(noise, schedule, 1000);
         var sampler = new HeunKarrasSampler();
         double Error(int levels) => (sampler.Sample(model, noise, levels).Samples - exact).abs().max().item<double>();
         // the linear schedule's σ runs from 157 to 0.01, so few levels are coarse; the error falls ~4× per doubling
@@ -196,7 +194,13 @@ public class FastSamplerTests
         }
     }
 
-    private static Tensor DdimExact(Tensor xT, DiffusionLab.Schedules.NoiseSchedule schedule, int t, double mu, double s)
+    private const double Mu = 0.7, Std = 0.3;
+
+    /// <summary>The exact ε-predictor of data x_0 ~ N(μ, s²) with μ = 0.7, s = 0.3.</summary>
+    private static DiscreteModel GaussianModel(DiffusionLab.Schedules.NoiseSchedule schedule) =>
+        new(schedule, new Denoiser(new GaussianEpsilonNetwork(schedule, Mu, Std), Parameterisation.Epsilon));
+
+    private static Tensor DdimExact(Tensor xT, DiffusionLab.Schedules.NoiseSchedule schedule, int t, double mu = Mu, double s = Std)
     {
         double ab = schedule.AlphaBar(t);
         double v = Math.Sqrt(ab * s * s + (1 - ab));
