@@ -61,7 +61,7 @@ public static class EvalCommands
     {
         var study = new Command("study", "Sampling studies scored on domain features: guidance sweep (with the unconditional pass), sampler and step count.");
         study.Subcommands.Add(Study("guidance", "FID, KID, precision, recall and class accuracy against the guidance scale γ, plus the unconditional pass alone (seeds 000, 001, 004).", output));
-        study.Subcommands.Add(Study("samplers", "FID against budgets of network evaluations for every sampler (DDPM, DDIM, DPM-Solver++(2M), Heun on Karras σ): study.csv and fid-vs-nfe.png.", output));
+        study.Subcommands.Add(Study("samplers", "FID against budgets of network evaluations for every sampler (DDPM, DDIM, DPM-Solver++ 2M / 2S / 2M-SDE, UniPC, Heun on Karras σ): study.csv and fid-vs-nfe.png.", output));
         return study;
     }
 
@@ -74,10 +74,10 @@ public static class EvalCommands
         var features = new Option<string?>("--features") { Description = "Classifier folder (default: the shipped models/mnist-classifier)." };
         var n = new Option<int>("--n") { Description = "Samples per setting (seed 001 uses 500).", DefaultValueFactory = _ => 500 };
         var gammas = new Option<string>("--gammas") { Description = "guidance: the γ values.", DefaultValueFactory = _ => "0,1,2,3,5,7.5,10,15" };
-        var sampler = new Option<string>("--sampler") { Description = "guidance: the sampler (ddpm, ddim, dpm++2m, heun-karras).", DefaultValueFactory = _ => "ddim" };
+        var sampler = new Option<string>("--sampler") { Description = $"guidance: the sampler ({string.Join(", ", Samplers.Discrete.DiscreteSamplers.Names)}).", DefaultValueFactory = _ => "ddim" };
         var samplers = new Option<string>("--samplers") { Description = "samplers: which to compare.", DefaultValueFactory = _ => string.Join(",", Samplers.Discrete.DiscreteSamplers.Names) };
         var steps = new Option<int>("--steps") { Description = "guidance: sampling steps.", DefaultValueFactory = _ => 50 };
-        var stepList = new Option<string>("--steps-list") { Description = "samplers: network-evaluation budgets per image (Heun gets ⌈(k+1)/2⌉ levels, at most k evaluations).", DefaultValueFactory = _ => "5,10,20,50,100,300" };
+        var stepList = new Option<string>("--steps-list") { Description = "samplers: network-evaluation budgets per image (Heun and DPM-Solver++(2S) get ⌈(k+1)/2⌉ steps, at most k evaluations).", DefaultValueFactory = _ => "5,10,20,50,100,300" };
         var gamma = new Option<double>("--guidance-scale") { Description = "samplers: γ.", DefaultValueFactory = _ => 5 };
         var cmd = new Command(kind, description);
         var resume = new Option<bool>("--resume") { Description = "Keep the rows of OUT/study.csv and compute only the missing settings (study.csv and charts are written after every setting)." };

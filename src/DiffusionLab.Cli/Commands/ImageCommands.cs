@@ -173,8 +173,8 @@ public static class ImageCommands
         var common = new CommonOptions("out/samples");
         var run = new Option<string?>("--run") { Description = "Run folder written by 'difflab train'." };
         var model = new Option<string?>("--model") { Description = "Model folder (config.json + weights.bin); default: the shipped models/mnist-cs180-class." };
-        var sampler = new Option<string>("--sampler") { Description = "ddpm (ancestral; strided with --steps < T), ddim, dpm++2m (DPM-Solver++(2M), good at 10–20 steps) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => "ddpm" };
-        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: all T for ddpm, 50 for ddim and dpm++2m)." };
+        var sampler = new Option<string>("--sampler") { Description = "ddpm (ancestral; strided with --steps < T), ddim, dpm++2m (DPM-Solver++(2M), good at 10–20 steps), dpm++2s (DPM-Solver++(2S), 2 evaluations per step), dpm++2m-sde (its stochastic form: best at 10 steps on an imperfect network), unipc (UniPC-2, predictor-corrector) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => "ddpm" };
+        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: all T for ddpm, 50 for the others)." };
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
         var variance = new Option<string>("--variance") { Description = "DDPM noise: posterior (β̃_t) or beta (β_t, the CS180 update).", DefaultValueFactory = _ => "posterior" };
         var classes = new Option<string?>("--class", "-c") { Description = "Class index, comma list, or 'all' (default for class-conditional models: all classes, one row each)." };

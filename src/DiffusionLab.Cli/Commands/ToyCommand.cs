@@ -177,7 +177,7 @@ public static class ToyCommand
         var common = new CommonOptions("out/toy-study");
         var run = new Option<string>("--run") { Description = "DDPM run folder written by 'difflab toy train --ddpm'.", Required = true };
         var samplers = new Option<string>("--samplers") { Description = "Samplers to compare.", DefaultValueFactory = _ => string.Join(",", ToyRun.DiscreteSamplers) };
-        var budgets = new Option<string>("--nfe-list") { Description = "Budgets of network evaluations per sample (Heun gets ⌈(k+1)/2⌉ levels).", DefaultValueFactory = _ => "5,10,20,50,100,300,1000" };
+        var budgets = new Option<string>("--nfe-list") { Description = "Budgets of network evaluations per sample (Heun and DPM-Solver++(2S) get ⌈(k+1)/2⌉ steps).", DefaultValueFactory = _ => "5,10,20,50,100,300,1000" };
         var protocol = new Option<string>("--protocol") { Description = "sum2048 (seed 001) or group100 (seed 003).", DefaultValueFactory = _ => "sum2048" };
         var cmd = new Command("study", "Quality (Chamfer, EMD) against network evaluations for every discrete sampler: study.csv and chamfer-vs-nfe.png.");
         foreach (var o in new Option[] { run, samplers, budgets, protocol }) cmd.Options.Add(o);

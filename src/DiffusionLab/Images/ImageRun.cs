@@ -17,9 +17,9 @@ namespace DiffusionLab.Images;
 /// <summary>Sampling settings of an image model.</summary>
 public sealed record ImageSampleOptions
 {
-    /// <summary>ddpm (ancestral; strided when Steps &lt; T), ddim, dpm++2m or heun-karras (see <see cref="DiscreteSamplers"/>).</summary>
+    /// <summary>ddpm (ancestral; strided when Steps &lt; T), ddim, dpm++2m, dpm++2s, dpm++2m-sde, unipc or heun-karras (see <see cref="DiscreteSamplers"/>).</summary>
     public string Sampler { get; init; } = "ddpm";
-    /// <summary>Number of steps (null: all T for ddpm, 50 for ddim).</summary>
+    /// <summary>Number of steps (null: all T for ddpm, 50 for the others).</summary>
     public int? Steps { get; init; }
     /// <summary>DDIM η.</summary>
     public double Eta { get; init; }

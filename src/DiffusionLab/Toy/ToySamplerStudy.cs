@@ -10,7 +10,7 @@ public sealed record ToyStudyRow(string Sampler, int Budget, int Steps, int Nfe,
 
 /// <summary>
 /// Quality against network evaluations on 2-D data: every discrete sampler at each budget of network evaluations
-/// (Heun spends 2 per level, so it gets ⌈(k + 1)/2⌉ levels), same noise (same seed) for all, scored by a
+/// (Heun and DPM-Solver++(2S) spend 2 per step, so they get ⌈(k + 1)/2⌉ steps), same noise (same seed) for all, scored by a
 /// <see cref="ToyEvaluation"/> protocol against a fresh draw of the dataset.
 /// </summary>
 public static class ToySamplerStudy

@@ -109,11 +109,14 @@ public class DiscreteSamplerTests
 internal sealed class GaussianEpsilonNetwork(DiffusionLab.Schedules.NoiseSchedule schedule, double mean, double std)
     : nn.Module<Tensor, Tensor, Tensor>("GaussianEpsilonNetwork")
 {
+    // ᾱ_0..ᾱ_T as a tensor: a lookup, not a managed array per call (large batches would churn the GC)
+    private readonly Tensor alphaBars = torch.tensor(Enumerable.Range(0, schedule.Steps + 1).Select(t => t == 0 ? 1.0 : schedule.AlphaBar(t)).ToArray());
+
     public override Tensor forward(Tensor x, Tensor time)
     {
         using var scope = torch.NewDisposeScope();
         var steps = (time * schedule.Steps).round().to_type(ScalarType.Int64);
-        var ab = torch.tensor(steps.data<long>().Select(t => schedule.AlphaBar((int)t)).ToArray(), dtype: x.dtype);
+        var ab = alphaBars.index_select(0, steps.reshape(-1)).to_type(x.dtype);
         var alpha = TensorOps.ToRankOf(ab.sqrt(), x);
         var sigma = TensorOps.ToRankOf((1 - ab).sqrt(), x);
         return (sigma * (x - alpha * mean) / (alpha.square() * (std * std) + sigma.square())).MoveToOuterDisposeScope();
@@ -205,5 +208,167 @@ public class FastSamplerTests
         double ab = schedule.AlphaBar(t);
         double v = Math.Sqrt(ab * s * s + (1 - ab));
         return mu + s * (xT - Math.Sqrt(ab) * mu) / v;
+    }
+}
+
+public class SecondOrderSamplerTests
+{
+    private const double Mu = 0.7, Std = 0.3;
+
+    private static DiscreteModel GaussianModel(DiffusionLab.Schedules.NoiseSchedule schedule) =>
+        new(schedule, new Denoiser(new GaussianEpsilonNetwork(schedule, Mu, Std), Parameterisation.Epsilon));
+
+    /// <summary>The probability-flow ODE's exact x_0 from x_t for Gaussian data: z = (x_t − α_t μ)/√(α_t² s² + σ_t²) is constant.</summary>
+    private static Tensor Exact(Tensor xT, DiffusionLab.Schedules.NoiseSchedule schedule, int t)
+    {
+        double ab = schedule.AlphaBar(t);
+        return Mu + Std * (xT - Math.Sqrt(ab) * Mu) / Math.Sqrt(ab * Std * Std + (1 - ab));
+    }
+
+    private static double Error(ISampler<DiscreteModel> sampler, DiscreteModel model, Tensor noise, int steps)
+    {
+        var target = Exact(noise, model.Schedule, DdimSampler.Timesteps(model.Schedule.Steps, steps)[0]);
+        return (sampler.Sample(model, noise, steps).Samples - target).abs().max().item<double>();
+    }
+
+    [Fact]
+    public void UniPcIsThirdOrderAndItsPredictorAloneIsDpmSolverPlusPlus2M()
+    {
+        // Errors against the exact ODE solution at t = 201 (a step of every grid below), before the last steps where the
+        // linear schedule's λ jumps and first-order steps dominate every solver alike.
+        using var scope = torch.NewDisposeScope();
+        var schedule = S.Linear(1000);
+        using var model = GaussianModel(schedule);
+        var noise = torch.randn(4096, 1, generator: new Generator(2), dtype: ScalarType.Float64);
+        double ddim25 = ErrorAt(new DdimSampler(), model, noise, 25, 201), ddim50 = ErrorAt(new DdimSampler(), model, noise, 50, 201);
+        double dpm25 = ErrorAt(new DpmSolverPlusPlusSampler(), model, noise, 25, 201), dpm50 = ErrorAt(new DpmSolverPlusPlusSampler(), model, noise, 50, 201);
+        double uni25 = ErrorAt(new UniPcSampler(), model, noise, 25, 201), uni50 = ErrorAt(new UniPcSampler(), model, noise, 50, 201);
+        double uni100 = ErrorAt(new UniPcSampler(), model, noise, 100, 201);
+        // halving the step divides the error by 2^order: DDIM 2, DPM-Solver++(2M) 4, UniPC-2 with its corrector 8
+        Assert.InRange(ddim25 / ddim50, 1.6, 2.5);
+        Assert.InRange(dpm25 / dpm50, 3.2, 5);
+        Assert.True(uni25 / uni50 > 6 && uni50 / uni100 > 6, $"UniPC errors at 25, 50, 100 steps: {uni25}, {uni50}, {uni100} (third order: ÷8 per halving)");
+        Assert.True(uni50 < dpm50 / 4, $"UniPC {uni50} vs DPM-Solver++(2M) {dpm50} at 50 steps (the same evaluations)");
+        // without the corrector, UniP-2 (ρ = ½) is DPM-Solver++(2M) to rounding
+        var unip = new UniPcSampler(corrector: false).Sample(model, noise, 20).Samples;
+        var dpm = new DpmSolverPlusPlusSampler().Sample(model, noise, 20).Samples;
+        Assert.True((unip - dpm).abs().max().item<double>() < 1e-12);
+        Assert.Equal(20, new UniPcSampler().Sample(model, noise, 20).FunctionEvaluations);
+    }
+
+    [Fact]
+    public void UniPcCorrectorWeightsSolveTheOrderConditionsOfItsPhiFunctions()
+    {
+        // Zhao et al. 2023: Σ_k ρ_k r_k^{i−1} = i! h φ_{i+1}(−h)/B(h) (with the sign of −h), φ_k(z) = ∫_0^1 e^{(1−u)z} u^{k−1}/(k−1)! du;
+        // here φ_k by Simpson quadrature, an independent route to the recurrence the sampler uses
+        static double Phi(int k, double z)
+        {
+            const int n = 2000;
+            double sum = 0, fact = Enumerable.Range(1, k - 1).Aggregate(1.0, (a, b) => a * b);
+            for (int j = 0; j <= n; j++)
+            {
+                double u = (double)j / n, w = j == 0 || j == n ? 1 : j % 2 == 1 ? 4 : 2;
+                sum += w * Math.Exp((1 - u) * z) * Math.Pow(u, k - 1) / fact;
+            }
+            return sum / (3 * n);
+        }
+        foreach (var (h, r) in new[] { (0.7, -0.6), (0.1, -1.0), (2.5, -0.3) })
+        {
+            double z = -h, bh = double.ExpM1(z);
+            double b1 = z * Phi(2, z) / bh, b2 = 2 * z * Phi(3, z) / bh;
+            var rho = UniPcSampler.CorrectorWeights(h, [r]);
+            Assert.Equal(b1, rho[0] + rho[1], 8);
+            Assert.Equal(b2, r * rho[0] + rho[1], 8);
+            Assert.Equal(b1, UniPcSampler.CorrectorWeights(h, [])[0], 8); // order 1: the weight of the new point alone
+        }
+        // small steps: the implicit Adams weights of x̂_0 (½ in total, ⅓ for the first moment)
+        var small = UniPcSampler.CorrectorWeights(1e-4, [-1.0]);
+        Assert.Equal(0.5, small[0] + small[1], 3);
+        Assert.Equal(1.0 / 3, -small[0] + small[1], 3);
+    }
+
+    [Fact]
+    public void DpmSolverPlusPlus2SIsSecondOrderWithTwoEvaluationsPerStep()
+    {
+        using var scope = torch.NewDisposeScope();
+        var schedule = S.Linear(1000);
+        using var model = GaussianModel(schedule);
+        var noise = torch.randn(4096, 1, generator: new Generator(2), dtype: ScalarType.Float64);
+        var sampler = new DpmSolverPlusPlus2SSampler();
+        double e25 = ErrorAt(sampler, model, noise, 25, 201), e50 = ErrorAt(sampler, model, noise, 50, 201);
+        Assert.InRange(e25 / e50, 3.2, 5);
+        Assert.True(e50 < ErrorAt(new DdimSampler(), model, noise, 100, 201) / 10, "2S at 50 steps (99 evaluations) vs DDIM at 100");
+        // singlestep: second order from the first step, so with one step before t = 0 it already beats DDIM
+        Assert.True(ErrorAt(sampler, model, noise, 10, 201) < ErrorAt(new DpmSolverPlusPlusSampler(), model, noise, 10, 201));
+        // evaluations: 2 per step but the last; the midpoint lies strictly inside each step, nearest the λ midpoint
+        var r = sampler.Sample(model, noise, 10);
+        Assert.Equal(19, r.FunctionEvaluations);
+        Assert.Equal(19, DpmSolverPlusPlus2SSampler.FunctionEvaluations(schedule, 10));
+        Assert.Equal(19, DiscreteSamplers.FunctionEvaluations("dpm++2s", schedule, 10));
+        Assert.Null(DpmSolverPlusPlus2SSampler.Midpoint(schedule, 5, 4));
+        int u = DpmSolverPlusPlus2SSampler.Midpoint(schedule, 901, 801)!.Value;
+        Assert.InRange(u, 802, 900);
+        double Lambda(int t) => 0.5 * Math.Log(schedule.AlphaBar(t) / (1 - schedule.AlphaBar(t)));
+        double mid = 0.5 * (Lambda(901) + Lambda(801));
+        Assert.True(Math.Abs(Lambda(u) - mid) <= Math.Abs(Lambda(u + 1) - mid) && Math.Abs(Lambda(u) - mid) <= Math.Abs(Lambda(u - 1) - mid));
+    }
+
+    [Fact]
+    public void SdeDpmSolverPlusPlusIsDdpmAtFirstOrderAndSamplesGaussianDataBetter()
+    {
+        using var scope = torch.NewDisposeScope();
+        var schedule = S.Linear(1000);
+        using var model = GaussianModel(schedule);
+        // ≤ 3 steps are all first order: its update is then DDIM η = 1 (the DDPM posterior), draw for draw
+        var noise = torch.randn(2048, 1, generator: new Generator(3), dtype: ScalarType.Float64);
+        var sde = new SdeDpmSolverPlusPlusSampler().Sample(model, noise, 3, new Generator(8)).Samples;
+        var ddim = new DdimSampler(eta: 1).Sample(model, noise, 3, new Generator(8)).Samples;
+        Assert.True((sde - ddim).abs().max().item<double>() < 1e-10);
+        // The data are N(0.7, 0.3²). Strided ancestral DDPM is under-dispersed at few steps (std 0.21 at 20); the
+        // second-order drift closes most of that gap at the same evaluations.
+        var big = torch.randn(100000, 1, generator: new Generator(4), dtype: ScalarType.Float64);
+        foreach (int steps in new[] { 20, 50 })
+        {
+            var a = new SdeDpmSolverPlusPlusSampler().Sample(model, big, steps, new Generator(7)).Samples;
+            var d = new DdpmSampler().Sample(model, big, steps, new Generator(7)).Samples;
+            double gapSde = Math.Abs(a.std().item<double>() - Std), gapDdpm = Math.Abs(d.std().item<double>() - Std);
+            Assert.True(gapSde < gapDdpm / 2, $"{steps} steps: |std − s| SDE-DPM-Solver++ {gapSde} vs DDPM {gapDdpm}");
+            Assert.InRange(a.mean().item<double>(), Mu - 0.005, Mu + 0.005);
+        }
+    }
+
+    [Fact]
+    public void EverySamplerLeaksNoTensors()
+    {
+        var schedule = S.Linear(200);
+        using var model = GaussianModel(schedule);
+        using var _ = torch.no_grad();
+        using var noise = torch.randn(16, 1, generator: new Generator(3), dtype: ScalarType.Float64);
+        foreach (var name in DiscreteSamplers.Names)
+        {
+            DiscreteSamplers.Create(name).Sample(model, noise, 4, new Generator(1)).Samples.Dispose(); // warm-up
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            var r = DiscreteSamplers.Create(name).Sample(model, noise, 12, new Generator(1));
+            Assert.Equal(DiscreteSamplers.FunctionEvaluations(name, schedule, 12), r.FunctionEvaluations);
+            r.Samples.Dispose();
+            Assert.True(before == DisposeScopeManager.Statistics.ThreadTotalLiveCount, $"{name} leaks tensors");
+        }
+    }
+
+    private static double ErrorAt(ISampler<DiscreteModel> sampler, DiscreteModel model, Tensor noise, int steps, int at)
+    {
+        var taus = DdimSampler.Timesteps(model.Schedule.Steps, steps);
+        double ab0 = model.Schedule.AlphaBar(taus[0]);
+        using var z = (noise - Math.Sqrt(ab0) * Mu) / Math.Sqrt(ab0 * Std * Std + 1 - ab0); // constant along the ODE
+        double error = double.NaN;
+        sampler.Sample(model, noise, steps, null, (k, x) =>
+        {
+            if (k >= steps || taus[k] != at) return;
+            double ab = model.Schedule.AlphaBar(at);
+            using var exact = Math.Sqrt(ab) * Mu + Math.Sqrt(ab * Std * Std + 1 - ab) * z;
+            error = (x - exact).abs().max().item<double>();
+        }).Samples.Dispose();
+        Assert.False(double.IsNaN(error), $"step {at} is not on the {steps}-step grid");
+        return error;
     }
 }
