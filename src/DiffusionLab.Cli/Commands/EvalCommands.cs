@@ -113,12 +113,7 @@ public static class EvalCommands
             {
                 GuidanceStudy.WriteCsv(rows, csvPath);
                 if (kind == "guidance") GuidanceStudy.WriteGuidanceCharts(rows, outDir);
-                else
-                {
-                    var plot = Plotting.PlotFiles.Lines("FID (domain features) against network evaluations", "NFE per image", "FID",
-                        rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.OrderBy(r => r.Nfe).Select(r => (double)r.Nfe).ToArray(), g.OrderBy(r => r.Nfe).Select(r => r.Fid).ToArray())));
-                    Plotting.PlotFiles.SavePng(plot, Path.Combine(outDir, "fid-vs-nfe.png"));
-                }
+                else GuidanceStudy.WriteSamplerChart(rows, outDir);
             }
             output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
             GuidanceStudy.Run(m, c, realSet, todo, parse.GetValue(n), seed, onRow: r =>

@@ -84,6 +84,14 @@ public static class GuidanceStudy
         return rows;
     }
 
+    /// <summary>fid-vs-nfe.png: FID against network evaluations per image, one line per sampler, log–log.</summary>
+    public static void WriteSamplerChart(IReadOnlyList<StudyRow> rows, string dir)
+    {
+        var plot = PlotFiles.LogLogLines("FID (domain features) against network evaluations", "NFE per image", "FID",
+            rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.OrderBy(r => r.Nfe).Select(r => (double)r.Nfe).ToArray(), g.OrderBy(r => r.Nfe).Select(r => r.Fid).ToArray())));
+        PlotFiles.SavePng(plot, Path.Combine(dir, "fid-vs-nfe.png"));
+    }
+
     /// <summary>Charts against γ: FID (with its floor) in one, precision, recall and accuracy in another.</summary>
     public static void WriteGuidanceCharts(IReadOnlyList<StudyRow> rows, string dir)
     {

@@ -34,13 +34,25 @@ public static class PlotFiles
     }
 
     /// <summary>Makes the left axis show 10^y labels for data that was plotted as log10(y).</summary>
-    public static void UseLog10LeftAxis(Plot plot)
+    public static void UseLog10LeftAxis(Plot plot) => plot.Axes.Left.TickGenerator = Log10Ticks();
+
+    /// <summary>Makes the bottom axis show 10^x labels for data that was plotted as log10(x).</summary>
+    public static void UseLog10BottomAxis(Plot plot) => plot.Axes.Bottom.TickGenerator = Log10Ticks();
+
+    private static ScottPlot.TickGenerators.NumericAutomatic Log10Ticks() => new()
     {
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-        {
-            LabelFormatter = y => Math.Pow(10, y).ToString("G2", System.Globalization.CultureInfo.InvariantCulture),
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-        };
+        LabelFormatter = v => Math.Pow(10, v).ToString(v >= 0 ? "#,0" : "G2", System.Globalization.CultureInfo.InvariantCulture), // 1,000 not 1E+03
+        MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+        IntegerTicksOnly = true,
+    };
+
+    /// <summary>Lines on log–log axes (the data are plotted as log10 and labelled as 10^v).</summary>
+    public static Plot LogLogLines(string title, string xLabel, string yLabel, IEnumerable<(string Name, double[] X, double[] Y)> series)
+    {
+        var plot = Lines(title, xLabel + " (log scale)", yLabel + " (log scale)",
+            series.Select(s => (s.Name, s.X.Select(Math.Log10).ToArray(), s.Y.Select(y => Math.Log10(Math.Max(y, 1e-12))).ToArray())));
+        UseLog10LeftAxis(plot);
+        UseLog10BottomAxis(plot);
+        return plot;
     }
 }

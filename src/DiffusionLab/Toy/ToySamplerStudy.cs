@@ -47,8 +47,8 @@ public static class ToySamplerStudy
         var sb = new StringBuilder("sampler,budget,steps,nfe,chamfer,emd,seconds\n");
         foreach (var r in rows) sb.Append(CultureInfo.InvariantCulture, $"{r.Sampler},{r.Budget},{r.Steps},{r.Nfe},{r.Chamfer:R},{r.Emd:R},{r.Seconds:R}\n");
         AtomicFile.WriteAllText(Path.Combine(dir, "study.csv"), sb.ToString());
-        var plot = PlotFiles.Lines(title, "network evaluations per sample (log10)", "Chamfer distance (log10)",
-            rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.Select(r => Math.Log10(r.Nfe)).ToArray(), g.Select(r => Math.Log10(Math.Max(r.Chamfer, 1e-12))).ToArray())));
+        var plot = PlotFiles.LogLogLines(title, "network evaluations per sample", "Chamfer distance",
+            rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.Select(r => (double)r.Nfe).ToArray(), g.Select(r => r.Chamfer).ToArray())));
         PlotFiles.SavePng(plot, Path.Combine(dir, "chamfer-vs-nfe.png"));
     }
 }
