@@ -225,7 +225,7 @@ public static class ImageCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
             double seconds = clock.Elapsed.TotalSeconds;
-            bool paired = labels is not null && gamma != 0 && gamma != 1; // conditional and unconditional passes, batched
+            bool paired = ImageRun.GuidancePasses(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}"));

@@ -275,7 +275,13 @@ public sealed class ImageRun : IDisposable
         return SampleWith(Model, n, options, onStep);
     }
 
-    /// <summary>Network evaluations per image of one sampling run without guidance (Heun: 2 per level but the last).</summary>
+    /// <summary>
+    /// Network passes per step of classifier-free guidance: 2 (conditional and unconditional, batched) when a class is
+    /// given and γ ∉ {0, 1}; γ = 1 needs only the conditional pass and γ = 0 only the unconditional one.
+    /// </summary>
+    public static int GuidancePasses(bool conditional, double gamma) => conditional && gamma != 0 && gamma != 1 ? 2 : 1;
+
+    /// <summary>Network evaluations per image of one sampling run without guidance (Heun and 2S: 2 per step but the last); times <see cref="GuidancePasses"/> with it.</summary>
     public int FunctionEvaluations(ImageSampleOptions options) => DiscreteSamplers.FunctionEvaluations(options.Sampler, Model!.Schedule, StepsOf(options));
 
     /// <summary>The sampler steps of <paramref name="options"/> (default: all T for ddpm, at most 50 otherwise).</summary>

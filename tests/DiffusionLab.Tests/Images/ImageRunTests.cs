@@ -19,6 +19,17 @@ public class ImageRunTests
     private static float[] Weights(ImageRun run) => run.Network.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
 
     [Fact]
+    public void GuidanceDoublesTheEvaluationsOnlyWhenBothPassesAreNeeded()
+    {
+        // ε_u + γ(ε_c − ε_u): γ = 1 is ε_c alone and γ = 0 is ε_u alone; any other γ needs both
+        Assert.Equal(2, ImageRun.GuidancePasses(conditional: true, gamma: 5));
+        Assert.Equal(2, ImageRun.GuidancePasses(conditional: true, gamma: -0.5));
+        Assert.Equal(1, ImageRun.GuidancePasses(conditional: true, gamma: 1));
+        Assert.Equal(1, ImageRun.GuidancePasses(conditional: true, gamma: 0));
+        Assert.Equal(1, ImageRun.GuidancePasses(conditional: false, gamma: 5));
+    }
+
+    [Fact]
     public void ResumeAfterAnInterruptionMatchesAnUninterruptedRun()
     {
         var data = TinyData.Bars(64);

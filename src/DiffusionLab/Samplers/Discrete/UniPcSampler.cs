@@ -8,7 +8,7 @@ namespace DiffusionLab.Samplers.Discrete;
 /// UniPC (Zhao et al. 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of Diffusion Models"),
 /// second order, data prediction, B(h) = e^{−h} − 1 ("bh2"), over the strided steps τ. Each step t_{i−1} → t_i is the
 /// predictor UniP-2 (with ρ = ½ it is DPM-Solver++(2M)); the network's x̂_0 at the predicted x_{t_i} — which the next
-/// predictor needs anyway — then feeds the corrector UniC, which redoes the step with that value included (eq. 8),
+/// predictor needs anyway — then feeds the corrector UniC, which redoes the step with that value included,
 /// raising the order by one at no extra network evaluation. One evaluation per step; no correction after the last
 /// step. The first step (no history), the step into τ_1 (where λ jumps) and the last step to t = 0 are first order.
 /// <paramref name="corrector"/> = false leaves the predictor alone (diffusers' disable_corrector), i.e. DPM-Solver++(2M).
@@ -20,7 +20,9 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
     /// <summary>
     /// The corrector's weights ρ for a step of size h = λ_t − λ_s with earlier points at ratios <paramref name="ratios"/>
     /// r_k = (λ_{s_k} − λ_s)/h and the new point at r = 1: the solution of Σ_k ρ_k r_k^{i−1} = i! φ_{i+1}(h)/B(h),
-    /// i = 1..p, with φ_1 = e^{−h} − 1 and φ_{k+1} = φ_k/(−h) − 1/k! (Zhao et al. 2023, Alg. 2 / eq. 8; order 1: ρ = ½).
+    /// i = 1..p, with φ_1 = e^{−h} − 1 and φ_{k+1} = φ_k/(−h) − 1/k! (Zhao et al. 2023, UniC's order conditions with
+    /// B(h) = e^{−h} − 1, "bh2"). With no earlier point ρ = b_1, which tends to the ½ that diffusers and the authors' code fix
+    /// (on the Gaussian test the two agree to 4 digits; b_1 is the value the conditions give at any h).
     /// </summary>
     public static double[] CorrectorWeights(double h, IReadOnlyList<double> ratios)
     {
@@ -53,7 +55,7 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
             if (clipX0 is double c) m = m.clamp(-c, c);
             if (corrector && start is not null && m0 is not null)
             {
-                // UniC: redo the step taus[i−1] → t with x̂_0(t) at the predicted x (Zhao et al. 2023, eq. 8)
+                // UniC: redo the step taus[i−1] → t with x̂_0(t) at the predicted x (Zhao et al. 2023, UniC)
                 int s0 = taus[i - 1];
                 double h = Lambda(t) - Lambda(s0), bh = double.ExpM1(-h);
                 var ddim = Sigma(t) / Sigma(s0) * start - Alpha(t) * bh * m0;
@@ -74,7 +76,7 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
                 updated = Sigma(next) / Sigma(t) * x - Alpha(next) * bh * m; // DDIM, the first-order part
                 if (m0 is not null && i < taus.Length - 2)
                 {
-                    // UniP-2 with ρ = ½: D1 = (x̂_0(t_{i−1}) − x̂_0(t))/r_1, r_1 = (λ_{t_{i−1}} − λ_t)/h (Zhao et al. 2023, Alg. 1)
+                    // UniP-2 with ρ = ½: D1 = (x̂_0(t_{i−1}) − x̂_0(t))/r_1, r_1 = (λ_{t_{i−1}} − λ_t)/h (Zhao et al. 2023, UniP)
                     double r1 = (Lambda(taus[i - 1]) - Lambda(t)) / h;
                     updated = updated - Alpha(next) * bh * 0.5 * ((m0 - m) / r1);
                     order = 2;
