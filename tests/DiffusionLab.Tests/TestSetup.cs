@@ -1,5 +1,9 @@
 using System.Runtime.CompilerServices;
 
+// One test at a time: a GC started by another test's thread can finalise TorchSharp's temporary Scalars during this
+// thread's native calls (Runtime/ScalarLifetimeTests). libtorch already uses both cores within each test.
+[assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
+
 namespace DiffusionLab.Tests;
 
 internal static class TestSetup
