@@ -100,6 +100,13 @@ public sealed class DiscreteModel : IDisposable
         return Predict(x, steps);
     }
 
+    /// <summary>x̂_0 at one step for the whole batch, clipped to [−c, c] when <paramref name="clip"/> is set (diffusers' clip_sample).</summary>
+    public Tensor PredictX0(Tensor x, int step, double? clip)
+    {
+        var x0 = Predict(x, step).X0;
+        return clip is double c ? x0.clamp(-c, c) : x0;
+    }
+
     /// <summary>
     /// The simplified DDPM objective (Ho et al. 2020, eq. 14): t ~ U{1..T}, ε ~ N(0, I),
     /// x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε, loss = mean ‖target − f(x_t, t/T)‖² with the target of the

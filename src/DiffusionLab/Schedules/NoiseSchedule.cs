@@ -61,6 +61,9 @@ public sealed class NoiseSchedule
     /// <summary>log SNR(t) = log ᾱ_t − log(1 − ᾱ_t); −∞ where ᾱ_t = 0 (zero terminal SNR).</summary>
     public double LogSnr(int t) => Math.Log(AlphaBar(t)) - Math.Log(1.0 - AlphaBar(t));
 
+    /// <summary>λ_t = log(α_t/σ_t) = ½ log SNR(t), DPM-Solver's time variable (Lu et al. 2022, DPM-Solver, its half-log-SNR), with α = √ᾱ, σ = √(1 − ᾱ).</summary>
+    public double Lambda(int t) => 0.5 * LogSnr(t);
+
     /// <summary>
     /// ᾱ at a fractional step t ∈ [0, T], interpolating log ᾱ linearly between integer steps — the
     /// continuous extension of a discrete schedule used by DPM-Solver (Lu et al. 2022, App. D.1).

@@ -28,8 +28,7 @@ public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = n
         {
             using var scope = torch.NewDisposeScope();
             int t = taus[i], prev = i + 1 < taus.Count ? taus[i + 1] : 0;
-            var x0 = model.Predict(x, t).X0;
-            if (clipX0 is double c) x0 = x0.clamp(-c, c);
+            var x0 = model.PredictX0(x, t, clipX0);
             var next = Step(s, x, x0, t, prev, generator, useBetaVariance);
             x.Dispose();
             x = next.MoveToOuterDisposeScope();

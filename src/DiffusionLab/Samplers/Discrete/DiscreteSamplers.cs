@@ -18,7 +18,7 @@ public static class DiscreteSamplers
         "ddim" => new DdimSampler(eta, clipX0),
         "dpm++2m" => new DpmSolverPlusPlusSampler(clipX0),
         "dpm++2s" => new DpmSolverPlusPlus2SSampler(clipX0),
-        "dpm++2m-sde" => new SdeDpmSolverPlusPlusSampler(clipX0),
+        "dpm++2m-sde" => new DpmSolverPlusPlusSampler(clipX0, stochastic: true),
         "unipc" => new UniPcSampler(clipX0),
         "heun-karras" => new HeunKarrasSampler(clipX0: clipX0),
         _ => throw new DiffusionLabException($"unknown sampler '{name}' for a discrete model (choose from {string.Join(", ", Names)})"),

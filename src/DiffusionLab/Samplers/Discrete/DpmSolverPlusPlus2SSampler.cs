@@ -21,11 +21,10 @@ public sealed class DpmSolverPlusPlus2SSampler(double? clipX0 = null) : ISampler
     public static int? Midpoint(Schedules.NoiseSchedule s, int t, int next)
     {
         if (next == 0 || t - next < 2) return null;
-        double Lambda(int k) => 0.5 * Math.Log(s.AlphaBar(k) / (1 - s.AlphaBar(k)));
-        double target = 0.5 * (Lambda(t) + Lambda(next));
+        double target = 0.5 * (s.Lambda(t) + s.Lambda(next));
         int best = next + 1;
         for (int u = next + 2; u < t; u++)
-            if (Math.Abs(Lambda(u) - target) < Math.Abs(Lambda(best) - target)) best = u;
+            if (Math.Abs(s.Lambda(u) - target) < Math.Abs(s.Lambda(best) - target)) best = u;
         return best;
     }
 
@@ -40,14 +39,6 @@ public sealed class DpmSolverPlusPlus2SSampler(double? clipX0 = null) : ISampler
     {
         var s = model.Schedule;
         var taus = DdimSampler.Timesteps(s.Steps, steps);
-        double Lambda(int t) => 0.5 * Math.Log(s.AlphaBar(t) / (1 - s.AlphaBar(t)));
-        double Alpha(int t) => Math.Sqrt(s.AlphaBar(t));
-        double Sigma(int t) => Math.Sqrt(1 - s.AlphaBar(t));
-        Tensor X0(Tensor x, int t)
-        {
-            var x0 = model.Predict(x, t).X0;
-            return clipX0 is double c ? x0.clamp(-c, c) : x0;
-        }
         using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         int nfe = 0;
@@ -55,23 +46,23 @@ public sealed class DpmSolverPlusPlus2SSampler(double? clipX0 = null) : ISampler
         {
             using var scope = torch.NewDisposeScope();
             int t = taus[i], next = i + 1 < taus.Length ? taus[i + 1] : 0;
-            var x0 = X0(x, t);
+            var x0 = model.PredictX0(x, t, clipX0);
             nfe++;
             Tensor updated;
             if (next == 0) updated = x0.alias(); // σ_0 = 0: x_0 = x̂_0
             else
             {
-                double h = Lambda(next) - Lambda(t);
+                double h = s.Lambda(next) - s.Lambda(t);
                 var d = x0;
                 if (Midpoint(s, t, next) is int u)
                 {
-                    double r = (Lambda(u) - Lambda(t)) / h;
-                    var xu = Sigma(u) / Sigma(t) * x - Alpha(u) * (Math.Exp(-r * h) - 1) * x0; // Lu et al. 2022, Alg. 1: u_i (a DDIM step to u)
-                    var x0u = X0(xu, u);
+                    double r = (s.Lambda(u) - s.Lambda(t)) / h;
+                    var xu = s.SqrtOneMinusAlphaBar(u) / s.SqrtOneMinusAlphaBar(t) * x - s.SqrtAlphaBar(u) * (Math.Exp(-r * h) - 1) * x0; // Lu et al. 2022, Alg. 1: u_i (a DDIM step to u)
+                    var x0u = model.PredictX0(xu, u, clipX0);
                     nfe++;
                     d = (1 - 1 / (2 * r)) * x0 + 1 / (2 * r) * x0u;                            // Alg. 1: D_i
                 }
-                updated = Sigma(next) / Sigma(t) * x - Alpha(next) * (Math.Exp(-h) - 1) * d;   // Alg. 1: x̃_{t_i}
+                updated = s.SqrtOneMinusAlphaBar(next) / s.SqrtOneMinusAlphaBar(t) * x - s.SqrtAlphaBar(next) * (Math.Exp(-h) - 1) * d;   // Alg. 1: x̃_{t_i}
             }
             x.Dispose();
             x = updated.MoveToOuterDisposeScope();

@@ -45,8 +45,7 @@ public sealed class HeunKarrasSampler(double rho = 7.0, double? clipX0 = null) :
         Tensor Denoise(Tensor xTilde, int t)
         {
             // D(x̃; σ_t) = x̂_0 of x_t = √ᾱ_t x̃
-            var x0 = model.Predict(xTilde * Math.Sqrt(s.AlphaBar(t)), t).X0;
-            return clipX0 is double c ? x0.clamp(-c, c) : x0;
+            return model.PredictX0(xTilde * Math.Sqrt(s.AlphaBar(t)), t, clipX0);
         }
         using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = (noise / Math.Sqrt(s.AlphaBar(ts[0]))).MoveToOuterDisposeScope(); // x_T ~ N(0, I) in EDM's scale

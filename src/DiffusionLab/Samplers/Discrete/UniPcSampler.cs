@@ -40,9 +40,6 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
     {
         var s = model.Schedule;
         var taus = DdimSampler.Timesteps(s.Steps, steps);
-        double Lambda(int t) => 0.5 * Math.Log(s.AlphaBar(t) / (1 - s.AlphaBar(t)));
-        double Alpha(int t) => Math.Sqrt(s.AlphaBar(t));
-        double Sigma(int t) => Math.Sqrt(1 - s.AlphaBar(t));
         using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         Tensor? start = null, m0 = null, mEarlier = null; // the last step's starting x and x̂_0 there; x̂_0 one step before
@@ -51,19 +48,18 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
         {
             using var scope = torch.NewDisposeScope();
             int t = taus[i], next = i + 1 < taus.Length ? taus[i + 1] : 0;
-            var m = model.Predict(x, t).X0;
-            if (clipX0 is double c) m = m.clamp(-c, c);
+            var m = model.PredictX0(x, t, clipX0);
             if (corrector && start is not null && m0 is not null)
             {
                 // UniC: redo the step taus[i−1] → t with x̂_0(t) at the predicted x (Zhao et al. 2023, UniC)
                 int s0 = taus[i - 1];
-                double h = Lambda(t) - Lambda(s0), bh = double.ExpM1(-h);
-                var ddim = Sigma(t) / Sigma(s0) * start - Alpha(t) * bh * m0;
-                double[] ratios = lastOrder == 2 ? [(Lambda(taus[i - 2]) - Lambda(s0)) / h] : [];
+                double h = s.Lambda(t) - s.Lambda(s0), bh = double.ExpM1(-h);
+                var ddim = s.SqrtOneMinusAlphaBar(t) / s.SqrtOneMinusAlphaBar(s0) * start - s.SqrtAlphaBar(t) * bh * m0;
+                double[] ratios = lastOrder == 2 ? [(s.Lambda(taus[i - 2]) - s.Lambda(s0)) / h] : [];
                 var rho = CorrectorWeights(h, ratios);
                 var correction = rho[^1] * (m - m0);
                 if (ratios.Length == 1) correction = correction + rho[0] * (mEarlier! - m0) / ratios[0];
-                var corrected = ddim - Alpha(t) * bh * correction;
+                var corrected = ddim - s.SqrtAlphaBar(t) * bh * correction;
                 x.Dispose();
                 x = corrected;
             }
@@ -72,13 +68,13 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
             if (next == 0) updated = m.alias(); // σ_0 = 0: x_0 = x̂_0
             else
             {
-                double h = Lambda(next) - Lambda(t), bh = double.ExpM1(-h);
-                updated = Sigma(next) / Sigma(t) * x - Alpha(next) * bh * m; // DDIM, the first-order part
+                double h = s.Lambda(next) - s.Lambda(t), bh = double.ExpM1(-h);
+                updated = s.SqrtOneMinusAlphaBar(next) / s.SqrtOneMinusAlphaBar(t) * x - s.SqrtAlphaBar(next) * bh * m; // DDIM, the first-order part
                 if (m0 is not null && i < taus.Length - 2)
                 {
                     // UniP-2 with ρ = ½: D1 = (x̂_0(t_{i−1}) − x̂_0(t))/r_1, r_1 = (λ_{t_{i−1}} − λ_t)/h (Zhao et al. 2023, UniP)
-                    double r1 = (Lambda(taus[i - 1]) - Lambda(t)) / h;
-                    updated = updated - Alpha(next) * bh * 0.5 * ((m0 - m) / r1);
+                    double r1 = (s.Lambda(taus[i - 1]) - s.Lambda(t)) / h;
+                    updated = updated - s.SqrtAlphaBar(next) * bh * 0.5 * ((m0 - m) / r1);
                     order = 2;
                 }
             }

@@ -209,27 +209,6 @@ public class FastSamplerTests
         double v = Math.Sqrt(ab * s * s + (1 - ab));
         return mu + s * (xT - Math.Sqrt(ab) * mu) / v;
     }
-}
-
-public class SecondOrderSamplerTests
-{
-    private const double Mu = 0.7, Std = 0.3;
-
-    private static DiscreteModel GaussianModel(DiffusionLab.Schedules.NoiseSchedule schedule) =>
-        new(schedule, new Denoiser(new GaussianEpsilonNetwork(schedule, Mu, Std), Parameterisation.Epsilon));
-
-    /// <summary>The probability-flow ODE's exact x_0 from x_t for Gaussian data: z = (x_t − α_t μ)/√(α_t² s² + σ_t²) is constant.</summary>
-    private static Tensor Exact(Tensor xT, DiffusionLab.Schedules.NoiseSchedule schedule, int t)
-    {
-        double ab = schedule.AlphaBar(t);
-        return Mu + Std * (xT - Math.Sqrt(ab) * Mu) / Math.Sqrt(ab * Std * Std + (1 - ab));
-    }
-
-    private static double Error(ISampler<DiscreteModel> sampler, DiscreteModel model, Tensor noise, int steps)
-    {
-        var target = Exact(noise, model.Schedule, DdimSampler.Timesteps(model.Schedule.Steps, steps)[0]);
-        return (sampler.Sample(model, noise, steps).Samples - target).abs().max().item<double>();
-    }
 
     [Fact]
     public void UniPcIsThirdOrderAndItsPredictorAloneIsDpmSolverPlusPlus2M()
@@ -308,9 +287,8 @@ public class SecondOrderSamplerTests
         Assert.Null(DpmSolverPlusPlus2SSampler.Midpoint(schedule, 5, 4));
         int u = DpmSolverPlusPlus2SSampler.Midpoint(schedule, 901, 801)!.Value;
         Assert.InRange(u, 802, 900);
-        double Lambda(int t) => 0.5 * Math.Log(schedule.AlphaBar(t) / (1 - schedule.AlphaBar(t)));
-        double mid = 0.5 * (Lambda(901) + Lambda(801));
-        Assert.True(Math.Abs(Lambda(u) - mid) <= Math.Abs(Lambda(u + 1) - mid) && Math.Abs(Lambda(u) - mid) <= Math.Abs(Lambda(u - 1) - mid));
+        double mid = 0.5 * (schedule.Lambda(901) + schedule.Lambda(801));
+        Assert.True(Math.Abs(schedule.Lambda(u) - mid) <= Math.Abs(schedule.Lambda(u + 1) - mid) && Math.Abs(schedule.Lambda(u) - mid) <= Math.Abs(schedule.Lambda(u - 1) - mid));
     }
 
     [Fact]
@@ -321,7 +299,7 @@ public class SecondOrderSamplerTests
         using var model = GaussianModel(schedule);
         // ≤ 3 steps are all first order: its update is then DDIM η = 1 (the DDPM posterior), draw for draw
         var noise = torch.randn(2048, 1, generator: new Generator(3), dtype: ScalarType.Float64);
-        var sde = new SdeDpmSolverPlusPlusSampler().Sample(model, noise, 3, new Generator(8)).Samples;
+        var sde = new DpmSolverPlusPlusSampler(stochastic: true).Sample(model, noise, 3, new Generator(8)).Samples;
         var ddim = new DdimSampler(eta: 1).Sample(model, noise, 3, new Generator(8)).Samples;
         Assert.True((sde - ddim).abs().max().item<double>() < 1e-10);
         // The data are N(0.7, 0.3²). Strided ancestral DDPM is under-dispersed at few steps (std 0.21 at 20); the
@@ -329,7 +307,7 @@ public class SecondOrderSamplerTests
         var big = torch.randn(100000, 1, generator: new Generator(4), dtype: ScalarType.Float64);
         foreach (int steps in new[] { 20, 50 })
         {
-            var a = new SdeDpmSolverPlusPlusSampler().Sample(model, big, steps, new Generator(7)).Samples;
+            var a = new DpmSolverPlusPlusSampler(stochastic: true).Sample(model, big, steps, new Generator(7)).Samples;
             var d = new DdpmSampler().Sample(model, big, steps, new Generator(7)).Samples;
             double gapSde = Math.Abs(a.std().item<double>() - Std), gapDdpm = Math.Abs(d.std().item<double>() - Std);
             Assert.True(gapSde < gapDdpm / 2, $"{steps} steps: |std − s| SDE-DPM-Solver++ {gapSde} vs DDPM {gapDdpm}");
