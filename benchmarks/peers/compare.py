@@ -26,12 +26,15 @@ def main(folder):
     if not data["difflab"] or not data["torch"]:
         sys.exit(f"no difflab-N.json / torch-N.json in {folder}")
     cases = [r["name"] for r in data["difflab"][0]["results"]]
+    precisions = {run.get("precision", "fp32") for key in ("difflab", "torch") for run in data[key]}
+    if len(precisions) > 1:
+        sys.exit(f"the runs in {folder} mix precisions ({', '.join(sorted(precisions))}): compare like with like")
 
     def figure(key, case, field="median"):
         values = [r[field] for run in data[key] for r in run["results"] if r["name"] == case and r.get(field) is not None]
         return statistics.median(values) if values else None
 
-    print(f"rounds: {len(data['difflab'])}; threads: DiffusionLab {data['difflab'][0]['threads']}, PyTorch {data['torch'][0]['threads']} "
+    print(f"rounds: {len(data['difflab'])}; precision: {precisions.pop()}; threads: DiffusionLab {data['difflab'][0]['threads']}, PyTorch {data['torch'][0]['threads']} "
           f"({data['torch'][0]['implementation']}, mkldnn {'on' if data['torch'][0].get('mkldnn') else 'off'})\n")
     print("| case | unit | " + " | ".join(name for _, name in VARIANTS) + " | DiffusionLab ÷ PyTorch | DiffusionLab % of its matmul peak | PyTorch % of its matmul peak |")
     print("|---|---|" + "---|" * len(VARIANTS) + "---|---|---|")

@@ -3,11 +3,13 @@
 # allocator, with ATen's kernels only (oneDNN off), and with both — the native settings it chooses at start-up — and the PyTorch
 # peer (benchmarks/peers/torch_bench.py) on the same workloads and thread count. Prints and writes OUT/comparison.md.
 # Needs: apt-get install python3-torch libopenblas0-openmp (Debian's PyTorch 1.13, CPU, OpenBLAS' OpenMP build).
-# Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case OUT=out/bench)
+# Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case PRECISION=fp32|bf16 OUT=out/bench)
+# PRECISION=bf16 runs the U-Net cases in bfloat16 mixed precision on both sides (DiffusionLab's MixedPrecision, the peer's
+# torch.autocast) and measures the matmul peak in bf16.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-rounds="${ROUNDS:-2}"; repeats="${REPEATS:-5}"; threads="${THREADS:-$(nproc)}"; only="${ONLY:-}"
+rounds="${ROUNDS:-2}"; repeats="${REPEATS:-5}"; threads="${THREADS:-$(nproc)}"; only="${ONLY:-}"; precision="${PRECISION:-fp32}"
 out="${OUT:-$root/out/bench}"
 py=/usr/bin/python3
 if ! "$py" -c "import torch" 2>/dev/null; then
@@ -16,7 +18,7 @@ fi
 mkdir -p "$out"
 rm -f "$out"/*.json
 dotnet build "$root/src/DiffusionLab.Cli" -c Release -o "$out/bin" > "$out/build.log"
-difflab() { dotnet "$out/bin/difflab.dll" bench --threads "$threads" --repeats "$repeats" "$@"; }
+difflab() { dotnet "$out/bin/difflab.dll" bench --threads "$threads" --repeats "$repeats" --precision "$precision" "$@"; }
 unet="train-d64,guided-step-d64"
 for r in $(seq 1 "$rounds"); do
   echo "== round $r/$rounds: DiffusionLab"
@@ -28,6 +30,6 @@ for r in $(seq 1 "$rounds"); do
   echo "== round $r/$rounds: DiffusionLab, oneDNN off and glibc's default allocator"
   DIFFLAB_MKLDNN=0 DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-aten-glibc-$r.json"
   echo "== round $r/$rounds: PyTorch peer"
-  OMP_NUM_THREADS="$threads" "$py" "$here/torch_bench.py" --threads "$threads" --repeats "$repeats" ${only:+--only "$only"} --json "$out/torch-$r.json"
+  OMP_NUM_THREADS="$threads" "$py" "$here/torch_bench.py" --threads "$threads" --repeats "$repeats" --precision "$precision" ${only:+--only "$only"} --json "$out/torch-$r.json"
 done
 "$py" "$here/compare.py" "$out" | tee "$out/comparison.md"

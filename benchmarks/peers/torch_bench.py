@@ -209,16 +209,22 @@ def per(name, unit, k, seconds, detail):
 
 # ---------------------------------------------------------------- cases
 
+def autocast(o):
+    """MixedPrecision's bf16 policy is torch.autocast's: the forward pass under autocast, backward and optimizer outside."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=o.precision == "bf16")
+
+
 def case_matmul(o):
     n, k = o.matmul_size, 10
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    dtype = torch.bfloat16 if o.precision == "bf16" else torch.float32
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
 
     def run():
         with torch.no_grad():
             for i in range(k):
                 c = torch.mm(a, b)
-            c.sum().item()
-    r = rate("matmul", "GFLOP/s", 2.0 * n ** 3 * k / 1e9, timed(run, max(o.warmup, 3), o.repeats), f"{n}x{n} fp32, {k} products per repeat")
+            c.float().sum().item()
+    r = rate("matmul", "GFLOP/s", 2.0 * n ** 3 * k / 1e9, timed(run, max(o.warmup, 3), o.repeats), f"{n}x{n} {o.precision}, {k} products per repeat")
     r["gflops"] = r["median"]
     return r
 
@@ -257,7 +263,10 @@ def case_train(o, d):
     x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
     labels = torch.randint(0, 10, (o.train_batch,), generator=g)
     # the cs180-class preset: Adam 1e-3, exponential LR per epoch (constant here: no epochs), no clipping, EMA 0.999 with warm-up
-    seconds = timed_trainer_steps(net, shadow, lambda gen: ddpm_loss(net, sched, x, gen, labels, 0.1), lambda s: 1e-3, 0.0, 0.999, True,
+    def loss(gen):
+        with autocast(o):
+            return ddpm_loss(net, sched, x, gen, labels, 0.1)
+    seconds = timed_trainer_steps(net, shadow, loss, lambda s: 1e-3, 0.0, 0.999, True,
                                   o.seed, o.warmup, o.repeats, o.train_steps_per_repeat)
     r = rate(f"train-d{d}", "img/s", o.train_batch * o.train_steps_per_repeat, seconds, f"batch {o.train_batch}, {parameters(net):,} parameters, Adam + EMA")
     r["gflops"] = r["median"] * 3 * cs180_forward_flops(d) / 1e9
@@ -285,7 +294,8 @@ def case_guided(o, d):
             b2 = torch.cat([steps, steps])
             a, s = extract(sched.sqrt_ab, b2, x), extract(sched.sqrt_1mab, b2, x)
             xx = torch.cat([x, x])
-            eps = net(xx, b2.float() / sched.steps, torch.cat([labels, null]))  # ClassGuidance: one batched call
+            with autocast(o):
+                eps = net(xx, b2.float() / sched.steps, torch.cat([labels, null])).float()  # ClassGuidance: one batched call
             x0 = (xx - s * eps) / a
             b = o.guided_batch
             eps_g = eps[b:] + scale * (eps[:b] - eps[b:])
@@ -360,6 +370,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: the U-Net cases under torch.autocast(bfloat16), the matmul peak in bf16")
     p.add_argument("--mkldnn", choices=["on", "off"], default="on", help="torch.backends.mkldnn.enabled (PyTorch's default: on)")
     o = p.parse_args()
     o.matmul_size, o.train_batch, o.conv_channels, o.conv_size = 1024, 128, 64, 28
@@ -371,7 +382,7 @@ def main():
         if c not in CASES:
             sys.exit(f"unknown case {c}")
     print(f"torch {torch.__version__}: threads {torch.get_num_threads()}, mkldnn {'on' if torch.backends.mkldnn.enabled else 'off'}; "
-          f"median [min - max] of {o.repeats} repeats after {o.warmup} warm-up", flush=True)
+          f"median [min - max] of {o.repeats} repeats after {o.warmup} warm-up; {o.precision}", flush=True)
     results, peak = [], None
     if "matmul" in only or any(c.startswith(("train", "guided")) for c in only):
         m = case_matmul(o)
@@ -393,7 +404,7 @@ def main():
     if o.json:
         with open(o.json, "w") as f:
             json.dump({"implementation": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
-                       "mkldnn": torch.backends.mkldnn.enabled, "results": results}, f, indent=2)
+                       "mkldnn": torch.backends.mkldnn.enabled, "precision": o.precision, "results": results}, f, indent=2)
 
 
 def fmt(r):

@@ -19,8 +19,9 @@ public static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file (benchmarks/peers/compare.py reads it)." };
         var seed = new Option<long>("--seed") { Description = "Random seed of the inputs and weights.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "Torch device: cpu (default) or cuda[:N] where a CUDA build is present.", DefaultValueFactory = _ => "cpu" };
+        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: the U-Net cases in bfloat16 mixed precision and the matmul peak in bf16.", DefaultValueFactory = _ => "fp32" };
         var cmd = new Command("bench", "Measure matmul and 3×3-conv GFLOP/s, U-Net training img/s, guided sampling s/step and the 2-D MLP's training and sampling, as median/min/max over repeats.");
-        foreach (var o in new Option[] { only, repeats, warmup, threads, quick, json, seed, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { only, repeats, warmup, threads, quick, json, seed, device, precision }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(threads) is int t)
@@ -33,10 +34,11 @@ public static class BenchCommand
                 Repeats = parse.GetValue(repeats),
                 Warmup = parse.GetValue(warmup),
                 Seed = parse.GetValue(seed),
+                Precision = parse.GetValue(precision)!,
                 Only = parse.GetValue(only) is { } list ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null,
             };
             var dev = Diffusion.Devices.Resolve(parse.GetValue(device)!);
-            output.WriteLine($"difflab bench: {NativeRuntime.Describe()}; {Environment.ProcessorCount} cores; median [min – max] of {options.Repeats} repeats after {options.Warmup} warm-up");
+            output.WriteLine($"difflab bench: {NativeRuntime.Describe()}; {Environment.ProcessorCount} cores; median [min – max] of {options.Repeats} repeats after {options.Warmup} warm-up; {options.Precision}");
             var results = PerformanceBench.Run(options, dev, r => output.WriteLine(Format(r)));
             if (parse.GetValue(json) is { } path)
             {
@@ -45,6 +47,7 @@ public static class BenchCommand
                     implementation = "DiffusionLab",
                     threads = NativeRuntime.Threads,
                     allocator = NativeRuntime.AllocatorTuned ? "tuned" : "default",
+                    precision = options.Precision,
                     results = results.Select(r => new { name = r.Name, unit = r.Unit, median = r.Median, min = r.Min, max = r.Max, repeats = r.Repeats, lower_is_better = r.LowerIsBetter, gflops = r.Gflops, percent_of_peak = r.PercentOfPeak, detail = r.Detail }),
                 };
                 AtomicFile.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));

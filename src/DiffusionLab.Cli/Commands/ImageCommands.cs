@@ -93,12 +93,14 @@ public static class ImageCommands
         var gridEvery = new Option<int>("--grid-every") { Description = "Write samples/epoch-N.png every N epochs (0 = never).", DefaultValueFactory = _ => 1 };
         var limit = new Option<int?>("--limit") { Description = "Train on the first N images only (quick trials)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
+        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: the forward pass in bfloat16 mixed precision (autocast's policy; weights, gradients and Adam stay fp32), ~1.7× faster on CPUs with AVX-512 BF16 or AMX.", DefaultValueFactory = _ => "fp32" };
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
-        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, ema, clip, gridEvery, limit, resume })
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, ema, clip, gridEvery, limit, resume, precision })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            Runtime.MixedPrecision.Parse(parse.GetValue(precision)!); // before the data is read
             var (seed, device, outDir) = common.Apply(parse);
             var p = ImageRunConfig.Preset(parse.GetValue(model)!);
             int e = parse.GetValue(epochs) ?? p.Epochs;
@@ -132,7 +134,7 @@ public static class ImageCommands
                 {
                     LearningRate = parse.GetValue(lr) ?? t.LearningRate, LrSchedule = lrs,
                     LrGamma = lrs == "exponential" ? Math.Pow(0.1, 1.0 / e) : 1.0,
-                    EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed,
+                    EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed, Precision = parse.GetValue(precision)!,
                 },
             };
             if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
@@ -188,13 +190,15 @@ public static class ImageCommands
         var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; default off)." };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
         var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
+        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: the network in bfloat16 mixed precision (faster on CPUs with AVX-512 BF16 or AMX; samples differ slightly).", DefaultValueFactory = _ => "fp32" };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0 }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(scale) is not null && parse.GetValue(w) is not null) throw new DiffusionLabException("give --guidance-scale or --guidance-w, not both");
             if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
+            Runtime.MixedPrecision.Parse(parse.GetValue(precision)!);
             var (seed, device, outDir) = common.Apply(parse);
             using var m = OpenModel(parse.GetValue(run), parse.GetValue(model), device);
             double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? Diffusion.ClassGuidance.ScaleFromW(ww) : 5.0);
@@ -216,7 +220,7 @@ public static class ImageCommands
             var options = new ImageSampleOptions
             {
                 Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
-                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0),
+                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = parse.GetValue(precision)!,
                 Conditioning = guide is null ? null : (start, k) => new Guidance.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };

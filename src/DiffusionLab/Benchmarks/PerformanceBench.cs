@@ -38,6 +38,11 @@ public sealed record BenchOptions
     /// <summary>Steps of the DDPM 2-D sampling case (the toy default: 1000).</summary>
     public int ToySteps { get; init; } = 1000;
     public long Seed { get; init; }
+    /// <summary>
+    /// "fp32", or "bf16": the U-Net cases under bfloat16 <see cref="MixedPrecision"/> and the matmul peak in bfloat16, so
+    /// the share of peak compares like with like (benchmarks/peers runs the peer under torch.autocast).
+    /// </summary>
+    public string Precision { get; init; } = "fp32";
 
     /// <summary>Tiny sizes for tests: every case runs in well under a second.</summary>
     public static BenchOptions Quick => new()
@@ -66,6 +71,7 @@ public static class PerformanceBench
         foreach (var name in only)
             if (!Cases.Contains(name)) throw new DiffusionLabException($"unknown benchmark '{name}' (choose from {string.Join(", ", Cases)})");
         if (options.Warmup < 1) throw new DiffusionLabException($"--warmup must be at least 1, got {options.Warmup}");
+        MixedPrecision.Parse(options.Precision);
         var results = new List<BenchResult>();
         double? peak = null;
         void Add(BenchResult r)
@@ -98,25 +104,26 @@ public static class PerformanceBench
         return results;
     }
 
-    /// <summary>fp32 n×n matrix products, 2n³ operations each.</summary>
+    /// <summary>n×n matrix products (fp32, or bf16 under <see cref="BenchOptions.Precision"/> bf16), 2n³ operations each.</summary>
     public static BenchResult Matmul(BenchOptions o, Device device)
     {
         int n = o.MatmulSize;
         const int perRepeat = 10;
-        using var a = torch.randn([n, n], generator: TensorOps.SeededGenerator(o.Seed)).to(device);
-        using var b = torch.randn([n, n], generator: TensorOps.SeededGenerator(o.Seed + 1)).to(device);
+        var type = MixedPrecision.Parse(o.Precision) ?? ScalarType.Float32;
+        using var a = torch.randn([n, n], generator: TensorOps.SeededGenerator(o.Seed)).to(type).to(device);
+        using var b = torch.randn([n, n], generator: TensorOps.SeededGenerator(o.Seed + 1)).to(type).to(device);
         using var noGrad = torch.no_grad();
         var seconds = Timing.Seconds(() =>
         {
             for (int i = 0; i < perRepeat; i++)
             {
                 using var c = torch.mm(a, b);
-                if (i == perRepeat - 1) c.sum().item<float>(); // wait for the result (asynchronous devices)
+                if (i == perRepeat - 1) c.sum().to_type(ScalarType.Float32).item<float>(); // wait for the result (asynchronous devices)
             }
         }, Math.Max(o.Warmup, 3), o.Repeats); // the peak: a longer warm-up (thread pool, CPU clock)
         double flops = 2.0 * n * n * n * perRepeat;
         var r = Timing.Rate("matmul", "GFLOP/s", flops / 1e9, seconds);
-        return r with { Gflops = r.Median, Detail = $"{n}×{n} fp32, {perRepeat} products per repeat" };
+        return r with { Gflops = r.Median, Detail = $"{n}×{n} {o.Precision}, {perRepeat} products per repeat" };
     }
 
     /// <summary>A 3×3 convolution, stride 1, padding 1, of the CS180 U-Net's widest layer (64 → 64 channels at 28 px, batch 128).</summary>
@@ -158,13 +165,13 @@ public static class PerformanceBench
         var g = TensorOps.SeededGenerator(o.Seed);
         using var x = (torch.rand([o.TrainBatch, 1, 28, 28], generator: g) * 2 - 1).to(device);
         using var labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
-        var seconds = TimedTrainerSteps(net, shadow, gen => model.Loss(x, gen, labels, preset.PUncond), preset.Training with { Seed = o.Seed }, o, o.TrainStepsPerRepeat);
+        var seconds = TimedTrainerSteps(net, shadow, gen => model.Loss(x, gen, labels, preset.PUncond), preset.Training with { Seed = o.Seed, Precision = o.Precision }, o, o.TrainStepsPerRepeat);
         var r = Timing.Rate($"train-d{hidden}", "img/s", (double)o.TrainBatch * o.TrainStepsPerRepeat, seconds);
         long parameters = net.parameters().Sum(p => p.numel());
         return r with
         {
             Gflops = r.Median * 3 * Cs180UNet.ForwardFlops(config) / 1e9,
-            Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA"),
+            Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA{PrecisionNote(o)}"),
         };
     }
 
@@ -190,6 +197,7 @@ public static class PerformanceBench
         const int perRepeat = 2;
         int steps = o.Warmup + o.Repeats * perRepeat;
         var stamps = new List<long>();
+        using var precision = MixedPrecision.Enter(o.Precision, net);
         var result = new DdpmSampler().Sample(model, noise, steps, g, (_, x) => { x.sum().item<float>(); stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); });
         result.Samples.Dispose();
         var seconds = RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
@@ -197,7 +205,7 @@ public static class PerformanceBench
         return r with
         {
             Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
-            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = 5",
+            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = 5{PrecisionNote(o)}",
         };
     }
 
@@ -242,6 +250,8 @@ public static class PerformanceBench
         var result = Timing.Time(ddim ? "ddim50-2d" : "ddpm-2d", "s/run", 1, seconds);
         return result with { Detail = $"{o.Points} points, {steps} steps" };
     }
+
+    private static string PrecisionNote(BenchOptions o) => o.Precision == "fp32" ? "" : $", {o.Precision} mixed precision";
 
     /// <summary>The MNIST-sized class-conditioned CS180 U-Net of hidden width D (1 channel, 28 px, 10 classes).</summary>
     private static Cs180UNetConfig ClassUNet(int hidden) => new(Cs180Variant.Class, 1, hidden, 28, 10);

@@ -38,6 +38,8 @@ public sealed record ImageSampleOptions
     public long Seed { get; init; }
     /// <summary>Clip x̂_0 to [−c, c] at every step (null = off); images live in [−1, 1], so 1 is diffusers' clip_sample.</summary>
     public double? ClipX0 { get; init; }
+    /// <summary>"fp32" or "bf16" (the network under bfloat16 <see cref="Runtime.MixedPrecision"/>; the sampler's arithmetic stays float32).</summary>
+    public string Precision { get; init; } = "fp32";
 }
 
 /// <summary>
@@ -300,6 +302,7 @@ public sealed class ImageRun : IDisposable
         if (o.GuidanceScale != 1 && o.Labels is null) throw new DiffusionLabException("guidance needs a class (--class)");
         if (o.Variance is not ("posterior" or "beta")) throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)");
         var sampler = DiscreteSamplers.Create(o.Sampler, o.Eta, o.Variance == "beta", o.ClipX0);
+        using var precision = Runtime.MixedPrecision.Enter(o.Precision, Network);
         int steps = StepsOf(o);
         var generator = TensorOps.SeededGenerator(o.Seed);
         var parts = new List<Tensor>();

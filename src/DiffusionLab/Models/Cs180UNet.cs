@@ -1,4 +1,5 @@
 using TorchSharp;
+using DiffusionLab.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -24,9 +25,10 @@ public sealed record Cs180UNetConfig(Cs180Variant Variant = Cs180Variant.Class, 
 /// + BN + GELU) → cat(down2) → UpBlock(4D→D) → cat(down1) → UpBlock(2D→D) → cat(conv) → ConvBlock(2D→D) → Conv2d(D→C, 3, 1, 1).
 /// Time (t/T, a [B, 1] scalar) enters through FCBlocks: unflatten ← c₁·unflatten + t₁ (2D channels) and
 /// up1 ← c₂·up1 + t₂ (D channels), with c₁ = c₂ = 1 without classes. The class is a one-hot vector, all zero for
-/// the null class. For 28 px this is the seed's 7×7 bottleneck; any size divisible by 4 works.
+/// the null class. For 28 px this is the seed's 7×7 bottleneck; any size divisible by 4 works. Under bf16
+/// <see cref="MixedPrecision"/> its convolutions and linear layers compute in bfloat16; the output is float32.
 /// </summary>
-public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork
+public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork, IMixedPrecisionNetwork
 {
     private readonly Sequential conv_in, down1, down2, flatten, unflatten, up1, up2, conv_out;
     private readonly Conv2d head;
@@ -130,10 +132,10 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
 
     private (Tensor H0, Tensor H1, Tensor H2, Tensor U) Encode(Tensor x)
     {
-        var h0 = conv_in.call(x);
-        var h1 = down1.call(h0);
-        var h2 = down2.call(h1);
-        return (h0, h1, h2, unflatten.call(flatten.call(h2)));
+        var h0 = MixedPrecision.Call(conv_in, x);
+        var h1 = MixedPrecision.Call(down1, h0);
+        var h2 = MixedPrecision.Call(down2, h1);
+        return (h0, h1, h2, MixedPrecision.Call(unflatten, MixedPrecision.Call(flatten, h2)));
     }
 
     private Tensor Run(Tensor x, Tensor t, Tensor? labels)
@@ -149,23 +151,23 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
         if (fc1_t is not null)
         {
             var tt = t.to_type(ScalarType.Float32).reshape(-1, 1);
-            t1 = fc1_t.call(tt).unsqueeze(-1).unsqueeze(-1);
-            t2 = fc2_t!.call(tt).unsqueeze(-1).unsqueeze(-1);
+            t1 = MixedPrecision.Call(fc1_t, tt).unsqueeze(-1).unsqueeze(-1);
+            t2 = MixedPrecision.Call(fc2_t!, tt).unsqueeze(-1).unsqueeze(-1);
         }
         if (fc1_c is not null)
         {
             var oneHot = OneHot(labels, batch, device);
-            c1 = fc1_c.call(oneHot).unsqueeze(-1).unsqueeze(-1);
-            c2 = fc2_c!.call(oneHot).unsqueeze(-1).unsqueeze(-1);
+            c1 = MixedPrecision.Call(fc1_c, oneHot).unsqueeze(-1).unsqueeze(-1);
+            c2 = MixedPrecision.Call(fc2_c!, oneHot).unsqueeze(-1).unsqueeze(-1);
         }
         if (c1 is not null) u = c1 * u; // seed 002 §2.4: unflatten = c1·unflatten + t1
         if (t1 is not null) u = u + t1;
-        var v1 = up1.call(torch.cat([u, h2], 1));
+        var v1 = MixedPrecision.Call(up1, torch.cat([u, h2], 1));
         if (c2 is not null) v1 = c2 * v1;
         if (t2 is not null) v1 = v1 + t2;
-        var v2 = up2.call(torch.cat([v1, h1], 1));
-        var o = conv_out.call(torch.cat([v2, h0], 1));
-        return head.call(o);
+        var v2 = MixedPrecision.Call(up2, torch.cat([v1, h1], 1));
+        var o = MixedPrecision.Call(conv_out, torch.cat([v2, h0], 1));
+        return MixedPrecision.Output(MixedPrecision.Call(head, o));
     }
 
     private Tensor OneHot(Tensor? labels, long batch, Device device)

@@ -1,4 +1,5 @@
 using TorchSharp;
+using DiffusionLab.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -26,9 +27,11 @@ public sealed record DdpmUNetConfig
 /// whose time embedding (sinusoidal → MLP) is added after the first convolution, self-attention at chosen
 /// resolutions, strided-conv downsampling and nearest-neighbour + conv upsampling, skip connections from every
 /// down block. A class embedding is added to the time embedding (as in Dhariwal &amp; Nichol 2021 and Ho &amp;
-/// Salimans 2022); label −1 uses a learned null embedding for classifier-free guidance.
+/// Salimans 2022); label −1 uses a learned null embedding for classifier-free guidance. Under bf16
+/// <see cref="MixedPrecision"/> its convolutions, linear layers and attention products compute in bfloat16 (the
+/// softmax in float32, as autocast does); the output is float32.
 /// </summary>
-public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork
+public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork, IMixedPrecisionNetwork
 {
     private readonly Sequential time_mlp;
     private readonly Embedding? class_emb;
@@ -135,7 +138,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
     private Tensor Run(Tensor x, Tensor t, Tensor? labels)
     {
         using var scope = torch.NewDisposeScope();
-        var emb = time_mlp.call(SinusoidalTimeEmbedding.Embed(t, Config.Ch));
+        var emb = MixedPrecision.Call(time_mlp, SinusoidalTimeEmbedding.Embed(t, Config.Ch));
         if (class_emb is not null)
         {
             var l = labels is null
@@ -143,7 +146,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
                 : torch.where(labels.lt(0), torch.full_like(labels, Config.NumClasses), labels).to_type(ScalarType.Int64);
             emb = emb + class_emb.call(l);
         }
-        var h = conv_in.call(x);
+        var h = MixedPrecision.Call(conv_in, x);
         var hs = new List<Tensor> { h };
         foreach (var block in down)
         {
@@ -162,7 +165,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             }
             else h = block.call(h, emb);
         }
-        return conv_out.call(nn.functional.silu(norm_out.call(h))).MoveToOuterDisposeScope();
+        return MixedPrecision.Output(MixedPrecision.Call(conv_out, nn.functional.silu(norm_out.call(h)))).MoveToOuterDisposeScope();
     }
 
     /// <summary>GroupNorm → SiLU → conv, + time projection, GroupNorm → SiLU → dropout → conv, with a 1×1 skip when channels change.</summary>
@@ -190,10 +193,10 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
 
         public override Tensor forward(Tensor x, Tensor emb)
         {
-            var h = conv1.call(nn.functional.silu(norm1.call(x)));
-            h = h + temb_proj.call(nn.functional.silu(emb)).unsqueeze(-1).unsqueeze(-1);
-            h = conv2.call(dropout.call(nn.functional.silu(norm2.call(h))));
-            h = (skip?.call(x) ?? x) + h;
+            var h = MixedPrecision.Call(conv1, nn.functional.silu(norm1.call(x)));
+            h = h + MixedPrecision.Call(temb_proj, nn.functional.silu(emb)).unsqueeze(-1).unsqueeze(-1);
+            h = MixedPrecision.Call(conv2, dropout.call(nn.functional.silu(norm2.call(h))));
+            h = (skip is null ? x : MixedPrecision.Call(skip, x)) + h;
             return attn?.call(h) ?? h;
         }
     }
@@ -217,13 +220,13 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         public override Tensor forward(Tensor x)
         {
             long b = x.shape[0], h = x.shape[2], w = x.shape[3];
-            var parts = qkv.call(norm.call(x)).reshape(b, 3, _channels, h * w).unbind(1);
+            var parts = MixedPrecision.Call(qkv, norm.call(x)).reshape(b, 3, _channels, h * w).unbind(1);
             var q = parts[0].transpose(1, 2); // [B, HW, C]
             var k = parts[1];                 // [B, C, HW]
             var v = parts[2].transpose(1, 2); // [B, HW, C]
-            var weights = torch.softmax(torch.bmm(q, k) / Math.Sqrt(_channels), -1);
+            var weights = torch.softmax(torch.bmm(q, k) / Math.Sqrt(_channels), -1, ScalarType.Float32).to_type(v.dtype); // softmax in float32 (autocast's rule)
             var o = torch.bmm(weights, v).transpose(1, 2).reshape(b, _channels, h, w);
-            return x + proj.call(o);
+            return x + MixedPrecision.Call(proj, o);
         }
     }
 
@@ -241,6 +244,6 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         }
 
         public override Tensor forward(Tensor x, Tensor emb) =>
-            _down ? conv.call(x) : conv.call(nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest));
+            MixedPrecision.Call(conv, _down ? x : nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest));
     }
 }

@@ -68,7 +68,8 @@ public sealed class Trainer
             var generator = TensorOps.SeededGenerator(options.Seed * 1_000_003 + step);
             torch.manual_seed(options.Seed * 1_000_003 + step); // dropout draws from the global generator: make it a function of the step too
             optimizer.zero_grad();
-            var l = loss(generator, step);
+            Tensor l;
+            using (Runtime.MixedPrecision.Enter(options.Precision, network)) l = loss(generator, step); // backward runs outside, as with autocast
             double value = l.item<float>();
             if (!double.IsFinite(value))
                 throw new DiffusionLabException($"training diverged: the loss is {value} at step {step + 1} (try a lower --lr or --grad-clip); the last checkpoint is kept");

@@ -55,6 +55,12 @@ public class BenchTests
         Assert.Contains("% of matmul peak", output);
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(2, doc.RootElement.GetProperty("results").GetArrayLength());
+        (code, output, err) = CliRunner.Run("bench", "--quick", "--only", "matmul,train-d32,guided-step-d64", "--repeats", "2", "--precision", "bf16", "--json", json);
+        Assert.True(code == 0, err);
+        Assert.Contains("bf16 mixed precision", output);
+        Assert.Contains("64×64 bf16", output); // the peak the percentages refer to is a bf16 matmul
+        using (var mixed = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json))) Assert.Equal("bf16", mixed.RootElement.GetProperty("precision").GetString());
+        Assert.Equal(1, CliRunner.Run("bench", "--quick", "--only", "matmul", "--precision", "fp8").Code);
         Assert.Equal(2, CliRunner.Run("bench", "--frobnicate").Code);
         Assert.Equal(1, CliRunner.Run("bench", "--quick", "--only", "nope").Code);
     }

@@ -53,6 +53,12 @@ public class ImageCliTests
         using (var grid = SKBitmap.Decode(Path.Combine(outDir, "grid.png"))) Assert.True(grid.Width > 16);
         Assert.True(new FileInfo(Path.Combine(outDir, "trajectory.gif")).Length > 100);
 
+        // bf16 mixed precision samples the same run (its images may differ slightly: the network computes in bfloat16)
+        var mixed = Temp();
+        (code, o, err) = Run("sample", "--run", run, "--class", "2,3", "--guidance-scale", "3", "--n", "4", "--sampler", "ddim", "--steps", "5", "--precision", "bf16", "--out", mixed);
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(mixed, "grid.png")));
+
         // The same seed gives the same images; the w convention with w = 2 is γ = 3.
         var again = Temp();
         Assert.Equal(0, Run("sample", "--run", run, "--class", "2,3", "--guidance-w", "2", "--n", "4", "--sampler", "ddim", "--steps", "5", "--out", again).Code);
@@ -87,6 +93,8 @@ public class ImageCliTests
     [InlineData("model folder not found", "sample", "--model", "/nonexistent/model")]
     [InlineData("--n must be positive", "sample", "--n", "0")]
     [InlineData("give --guidance-scale or --guidance-w", "sample", "--guidance-scale", "2", "--guidance-w", "1")]
+    [InlineData("unknown precision 'fp16'", "train", "--precision", "fp16")]
+    [InlineData("unknown precision 'half'", "sample", "--precision", "half")]
     public void BadInputGivesOneLine(string message, params string[] args)
     {
         var empty = Temp();

@@ -1,0 +1,159 @@
+using DiffusionLab.Diffusion;
+using DiffusionLab.Denoisers;
+using DiffusionLab.Models;
+using DiffusionLab.Runtime;
+using DiffusionLab.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionLab.Tests.Runtime;
+
+public class MixedPrecisionTests
+{
+    private static Tensor Rounded(Tensor t) => t.to_type(ScalarType.BFloat16).to_type(ScalarType.Float32);
+
+    private static double RelativeError(Tensor a, Tensor b) =>
+        (a.to_type(ScalarType.Float32) - b.to_type(ScalarType.Float32)).norm().item<float>() / b.to_type(ScalarType.Float32).norm().item<float>();
+
+    [Fact]
+    public void LayersComputeOnBFloat16OperandsWithFloat32Accumulation()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var conv = nn.Conv2d(8, 16, 3, stride: 2, padding: 1);
+        var transposed = nn.ConvTranspose2d(16, 8, 4, stride: 2, padding: 1);
+        var linear = nn.Linear(32, 24);
+        var image = torch.randn(4, 8, 12, 12);
+        var small = torch.randn(4, 16, 6, 6);
+        var vector = torch.randn(5, 32);
+        // the reference: the same operation in float32 on the operands rounded to bfloat16 (autocast's definition)
+        var cases = new (nn.Module<Tensor, Tensor> Layer, Tensor Input, Func<Tensor> Reference)[]
+        {
+            (conv, image, () => nn.functional.conv2d(Rounded(image), Rounded(conv.weight!), Rounded(conv.bias!), strides: [2, 2], padding: [1, 1])),
+            (transposed, small, () => nn.functional.conv_transpose2d(Rounded(small), Rounded(transposed.weight!), Rounded(transposed.bias!), strides: [2, 2], padding: [1, 1])),
+            (linear, vector, () => nn.functional.linear(Rounded(vector), Rounded(linear.weight!), Rounded(linear.bias!))),
+        };
+        foreach (var (layer, input, reference) in cases)
+        {
+            var plain = MixedPrecision.Call(layer, input);
+            Assert.Equal(ScalarType.Float32, plain.dtype);
+            Assert.Equal(0, RelativeError(plain, layer.call(input))); // outside a scope: the module itself
+            Tensor lowered;
+            using (MixedPrecision.Enter("bf16")) lowered = MixedPrecision.Call(layer, input);
+            Assert.Equal(ScalarType.BFloat16, lowered.dtype);
+            Assert.Equal(plain.shape, lowered.shape);
+            // equal to the reference rounded to bfloat16, up to the order of the float32 sums (an occasional last-bit
+            // flip); computing in float32 and rounding only the result would be ~2.7e-3 away (the operands' rounding)
+            var expected = Rounded(reference());
+            Assert.True(RelativeError(lowered, expected) < 5e-4, $"{layer.GetName()}: {RelativeError(lowered, expected)}");
+            Assert.True(RelativeError(Rounded(plain), expected) > 1e-3); // so the check can tell the two apart
+        }
+    }
+
+    [Fact]
+    public void SequentialsRunChildByChildAndNormsKeepFloat32Statistics()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(1);
+        var block = nn.Sequential(nn.Conv2d(3, 8, 3, stride: 1, padding: 1), nn.BatchNorm2d(8), nn.GELU());
+        block.train();
+        var x = torch.randn(6, 3, 10, 10);
+        Tensor y;
+        using (MixedPrecision.Enter("bf16")) y = MixedPrecision.Call(block, x);
+        Assert.Equal(ScalarType.BFloat16, y.dtype);
+        var bn = (TorchSharp.Modules.BatchNorm2d)block.children().ElementAt(1);
+        Assert.Equal(ScalarType.Float32, bn.running_mean!.dtype);
+        Assert.True(bn.running_mean.abs().sum().item<float>() > 0); // the batch statistics were taken
+        Assert.True(RelativeError(y, block.call(x)) < 2e-2);
+    }
+
+    [Fact]
+    public void ScopesNestRestoreAndRejectUnknownNames()
+    {
+        Assert.Null(MixedPrecision.Active);
+        using (MixedPrecision.Enter("bf16"))
+        {
+            Assert.Equal(ScalarType.BFloat16, MixedPrecision.Active);
+            using (MixedPrecision.Enter("fp32")) Assert.Null(MixedPrecision.Active);
+            Assert.Equal(ScalarType.BFloat16, MixedPrecision.Active);
+            ScalarType? other = ScalarType.Float32;
+            var t = new Thread(() => other = MixedPrecision.Active); // per thread, like autocast
+            t.Start();
+            t.Join();
+            Assert.Null(other);
+        }
+        Assert.Null(MixedPrecision.Active);
+        var e = Assert.Throws<DiffusionLabException>(() => MixedPrecision.Enter("fp16"));
+        Assert.Contains("unknown precision 'fp16'", e.Message);
+        Assert.Throws<DiffusionLabException>(() => new TrainingOptions { Precision = "half" }.Validate());
+    }
+
+    [Fact]
+    public void BothUNetsMatchFloat32WithinBFloat16PrecisionAndReturnFloat32()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(2);
+        var cs = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 16, 16, 4));
+        var unet = new DdpmUNet(new DdpmUNetConfig { InChannels = 3, ImageSize = 8, Ch = 16, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0, NumClasses = 4 });
+        foreach (var (net, c, size) in new (nn.Module<Tensor, Tensor, Tensor>, long, long)[] { (cs, 1, 16), (unet, 3, 8) })
+        {
+            net.eval();
+            var x = torch.randn(4, c, size, size);
+            var t = torch.tensor(new[] { 0.1f, 0.4f, 0.7f, 0.95f });
+            var labels = torch.tensor(new long[] { 0, 1, 3, -1 });
+            var conditional = (IClassConditionalNetwork)net;
+            var full = conditional.Forward(x, t, labels);
+            Tensor mixed;
+            using (MixedPrecision.Enter("bf16", net)) mixed = conditional.Forward(x, t, labels);
+            Assert.Equal(ScalarType.Float32, mixed.dtype);
+            double error = RelativeError(mixed, full);
+            Assert.True(error is > 1e-4 and < 3e-2, $"{net.GetName()}: relative error {error}");
+        }
+    }
+
+    [Fact]
+    public void Bf16GradientsPointTheSameWayAndArriveInFloat32()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(3);
+        var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 16, 16, 4));
+        using var model = new DiscreteModel(DiffusionLab.Schedules.Schedules.Create("linear", 100), new Denoiser(net, Parameterisation.Epsilon), CPU);
+        var x = torch.rand(8, 1, 16, 16) * 2 - 1;
+        var labels = torch.tensor(new long[] { 0, 1, 2, 3, 0, 1, 2, 3 });
+        net.train();
+        Tensor Gradients(string precision)
+        {
+            net.zero_grad();
+            Tensor loss;
+            using (MixedPrecision.Enter(precision, net)) loss = model.Loss(x, TensorOps.SeededGenerator(5), labels, 0);
+            Assert.Equal(ScalarType.Float32, loss.dtype);
+            loss.backward();
+            Assert.All(net.parameters(), p => Assert.Equal(ScalarType.Float32, p.grad!.dtype));
+            return torch.cat(net.parameters().Select(p => p.grad!.flatten()).ToArray()).clone();
+        }
+        var g32 = Gradients("fp32");
+        var g16 = Gradients("bf16");
+        double cosine = (g32 * g16).sum().item<float>() / (g32.norm().item<float>() * g16.norm().item<float>());
+        Assert.True(cosine > 0.99, $"cosine {cosine}");
+        Assert.True(RelativeError(g16, g32) is > 1e-4 and < 0.1, $"relative error {RelativeError(g16, g32)}");
+    }
+
+    [Fact]
+    public void ANetworkThatDoesNotFollowThePolicyIsRefusedNotSilentlyRunInFloat32()
+    {
+        using var scope = torch.NewDisposeScope();
+        var mlp = new ToyMlp(new ToyMlpConfig());
+        var e = Assert.Throws<DiffusionLabException>(() => MixedPrecision.Enter("bf16", mlp));
+        Assert.Contains("not supported", e.Message);
+        using (MixedPrecision.Enter("fp32", mlp)) Assert.Null(MixedPrecision.Active);
+        var dir = Path.Combine(Path.GetTempPath(), $"difflab-mp-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.Throws<DiffusionLabException>(() => Trainer.Train(mlp, null, _ => torch.zeros(1), new TrainingOptions { Steps = 1, EmaDecay = 0, Precision = "bf16" }, dir));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
