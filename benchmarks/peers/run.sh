@@ -3,7 +3,8 @@
 # allocator, with ATen's kernels only (oneDNN off), and with both — the native settings it chooses at start-up — and the PyTorch
 # peer (benchmarks/peers/torch_bench.py) on the same workloads and thread count. Prints and writes OUT/comparison.md.
 # Needs: apt-get install python3-torch libopenblas0-openmp (Debian's PyTorch 1.13, CPU, OpenBLAS' OpenMP build).
-# Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case PRECISION=fp32|bf16 OUT=out/bench)
+# Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case PRECISION=fp32|bf16 VARIANTS=1|0 OUT=out/bench)
+# VARIANTS=0 skips DiffusionLab's allocator/oneDNN variants (rows 2–4), leaving only the DiffusionLab-vs-peer rounds.
 # PRECISION=bf16 runs the U-Net cases in bfloat16 mixed precision on both sides (DiffusionLab's MixedPrecision, the peer's
 # torch.autocast) and measures the matmul peak in bf16.
 set -euo pipefail
@@ -23,12 +24,14 @@ unet="train-d64,guided-step-d64"
 for r in $(seq 1 "$rounds"); do
   echo "== round $r/$rounds: DiffusionLab"
   difflab ${only:+--only "$only"} --json "$out/difflab-$r.json"
-  echo "== round $r/$rounds: DiffusionLab, glibc's default allocator"
-  DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-glibc-$r.json"
-  echo "== round $r/$rounds: DiffusionLab, oneDNN off"
-  DIFFLAB_MKLDNN=0 difflab --only "$unet" --json "$out/difflab-aten-$r.json"
-  echo "== round $r/$rounds: DiffusionLab, oneDNN off and glibc's default allocator"
-  DIFFLAB_MKLDNN=0 DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-aten-glibc-$r.json"
+  if [ "${VARIANTS:-1}" = 1 ]; then
+    echo "== round $r/$rounds: DiffusionLab, glibc's default allocator"
+    DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-glibc-$r.json"
+    echo "== round $r/$rounds: DiffusionLab, oneDNN off"
+    DIFFLAB_MKLDNN=0 difflab --only "$unet" --json "$out/difflab-aten-$r.json"
+    echo "== round $r/$rounds: DiffusionLab, oneDNN off and glibc's default allocator"
+    DIFFLAB_MKLDNN=0 DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-aten-glibc-$r.json"
+  fi
   echo "== round $r/$rounds: PyTorch peer"
   OMP_NUM_THREADS="$threads" "$py" "$here/torch_bench.py" --threads "$threads" --repeats "$repeats" --precision "$precision" ${only:+--only "$only"} --json "$out/torch-$r.json"
 done

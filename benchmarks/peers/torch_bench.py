@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CASES = ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d"]
+CASES = ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d", "phases-d64"]
 
 
 # ---------------------------------------------------------------- networks (mirrors of src/DiffusionLab/Models)
@@ -274,6 +274,55 @@ def case_train(o, d):
     return r
 
 
+def case_phases(o, d):
+    """PerformanceBench.TrainPhases: the train-d64 step timed phase by phase (forward + loss read, backward, Adam + EMA)."""
+    torch.manual_seed(o.seed)
+    net, shadow = Cs180ClassUNet(d), Cs180ClassUNet(d)
+    shadow.load_state_dict(net.state_dict())
+    for p in shadow.parameters():
+        p.requires_grad_(False)
+    sched = Schedule(300)
+    g = torch.Generator().manual_seed(o.seed)
+    x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
+    labels = torch.randint(0, 10, (o.train_batch,), generator=g)
+    params = list(net.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3)
+    net.train()
+    k, step = o.train_steps_per_repeat, 0
+    phases = {"forward": [], "backward": [], "update": []}
+    for r in range(-o.warmup, o.repeats):
+        f = b = u = 0.0
+        for _ in range(k):
+            t0 = time.perf_counter()
+            opt.zero_grad()
+            with autocast(o):
+                loss = ddpm_loss(net, sched, x, torch.Generator().manual_seed(o.seed * 1_000_003 + step), labels, 0.1)
+            loss.item()
+            t1 = time.perf_counter()
+            loss.backward()
+            t2 = time.perf_counter()
+            opt.step()
+            with torch.no_grad():
+                dec = min(0.999, (1.0 + step) / (10.0 + step))
+                for e, p in zip(shadow.parameters(), net.parameters()):
+                    e.mul_(dec).add_(p.detach(), alpha=1 - dec)
+                for e, bb in zip(shadow.buffers(), net.buffers()):
+                    e.copy_(bb)
+            t3 = time.perf_counter()
+            f, b, u, step = f + t1 - t0, b + t2 - t1, u + t3 - t2, step + 1
+        if r >= 0:
+            phases["forward"].append(f)
+            phases["backward"].append(b)
+            phases["update"].append(u)
+    flops = o.train_batch * cs180_forward_flops(d)
+    out = []
+    for name, factor in (("forward", 1), ("backward", 2), ("update", 0)):
+        r = per(f"phases-d{d}-{name}", "s/step", k, phases[name], f"batch {o.train_batch}")
+        r["gflops"] = factor * flops / r["median"] / 1e9 if factor else None
+        out.append(r)
+    return out
+
+
 def case_guided(o, d):
     torch.manual_seed(o.seed)
     net = Cs180ClassUNet(d).eval()
@@ -384,7 +433,7 @@ def main():
     print(f"torch {torch.__version__}: threads {torch.get_num_threads()}, mkldnn {'on' if torch.backends.mkldnn.enabled else 'off'}; "
           f"median [min - max] of {o.repeats} repeats after {o.warmup} warm-up; {o.precision}", flush=True)
     results, peak = [], None
-    if "matmul" in only or any(c.startswith(("train", "guided")) for c in only):
+    if "matmul" in only or any(c.startswith(("train", "guided", "phases")) for c in only):
         m = case_matmul(o)
         peak = m["gflops"]
         if "matmul" in only:
@@ -393,14 +442,15 @@ def main():
     for c in only:
         r = {"conv3x3": lambda: case_conv(o), "train-d32": lambda: case_train(o, 32), "train-d64": lambda: case_train(o, 64),
              "guided-step-d64": lambda: case_guided(o, 64), "mlp-train": lambda: case_mlp(o),
-             "ddpm-2d": lambda: case_toy_sampling(o, False), "ddim50-2d": lambda: case_toy_sampling(o, True)}.get(c)
+             "ddpm-2d": lambda: case_toy_sampling(o, False), "ddim50-2d": lambda: case_toy_sampling(o, True),
+             "phases-d64": lambda: case_phases(o, 64)}.get(c)
         if r is None:
             continue
-        r = r()
-        if r["gflops"] is not None and peak and c != "conv3x3":
-            r["percent_of_peak"] = 100 * r["gflops"] / peak
-        results.append(r)
-        print(fmt(r), flush=True)
+        for r in (lambda v: v if isinstance(v, list) else [v])(r()):
+            if r["gflops"] is not None and peak and c != "conv3x3":
+                r["percent_of_peak"] = 100 * r["gflops"] / peak
+            results.append(r)
+            print(fmt(r), flush=True)
     if o.json:
         with open(o.json, "w") as f:
             json.dump({"implementation": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),

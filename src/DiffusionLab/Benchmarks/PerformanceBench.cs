@@ -60,7 +60,7 @@ public sealed record BenchOptions
 public static class PerformanceBench
 {
     public static readonly IReadOnlyList<string> Cases =
-        ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d"];
+        ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d", "phases-d64"];
 
     /// <summary>Runs the selected cases in order, reporting each result as soon as it is measured.</summary>
     public static IReadOnlyList<BenchResult> Run(BenchOptions options, Device? device = null, Action<BenchResult>? onResult = null)
@@ -81,7 +81,7 @@ public static class PerformanceBench
             onResult?.Invoke(r);
         }
         // the peak is needed for the percentages: measured first, also when only U-Net cases were asked for
-        bool needsPeak = only.Any(c => c.StartsWith("train", StringComparison.Ordinal) || c.StartsWith("guided", StringComparison.Ordinal));
+        bool needsPeak = only.Any(c => c.StartsWith("train", StringComparison.Ordinal) || c.StartsWith("guided", StringComparison.Ordinal) || c.StartsWith("phases", StringComparison.Ordinal));
         if (only.Contains("matmul") || needsPeak)
         {
             var m = Matmul(options, device);
@@ -99,6 +99,7 @@ public static class PerformanceBench
                 case "mlp-train": Add(MlpTrain(options, device)); break;
                 case "ddpm-2d": Add(ToySampling(options, device, ddim: false)); break;
                 case "ddim50-2d": Add(ToySampling(options, device, ddim: true)); break;
+                case "phases-d64": foreach (var r in TrainPhases(options, device, 64)) Add(r); break;
             }
         }
         return results;
@@ -173,6 +174,76 @@ public static class PerformanceBench
             Gflops = r.Median * 3 * Cs180UNet.ForwardFlops(config) / 1e9,
             Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA{PrecisionNote(o)}"),
         };
+    }
+
+    /// <summary>
+    /// Where a training step of <see cref="TrainUNet"/> spends its time: the same network, loss, Adam and EMA, in a loop
+    /// that stamps the clock between the phases of <see cref="Trainer"/>'s step — forward (the loss, read back to the host),
+    /// backward, and the update (Adam + EMA) — as seconds per step. The forward and backward shares are each compared with
+    /// the matmul peak (backward ≈ 2 × forward FLOPs).
+    /// </summary>
+    public static IReadOnlyList<BenchResult> TrainPhases(BenchOptions o, Device device, int hidden)
+    {
+        var preset = ImageRunConfig.Preset("cs180-class");
+        var config = ClassUNet(hidden);
+        torch.manual_seed(o.Seed);
+        using var net = new Cs180UNet(config);
+        using var shadow = new Cs180UNet(config);
+        net.to(device);
+        shadow.to(device);
+        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
+        var g = TensorOps.SeededGenerator(o.Seed);
+        using var x = (torch.rand([o.TrainBatch, 1, 28, 28], generator: g) * 2 - 1).to(device);
+        using var labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
+        var ema = new Ema(net, shadow, preset.Training.EmaDecay);
+        var parameters = net.parameters().ToList();
+        using var optimizer = torch.optim.Adam(parameters, lr: preset.Training.LearningRate);
+        net.train();
+        int k = o.TrainStepsPerRepeat;
+        var forward = new List<double>();
+        var backward = new List<double>();
+        var update = new List<double>();
+        long step = 0;
+        for (int r = -o.Warmup; r < o.Repeats; r++)
+        {
+            double f = 0, b = 0, u = 0;
+            for (int i = 0; i < k; i++, step++)
+            {
+                using var scope = torch.NewDisposeScope();
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                optimizer.zero_grad();
+                Tensor loss;
+                using (MixedPrecision.Enter(o.Precision, net)) loss = model.Loss(x, TensorOps.SeededGenerator(o.Seed * 1_000_003 + step), labels, preset.PUncond);
+                loss.item<float>();
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                loss.backward();
+                parameters[0].grad!.sum().item<float>(); // wait for the gradients (asynchronous devices)
+                long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                optimizer.step();
+                ema.Update(step, preset.Training.EmaWarmup);
+                shadow.parameters().First().sum().item<float>();
+                long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+                double tick = System.Diagnostics.Stopwatch.Frequency;
+                f += (t1 - t0) / tick;
+                b += (t2 - t1) / tick;
+                u += (t3 - t2) / tick;
+            }
+            if (r < 0) continue;
+            forward.Add(f);
+            backward.Add(b);
+            update.Add(u);
+        }
+        double flops = o.TrainBatch * Cs180UNet.ForwardFlops(config);
+        var fr = Timing.Time($"phases-d{hidden}-forward", "s/step", k, forward);
+        var br = Timing.Time($"phases-d{hidden}-backward", "s/step", k, backward);
+        var ur = Timing.Time($"phases-d{hidden}-update", "s/step", k, update);
+        string note = $"batch {o.TrainBatch}{PrecisionNote(o)}";
+        return
+        [
+            fr with { Gflops = flops / fr.Median / 1e9, Detail = $"the loss, read back; {note}" },
+            br with { Gflops = 2 * flops / br.Median / 1e9, Detail = $"backward ≈ 2 × forward FLOPs; {note}" },
+            ur with { Detail = $"Adam + EMA on {parameters.Sum(p => p.numel()):N0} parameters" },
+        ];
     }
 
     /// <summary>
