@@ -143,7 +143,7 @@ public static class ImageCommands
             long parameters = run.Network.parameters().Sum(x => x.numel());
             int perEpoch = data.Count / config.BatchSize;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{config.Model}: {parameters:N0} parameters; {data.Name}: {data.Count} images of {data.Channels}×{data.Height}×{data.Width}, {data.NumClasses} classes; {config.Epochs} epochs × {perEpoch} steps of {config.BatchSize}; {Runtime.NativeRuntime.Describe()}"));
+                $"{config.Model}: {parameters:N0} parameters; {data.Name}: {data.Count} images of {data.Channels}×{data.Height}×{data.Width}, {data.NumClasses} classes; {config.Epochs} epochs × {perEpoch} steps of {config.BatchSize}; {Runtime.NativeRuntime.Describe()}{(config.Training.Precision == "fp32" ? "" : $"; {config.Training.Precision} mixed precision")}"));
             var clock = Stopwatch.StartNew();
             var epochClock = Stopwatch.StartNew();
             IReadOnlyList<LossPoint> history = [];
@@ -232,7 +232,7 @@ public static class ImageCommands
             bool paired = ImageRun.GuidancePasses(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}"));
+                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}"));
             if (!parse.GetValue(noImages))
             {
                 var dir = Path.Combine(outDir, "images");

@@ -1,5 +1,5 @@
-using TorchSharp;
 using DiffusionLab.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -12,7 +12,7 @@ namespace DiffusionLab.Training;
 public sealed record LossPoint(long Step, double Loss, double LearningRate);
 
 /// <summary>
-/// The training loop shared by every model: Adam, warm-up + cosine learning rate, gradient clipping, EMA,
+/// The training loop shared by every model: Adam, warm-up + cosine learning rate, gradient clipping, EMA, optional bf16 mixed precision,
 /// NaN detection, a loss curve, and checkpoints written atomically to <c>RUN/checkpoint.bin</c> from which
 /// <c>resume</c> continues exactly — the randomness of step s comes from a generator seeded by (seed, s), so a
 /// resumed run draws the same batches and noise as an uninterrupted one.

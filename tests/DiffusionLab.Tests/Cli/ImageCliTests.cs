@@ -58,6 +58,7 @@ public class ImageCliTests
         (code, o, err) = Run("sample", "--run", run, "--class", "2,3", "--guidance-scale", "3", "--n", "4", "--sampler", "ddim", "--steps", "5", "--precision", "bf16", "--out", mixed);
         Assert.True(code == 0, err);
         Assert.True(File.Exists(Path.Combine(mixed, "grid.png")));
+        Assert.Contains("bf16 mixed precision", o);
 
         // The same seed gives the same images; the w convention with w = 2 is γ = 3.
         var again = Temp();
