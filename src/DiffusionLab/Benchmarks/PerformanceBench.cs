@@ -155,23 +155,15 @@ public static class PerformanceBench
     /// </summary>
     public static BenchResult TrainUNet(BenchOptions o, Device device, int hidden)
     {
-        var preset = ImageRunConfig.Preset("cs180-class");
-        var config = ClassUNet(hidden);
-        torch.manual_seed(o.Seed);
-        using var net = new Cs180UNet(config);
-        using var shadow = new Cs180UNet(config);
-        net.to(device);
-        shadow.to(device);
-        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
-        var g = TensorOps.SeededGenerator(o.Seed);
-        using var x = (torch.rand([o.TrainBatch, 1, 28, 28], generator: g) * 2 - 1).to(device);
-        using var labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
-        var seconds = TimedTrainerSteps(net, shadow, gen => model.Loss(x, gen, labels, preset.PUncond), preset.Training with { Seed = o.Seed, Precision = o.Precision }, o, o.TrainStepsPerRepeat);
+        using var f = new UNetTraining(o, device, hidden);
+        var (net, model, x, labels) = (f.Net, f.Model, f.X, f.Labels);
+        double pUncond = f.Preset.PUncond;
+        var seconds = TimedTrainerSteps(net, f.Shadow, gen => model.Loss(x, gen, labels, pUncond), f.Preset.Training with { Seed = o.Seed, Precision = o.Precision }, o, o.TrainStepsPerRepeat);
         var r = Timing.Rate($"train-d{hidden}", "img/s", (double)o.TrainBatch * o.TrainStepsPerRepeat, seconds);
         long parameters = net.parameters().Sum(p => p.numel());
         return r with
         {
-            Gflops = r.Median * 3 * Cs180UNet.ForwardFlops(config) / 1e9,
+            Gflops = r.Median * 3 * Cs180UNet.ForwardFlops(f.Config) / 1e9,
             Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA{PrecisionNote(o)}"),
         };
     }
@@ -184,17 +176,8 @@ public static class PerformanceBench
     /// </summary>
     public static IReadOnlyList<BenchResult> TrainPhases(BenchOptions o, Device device, int hidden)
     {
-        var preset = ImageRunConfig.Preset("cs180-class");
-        var config = ClassUNet(hidden);
-        torch.manual_seed(o.Seed);
-        using var net = new Cs180UNet(config);
-        using var shadow = new Cs180UNet(config);
-        net.to(device);
-        shadow.to(device);
-        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
-        var g = TensorOps.SeededGenerator(o.Seed);
-        using var x = (torch.rand([o.TrainBatch, 1, 28, 28], generator: g) * 2 - 1).to(device);
-        using var labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
+        using var fixture = new UNetTraining(o, device, hidden);
+        var (net, shadow, model, x, labels, preset, config) = (fixture.Net, fixture.Shadow, fixture.Model, fixture.X, fixture.Labels, fixture.Preset, fixture.Config);
         var ema = new Ema(net, shadow, preset.Training.EmaDecay);
         var parameters = net.parameters().ToList();
         using var optimizer = torch.optim.Adam(parameters, lr: preset.Training.LearningRate);
@@ -323,6 +306,42 @@ public static class PerformanceBench
     }
 
     private static string PrecisionNote(BenchOptions o) => o.Precision == "fp32" ? "" : $", {o.Precision} mixed precision";
+
+    /// <summary>What both U-Net training cases train: the cs180-class preset's network and EMA shadow, its ε-model, a fixed batch.</summary>
+    private sealed class UNetTraining : IDisposable
+    {
+        public ImageRunConfig Preset { get; } = ImageRunConfig.Preset("cs180-class");
+        public Cs180UNetConfig Config { get; }
+        public Cs180UNet Net { get; }
+        public Cs180UNet Shadow { get; }
+        public DiscreteModel Model { get; }
+        public Tensor X { get; }
+        public Tensor Labels { get; }
+
+        public UNetTraining(BenchOptions o, Device device, int hidden)
+        {
+            Config = ClassUNet(hidden);
+            torch.manual_seed(o.Seed);
+            Net = new Cs180UNet(Config);
+            Shadow = new Cs180UNet(Config);
+            Net.to(device);
+            Shadow.to(device);
+            Model = EpsilonModel(Net, Preset.Schedule, Preset.DiffusionSteps, device);
+            var g = TensorOps.SeededGenerator(o.Seed);
+            using var uniform = torch.rand([o.TrainBatch, 1, 28, 28], generator: g);
+            X = (uniform * 2 - 1).to(device);
+            Labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
+        }
+
+        public void Dispose()
+        {
+            Labels.Dispose();
+            X.Dispose();
+            Model.Dispose();
+            Shadow.Dispose();
+            Net.Dispose();
+        }
+    }
 
     /// <summary>The MNIST-sized class-conditioned CS180 U-Net of hidden width D (1 channel, 28 px, 10 classes).</summary>
     private static Cs180UNetConfig ClassUNet(int hidden) => new(Cs180Variant.Class, 1, hidden, 28, 10);
