@@ -19,7 +19,7 @@ public static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file (benchmarks/peers/compare.py reads it)." };
         var seed = new Option<long>("--seed") { Description = "Random seed of the inputs and weights.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "Torch device: cpu (default) or cuda[:N] where a CUDA build is present.", DefaultValueFactory = _ => "cpu" };
-        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: the U-Net cases in bfloat16 mixed precision and the matmul peak in bf16.", DefaultValueFactory = _ => "fp32" };
+        var precision = CommonOptions.Precision("the U-Net cases (and the matmul peak)");
         var cmd = new Command("bench", "Measure matmul and 3×3-conv GFLOP/s, U-Net training img/s, guided sampling s/step and the 2-D MLP's training and sampling, as median/min/max over repeats.");
         foreach (var o in new Option[] { only, repeats, warmup, threads, quick, json, seed, device, precision }) cmd.Options.Add(o);
         cmd.SetAction(parse =>

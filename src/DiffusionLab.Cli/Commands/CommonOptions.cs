@@ -36,6 +36,16 @@ public sealed class CommonOptions
         return (seed, device, outDir);
     }
 
+    /// <summary>
+    /// <c>--precision fp32|bf16</c>: bf16 runs the U-Net under bfloat16 mixed precision (Runtime/MixedPrecision); checked
+    /// with <see cref="Runtime.MixedPrecision.Parse"/> before any work. <paramref name="what"/> says what it applies to.
+    /// </summary>
+    public static Option<string> Precision(string what) => new("--precision")
+    {
+        Description = $"fp32, or bf16: {what} in bfloat16 mixed precision (autocast's policy), faster on CPUs with AVX-512 BF16 or AMX.",
+        DefaultValueFactory = _ => "fp32",
+    };
+
     /// <summary>A Spectre console that writes to <paramref name="output"/> (ANSI and animation only on a real terminal).</summary>
     public static IAnsiConsole ConsoleFor(TextWriter output) =>
         AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });

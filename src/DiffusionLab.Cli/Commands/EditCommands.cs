@@ -22,13 +22,18 @@ public static class EditCommands
         public Option<double?> Scale { get; } = new("--guidance-scale") { Description = "γ of class-free guidance (default 5 with a class, else 1)." };
         public Option<string?> Judge { get; } = new("--judge") { Description = "Classifier that reads the results (default: the shipped models/mnist-classifier when the image size fits)." };
         public Option<int> Batch { get; } = new("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
+        public Option<string> Precision { get; } = CommonOptions.Precision("the network");
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Run, Model, Scale, Judge, Batch }) c.Options.Add(o);
+            foreach (var o in new Option[] { Run, Model, Scale, Judge, Batch, Precision }) c.Options.Add(o);
         }
 
-        public ImageRun Open(ParseResult parse, Device device) => ImageCommands.OpenModel(parse.GetValue(Run), parse.GetValue(Model), device);
+        public ImageRun Open(ParseResult parse, Device device)
+        {
+            Runtime.MixedPrecision.Parse(parse.GetValue(Precision)!);
+            return ImageCommands.OpenModel(parse.GetValue(Run), parse.GetValue(Model), device);
+        }
 
         /// <summary>The judge classifier, or null when none fits the model's images.</summary>
         public Classifier? OpenJudge(ParseResult parse, ImageRun m, TextWriter output)
@@ -154,7 +159,7 @@ public static class EditCommands
             {
                 var clock = Stopwatch.StartNew();
                 var generator = Diffusion.TensorOps.SeededGenerator(seed);
-                var result = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => Inpainting.Run(dm, x, holes, o, generator));
+                var result = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => Inpainting.Run(dm, x, holes, o, generator), parse.GetValue(model.Precision)!);
                 double err = (result - images).mul(1 - holes).abs().max().item<float>();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: {images.shape[0]} images, {Inpainting.NetworkEvaluations(m.Config.DiffusionSteps, o)} network evaluations each{(labels is null ? "" : $", γ = {gamma}")}, {clock.Elapsed.TotalSeconds:F1} s; largest change outside the hole: {err:G3}"));
@@ -207,7 +212,7 @@ public static class EditCommands
             foreach (var level in levels)
             {
                 var generator = Diffusion.TensorOps.SeededGenerator(seed);
-                var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator));
+                var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator), parse.GetValue(model.Precision)!);
                 ImageCommands.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels);
                 columns.Add(edited);
             }
@@ -250,7 +255,7 @@ public static class EditCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
-                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed,
+                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = parse.GetValue(model.Precision)!,
                 Conditioning = (start, k) => new VisualAnagram(m.LabelTensor(Enumerable.Repeat(c1, k).ToArray()), m.LabelTensor(Enumerable.Repeat(c2, k).ToArray()), v, gamma),
             }).cpu();
             using var viewed = v.Apply(images);
@@ -295,7 +300,7 @@ public static class EditCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
-                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed,
+                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = parse.GetValue(model.Precision)!,
                 Conditioning = (start, k) => new HybridImage(m.LabelTensor(Enumerable.Repeat(cFar, k).ToArray()), m.LabelTensor(Enumerable.Repeat(cNear, k).ToArray()), blur, gamma),
             }).cpu();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -93,7 +93,7 @@ public static class ImageCommands
         var gridEvery = new Option<int>("--grid-every") { Description = "Write samples/epoch-N.png every N epochs (0 = never).", DefaultValueFactory = _ => 1 };
         var limit = new Option<int?>("--limit") { Description = "Train on the first N images only (quick trials)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
-        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: the forward pass in bfloat16 mixed precision (autocast's policy; weights, gradients and Adam stay fp32), ~1.7× faster on CPUs with AVX-512 BF16 or AMX.", DefaultValueFactory = _ => "fp32" };
+        var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
         foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, ema, clip, gridEvery, limit, resume, precision })
             cmd.Options.Add(o);
@@ -190,7 +190,7 @@ public static class ImageCommands
         var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; default off)." };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
         var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
-        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: the network in bfloat16 mixed precision (faster on CPUs with AVX-512 BF16 or AMX; samples differ slightly).", DefaultValueFactory = _ => "fp32" };
+        var precision = CommonOptions.Precision("the network (samples differ slightly)");
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
         foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision }) cmd.Options.Add(o);
         common.AddTo(cmd);

@@ -337,9 +337,10 @@ public sealed class ImageRun : IDisposable
 
     /// <summary>
     /// Runs an editing routine (inpainting, SDEdit…) over <paramref name="images"/> [N, C, H, W] in batches, with the
-    /// class condition of <paramref name="labels"/> (one per image, or null) at scale γ set on the model.
+    /// class condition of <paramref name="labels"/> (one per image, or null) at scale γ set on the model, with the network
+    /// in <paramref name="precision"/> ("fp32" or "bf16", <see cref="Runtime.MixedPrecision"/>).
     /// </summary>
-    public Tensor Edit(Tensor images, int[]? labels, double guidanceScale, int batchSize, Func<DiscreteModel, Tensor, int, Tensor> edit)
+    public Tensor Edit(Tensor images, int[]? labels, double guidanceScale, int batchSize, Func<DiscreteModel, Tensor, int, Tensor> edit, string precision = "fp32")
     {
         if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot edit images; use a diffusion model");
         if (images.dim() != 4 || images.shape[1] != Config.Channels || images.shape[2] != Config.ImageSize || images.shape[3] != Config.ImageSize)
@@ -347,6 +348,7 @@ public sealed class ImageRun : IDisposable
         if (labels is not null && labels.Length != images.shape[0]) throw new ArgumentException("one label per image");
         if (guidanceScale != 1 && labels is null) throw new DiffusionLabException("guidance needs a class (--class)");
         if (batchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {batchSize}");
+        using var lowered = Runtime.MixedPrecision.Enter(precision, Network);
         var parts = new List<Tensor>();
         int n = (int)images.shape[0];
         for (int start = 0; start < n; start += batchSize)

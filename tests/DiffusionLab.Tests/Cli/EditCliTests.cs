@@ -76,6 +76,20 @@ public class EditCliTests
     }
 
     [Fact]
+    public void EditingVerbsRunInBf16MixedPrecision()
+    {
+        var dir = Temp();
+        var drawing = Drawing(dir);
+        // MCG differentiates through the network: the gradient passes the bf16 casts; the known pixels are still kept exactly
+        var (code, o, err) = Run("inpaint", "--image", drawing, "--invert", "no", "--mask", "rect:6,6,16,10", "--class", "0", "--steps", "5", "--compare", "--precision", "bf16", "--out", Path.Combine(dir, "in"));
+        Assert.True(code == 0, err);
+        Assert.Contains("largest change outside the hole: 0", o);
+        (code, _, err) = Run("anagram", "--class", "6", "--view-class", "9", "--n", "2", "--steps", "5", "--precision", "bf16", "--out", Path.Combine(dir, "ana"));
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(dir, "ana", "grid.png")));
+    }
+
+    [Fact]
     public void ClassifierGuidanceSamplesWithTheShippedNoiseAwareClassifier()
     {
         var dir = Temp();
@@ -101,6 +115,8 @@ public class EditCliTests
     [InlineData("anagram --class 6 --view-class 10", "out of range")]
     [InlineData("anagram --class 6 --view-class 9 --view mirror", "unknown view")]
     [InlineData("hybrid --far 0 --near 1 --kernel 4", "odd")]
+    [InlineData("hybrid --far 0 --near 1 --precision fp8", "unknown precision 'fp8'")]
+    [InlineData("sdedit --image DRAWING --precision half", "unknown precision 'half'")]
     [InlineData("sample --class 3 --classifier CLEAN", "--noisy")]
     public void BadEditingInputGivesOneClearError(string args, string expected)
     {
