@@ -37,8 +37,9 @@ public sealed class CommonOptions
     }
 
     /// <summary>
-    /// <c>--precision fp32|bf16</c>: bf16 runs the U-Net under bfloat16 mixed precision (Runtime/MixedPrecision); checked
-    /// with <see cref="Runtime.MixedPrecision.Parse"/> before any work. <paramref name="what"/> says what it applies to.
+    /// <c>--precision fp32|bf16</c>: bf16 runs the U-Net under bfloat16 mixed precision (Runtime/MixedPrecision). The
+    /// option does not check the name itself: each verb calls <see cref="Runtime.MixedPrecision.Parse"/> on it before any
+    /// work, so a bad name is the usual one-line error (exit 1). <paramref name="what"/> says what it applies to.
     /// </summary>
     public static Option<string> Precision(string what) => new("--precision")
     {
