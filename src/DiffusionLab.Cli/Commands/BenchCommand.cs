@@ -34,11 +34,11 @@ public static class BenchCommand
                 Repeats = parse.GetValue(repeats),
                 Warmup = parse.GetValue(warmup),
                 Seed = parse.GetValue(seed),
-                Precision = parse.GetValue(precision)!,
+                Precision = CommonOptions.ResolvePrecision(parse, precision, output),
                 Only = parse.GetValue(only) is { } list ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null,
             };
             var dev = Diffusion.Devices.Resolve(parse.GetValue(device)!);
-            output.WriteLine($"difflab bench: {NativeRuntime.Describe()}; {Environment.ProcessorCount} cores; median [min – max] of {options.Repeats} repeats after {options.Warmup} warm-up; {options.Precision}");
+            output.WriteLine($"difflab bench: {NativeRuntime.DescribeWithCpu()}; {Environment.ProcessorCount} cores; median [min – max] of {options.Repeats} repeats after {options.Warmup} warm-up; {options.Precision}");
             var results = PerformanceBench.Run(options, dev, r => output.WriteLine(Format(r)));
             if (parse.GetValue(json) is { } path)
             {
@@ -47,6 +47,8 @@ public static class BenchCommand
                     implementation = "DiffusionLab",
                     threads = NativeRuntime.Threads,
                     allocator = NativeRuntime.AllocatorTuned ? "tuned" : "default",
+                    cpu = Runtime.CpuInfo.Host.Describe(),
+                    onednn = NativeRuntime.Describe(),
                     precision = options.Precision,
                     results = results.Select(r => new { name = r.Name, unit = r.Unit, median = r.Median, min = r.Min, max = r.Max, repeats = r.Repeats, lower_is_better = r.LowerIsBetter, gflops = r.Gflops, percent_of_peak = r.PercentOfPeak, detail = r.Detail }),
                 };

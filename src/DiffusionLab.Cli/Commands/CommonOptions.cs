@@ -38,14 +38,22 @@ public sealed class CommonOptions
 
     /// <summary>
     /// <c>--precision fp32|bf16</c>: bf16 runs the U-Net under bfloat16 mixed precision (Runtime/MixedPrecision). The
-    /// option does not check the name itself: each verb calls <see cref="Runtime.MixedPrecision.Parse"/> on it before any
-    /// work, so a bad name is the usual one-line error (exit 1). <paramref name="what"/> says what it applies to.
+    /// option does not check the name itself: each verb calls <see cref="ResolvePrecision"/> on it before any work, so a
+    /// bad name is the usual one-line error (exit 1). <paramref name="what"/> says what it applies to.
     /// </summary>
     public static Option<string> Precision(string what) => new("--precision")
     {
         Description = $"fp32, or bf16: {what} in bfloat16 mixed precision (autocast's policy), faster on CPUs with AVX-512 BF16 or AMX.",
         DefaultValueFactory = _ => "fp32",
     };
+
+    /// <summary>
+    /// The precision a verb runs in: checks the name, and where bf16 would fall onto a slower path than fp32 (oneDNN off, no
+    /// bfloat16 arithmetic) says so in one line on <paramref name="output"/> and returns "fp32"
+    /// (<see cref="Runtime.MixedPrecision.Resolve"/>).
+    /// </summary>
+    public static string ResolvePrecision(ParseResult parse, Option<string> precision, TextWriter output) =>
+        Runtime.MixedPrecision.Resolve(parse.GetValue(precision)!, output.WriteLine);
 
     /// <summary>A Spectre console that writes to <paramref name="output"/> (ANSI and animation only on a real terminal).</summary>
     public static IAnsiConsole ConsoleFor(TextWriter output) =>

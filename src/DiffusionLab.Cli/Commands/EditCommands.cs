@@ -29,9 +29,12 @@ public static class EditCommands
             foreach (var o in new Option[] { Run, Model, Scale, Judge, Batch, Precision }) c.Options.Add(o);
         }
 
-        public ImageRun Open(ParseResult parse, Device device)
+        /// <summary>The precision the verb computes in, set by <see cref="Open"/> (bf16 may be declined there).</summary>
+        public string Compute { get; private set; } = "fp32";
+
+        public ImageRun Open(ParseResult parse, Device device, TextWriter output)
         {
-            Runtime.MixedPrecision.Parse(parse.GetValue(Precision)!);
+            Compute = CommonOptions.ResolvePrecision(parse, Precision, output);
             return ImageCommands.OpenModel(parse.GetValue(Run), parse.GetValue(Model), device);
         }
 
@@ -138,7 +141,7 @@ public static class EditCommands
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
-            using var m = model.Open(parse, device);
+            using var m = model.Open(parse, device, output);
             var (images, dataLabels) = input.Load(parse, m, output);
             using var _ = images;
             var labels = Labels(parse.GetValue(cls), (int)images.shape[0], dataLabels, m);
@@ -159,7 +162,7 @@ public static class EditCommands
             {
                 var clock = Stopwatch.StartNew();
                 var generator = Diffusion.TensorOps.SeededGenerator(seed);
-                var result = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => Inpainting.Run(dm, x, holes, o, generator), parse.GetValue(model.Precision)!);
+                var result = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => Inpainting.Run(dm, x, holes, o, generator), model.Compute);
                 double err = (result - images).mul(1 - holes).abs().max().item<float>();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: {images.shape[0]} images, {Inpainting.NetworkEvaluations(m.Config.DiffusionSteps, o)} network evaluations each{(labels is null ? "" : $", γ = {gamma}")}, {clock.Elapsed.TotalSeconds:F1} s; largest change outside the hole: {err:G3}"));
@@ -195,7 +198,7 @@ public static class EditCommands
         {
             var (seed, device, outDir) = common.Apply(parse);
             if (parse.GetValue(starts) is not null && parse.GetValue(strength) is not null) throw new DiffusionLabException("give --i-start or --strength, not both");
-            using var m = model.Open(parse, device);
+            using var m = model.Open(parse, device, output);
             int k = parse.GetValue(steps);
             Samplers.Discrete.DdimSampler.Timesteps(m.Config.DiffusionSteps, k); // checks --steps
             var levels = parse.GetValue(strength) is string s
@@ -212,7 +215,7 @@ public static class EditCommands
             foreach (var level in levels)
             {
                 var generator = Diffusion.TensorOps.SeededGenerator(seed);
-                var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator), parse.GetValue(model.Precision)!);
+                var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator), model.Compute);
                 ImageCommands.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels);
                 columns.Add(edited);
             }
@@ -245,7 +248,7 @@ public static class EditCommands
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
-            using var m = model.Open(parse, device);
+            using var m = model.Open(parse, device, output);
             var v = ImageView.Parse(parse.GetValue(view)!);
             int count = parse.GetValue(n);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
@@ -255,7 +258,7 @@ public static class EditCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
-                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = parse.GetValue(model.Precision)!,
+                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = model.Compute,
                 Conditioning = (start, k) => new VisualAnagram(m.LabelTensor(Enumerable.Repeat(c1, k).ToArray()), m.LabelTensor(Enumerable.Repeat(c2, k).ToArray()), v, gamma),
             }).cpu();
             using var viewed = v.Apply(images);
@@ -288,7 +291,7 @@ public static class EditCommands
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
-            using var m = model.Open(parse, device);
+            using var m = model.Open(parse, device, output);
             int count = parse.GetValue(n);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
             int cFar = parse.GetValue(far), cNear = parse.GetValue(near);
@@ -300,7 +303,7 @@ public static class EditCommands
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
-                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = parse.GetValue(model.Precision)!,
+                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = model.Compute,
                 Conditioning = (start, k) => new HybridImage(m.LabelTensor(Enumerable.Repeat(cFar, k).ToArray()), m.LabelTensor(Enumerable.Repeat(cNear, k).ToArray()), blur, gamma),
             }).cpu();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -100,7 +100,7 @@ public static class ImageCommands
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
-            Runtime.MixedPrecision.Parse(parse.GetValue(precision)!); // before the data is read
+            var compute = CommonOptions.ResolvePrecision(parse, precision, output); // before the data is read
             var (seed, device, outDir) = common.Apply(parse);
             var p = ImageRunConfig.Preset(parse.GetValue(model)!);
             int e = parse.GetValue(epochs) ?? p.Epochs;
@@ -134,7 +134,7 @@ public static class ImageCommands
                 {
                     LearningRate = parse.GetValue(lr) ?? t.LearningRate, LrSchedule = lrs,
                     LrGamma = lrs == "exponential" ? Math.Pow(0.1, 1.0 / e) : 1.0,
-                    EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed, Precision = parse.GetValue(precision)!,
+                    EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed, Precision = compute,
                 },
             };
             if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
@@ -198,7 +198,7 @@ public static class ImageCommands
         {
             if (parse.GetValue(scale) is not null && parse.GetValue(w) is not null) throw new DiffusionLabException("give --guidance-scale or --guidance-w, not both");
             if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
-            Runtime.MixedPrecision.Parse(parse.GetValue(precision)!);
+            var compute = CommonOptions.ResolvePrecision(parse, precision, output);
             var (seed, device, outDir) = common.Apply(parse);
             using var m = OpenModel(parse.GetValue(run), parse.GetValue(model), device);
             double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? Diffusion.ClassGuidance.ScaleFromW(ww) : 5.0);
@@ -220,7 +220,7 @@ public static class ImageCommands
             var options = new ImageSampleOptions
             {
                 Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
-                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = parse.GetValue(precision)!,
+                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute,
                 Conditioning = guide is null ? null : (start, k) => new Guidance.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };

@@ -32,6 +32,49 @@ public static class MixedPrecision
         _ => throw new DiffusionLabException($"unknown precision '{precision}' (choose from {string.Join(", ", Names)})"),
     };
 
+    /// <summary>
+    /// Why bf16 would run slower than fp32 here, or null where it runs on bfloat16 arithmetic. bfloat16 pays only through
+    /// oneDNN's kernels on a CPU with bfloat16 instructions: with oneDNN off, ATen's reference kernels ran the U-Net 20–30×
+    /// slower than fp32, and oneDNN's emulation on a CPU without AVX-512 BF16 or AMX ran it slower than fp32 too
+    /// (docs/PERFORMANCE.md, "When bf16 is declined"). DIFFLAB_BF16=1 lifts the check, to measure exactly those paths.
+    /// </summary>
+    public static string? BFloat16Unavailable()
+    {
+        if (Environment.GetEnvironmentVariable("DIFFLAB_BF16") == "1") return null;
+        NativeRuntime.Configure();
+        if (!NativeRuntime.MkldnnEnabled)
+            return $"oneDNN is off ({NativeRuntime.MkldnnReason}), so bfloat16 would run on ATen's reference kernels";
+        var cpu = CpuInfo.Host;
+        if (!cpu.HasBFloat16Arithmetic)
+            return $"this CPU ({cpu.Describe()}) has no bfloat16 arithmetic (AVX-512 BF16 or AMX), so oneDNN would emulate it";
+        if (OneDnnIsaCap() is string cap)
+            return $"ONEDNN_MAX_CPU_ISA={cap} keeps oneDNN below AVX-512 BF16, so it would emulate bfloat16";
+        if (!NativeRuntime.OneDnnBFloat16Checked && NativeRuntime.MkldnnReason.StartsWith("self-check", StringComparison.Ordinal))
+            return "oneDNN's bfloat16 convolutions did not match float32 in the start-up self-check";
+        return null;
+    }
+
+    /// <summary>
+    /// The precision a run uses for <paramref name="requested"/>: the same, or "fp32" where <see cref="BFloat16Unavailable"/>
+    /// gives a reason, which <paramref name="notice"/> receives as one line. Throws on an unknown name.
+    /// </summary>
+    public static string Resolve(string requested, Action<string>? notice = null)
+    {
+        if (Parse(requested) is null) return requested;
+        if (BFloat16Unavailable() is not string why) return requested;
+        notice?.Invoke($"--precision {requested} declined: {why}; running fp32 instead (DIFFLAB_BF16=1 forces bf16)");
+        return "fp32";
+    }
+
+    // oneDNN's ISA names from below AVX-512 BF16 (ONEDNN_MAX_CPU_ISA, also read as DNNL_MAX_CPU_ISA).
+    private static readonly string[] IsasWithoutBFloat16 = ["SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"];
+
+    private static string? OneDnnIsaCap()
+    {
+        var cap = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") ?? Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA");
+        return cap is not null && IsasWithoutBFloat16.Contains(cap.Trim().ToUpperInvariant()) ? cap : null;
+    }
+
     /// <summary>Enters the named precision on this thread until the returned scope is disposed (scopes nest).</summary>
     public static IDisposable Enter(string precision) => new Scope(Parse(precision));
 

@@ -52,6 +52,13 @@ public static class NativeRuntime
         return AtUserEnabledMkldnn(ctx);
     }
 
+    /// <summary>libtorch's oneDNN switch as it is now (torch.backends.mkldnn.enabled).</summary>
+    internal static bool MkldnnSwitch()
+    {
+        torch.InitializeDeviceType(DeviceType.CPU);
+        return AtUserEnabledMkldnn(AtGlobalContext());
+    }
+
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int MallocTrim(UIntPtr pad);
 
@@ -72,12 +79,19 @@ public static class NativeRuntime
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int Mallopt(int param, int value);
 
-    /// <summary>Why oneDNN is on or off: "self-check passed", "self-check failed" or "DIFFLAB_MKLDNN=…".</summary>
+    /// <summary>Why oneDNN is on or off: the self-check's verdict or "DIFFLAB_MKLDNN=…".</summary>
     public static string MkldnnReason { get; private set; } = "not configured";
+
+    /// <summary>What the CPU allocator writes into every new buffer in this process (see <see cref="SetAllocationFill"/>).</summary>
+    public static AllocationFill Fill { get; private set; } = AllocationFill.None;
+
+    /// <summary>Whether oneDNN's bfloat16 convolutions passed the start-up self-check (false when oneDNN is off, forced on
+    /// without a check, or the CPU has no bfloat16 arithmetic and so was not checked).</summary>
+    public static bool OneDnnBFloat16Checked { get; private set; }
 
     /// <summary>
     /// Applies the allocator settings (unless DIFFLAB_MALLOC=default), decides oneDNN (DIFFLAB_MKLDNN=1 or 0 forces it;
-    /// otherwise <see cref="OneDnnSelfCheck"/> does) and sets libtorch's thread count (DIFFLAB_THREADS, or the number of
+    /// otherwise <see cref="CheckOneDnn"/> does) and sets libtorch's thread count (DIFFLAB_THREADS, or the number of
     /// cores) — once per process; the library's entry points call it, so later calls without <paramref name="threads"/>
     /// change nothing. An explicit <paramref name="threads"/> always sets the thread count.
     /// </summary>
@@ -101,17 +115,21 @@ public static class NativeRuntime
                 }
                 threads ??= int.TryParse(Environment.GetEnvironmentVariable("DIFFLAB_THREADS"), out var t) && t > 0 ? t : Environment.ProcessorCount;
                 torch.set_num_threads(Math.Max(1, threads.Value));
-                // oneDNN's convolutions are 1.5× faster than ATen's here, but on one CI VM (another CPU) libtorch 2.10's oneDNN
-                // convolution backward-data and transposed convolution read memory they had not written (wrong or NaN input
-                // gradients; tests/…/ConvGradientTests). So it is used only where a self-check shows it exact.
                 switch (Environment.GetEnvironmentVariable("DIFFLAB_MKLDNN"))
                 {
                     case "1": MkldnnEnabled = SetMkldnn(true); MkldnnReason = "DIFFLAB_MKLDNN=1"; break;
                     case "0": MkldnnEnabled = SetMkldnn(false); MkldnnReason = "DIFFLAB_MKLDNN=0"; break;
                     default:
-                        bool exact = OneDnnSelfCheck();
-                        MkldnnEnabled = SetMkldnn(exact);
-                        MkldnnReason = exact ? "self-check passed" : "self-check failed: ATen kernels";
+                        var check = CheckOneDnn();
+                        MkldnnEnabled = SetMkldnn(check.Verdict != OneDnnVerdict.Wrong);
+                        if (check.Verdict == OneDnnVerdict.ExactOnZeroedMemory) SetAllocationFill(AllocationFill.Zero);
+                        OneDnnBFloat16Checked = MkldnnEnabled && check.BFloat16Exact;
+                        MkldnnReason = check.Verdict switch
+                        {
+                            OneDnnVerdict.Exact => "self-check passed on NaN-filled memory",
+                            OneDnnVerdict.ExactOnZeroedMemory => "self-check passed only on zeroed memory: allocations zero-filled",
+                            _ => "self-check failed: ATen kernels",
+                        };
                         break;
                 }
             }
@@ -120,45 +138,125 @@ public static class NativeRuntime
     }
 
     /// <summary>
-    /// Compares oneDNN with ATen's reference kernels where libtorch 2.10's oneDNN was seen to fail: the input gradient of
-    /// a 16 → 1-channel 3×3 convolution on [32, 16, 28, 28] (against the closed form conv_transpose2d(∂L/∂y, W)) and a
-    /// stride-2 transposed convolution, each after leaving NaN in freed heap memory, 12 times (the failure showed in
-    /// 5–19 of 20 repetitions). About 0.4 s on 2 cores. Leaves oneDNN off; true when every result was finite and matched.
+    /// Sets what c10's CPU allocator writes into every buffer it hands out — libtorch's own switches
+    /// FLAGS_caffe2_cpu_allocator_do_junk_fill (a NaN pattern) and …_do_zero_fill (c10/core/impl/alloc_cpu.cpp). ATen's
+    /// ideep layer registers that allocator for oneDNN, so the fill reaches tensors, oneDNN's reorder buffers and its
+    /// scratchpads alike: with <see cref="AllocationFill.Junk"/> a kernel that reads memory it never wrote reads NaN every
+    /// time, not only when the heap happened to hold garbage. Returns false where libc10's flags cannot be found.
     /// </summary>
-    public static bool OneDnnSelfCheck()
+    public static bool SetAllocationFill(AllocationFill fill)
     {
-        var generator = new Generator(20261123);
+        torch.InitializeDeviceType(DeviceType.CPU);
+        if (!NativeLibrary.TryLoad(OperatingSystem.IsWindows() ? "c10.dll" : "libc10.so", out var library)) return false;
+        if (!NativeLibrary.TryGetExport(library, "FLAGS_caffe2_cpu_allocator_do_junk_fill", out var junk)
+            || !NativeLibrary.TryGetExport(library, "FLAGS_caffe2_cpu_allocator_do_zero_fill", out var zero)) return false;
+        Marshal.WriteByte(junk, 0); // c10 refuses to allocate with both set
+        Marshal.WriteByte(zero, (byte)(fill == AllocationFill.Zero ? 1 : 0));
+        Marshal.WriteByte(junk, (byte)(fill == AllocationFill.Junk ? 1 : 0));
+        Fill = fill;
+        return true;
+    }
+
+    /// <summary>
+    /// Decides whether libtorch 2.10's oneDNN computes exactly on this CPU, the same way in every process. On an AMD
+    /// family 26 VM (and an earlier CI VM) oneDNN's convolution backward-data and transposed convolution — one primitive:
+    /// a transposed convolution is a backward-data pass — returned NaN or wrong input gradients that depended on what
+    /// freed heap memory held: they read memory they had not written. So the check compares oneDNN with ATen's kernels on
+    /// those operations (and the forward convolution and weight gradient beside them) with every new buffer filled with
+    /// NaN (<see cref="SetAllocationFill"/>), which makes such a read show every time; if that fails it runs again on
+    /// zero-filled buffers, where an accumulate-into-the-output or padded-channel read is harmless and deterministic. On
+    /// a CPU with bfloat16 arithmetic it also checks the same operations in bfloat16 (one rounding of the float32 result).
+    /// About 0.5 s on 2 cores. Leaves oneDNN's switch and the fill as they were.
+    /// </summary>
+    public static OneDnnCheck CheckOneDnn()
+    {
+        var before = Fill;
+        bool wasEnabled = MkldnnSwitch();
         try
         {
-            for (int rep = 0; rep < 12; rep++)
+            if (!SetAllocationFill(AllocationFill.Junk))
+                return new OneDnnCheck(OneDnnMatchesAten(ScalarType.Float32) ? OneDnnVerdict.Exact : OneDnnVerdict.Wrong, false);
+            var verdict = OneDnnMatchesAten(ScalarType.Float32) ? OneDnnVerdict.Exact : OneDnnVerdict.Wrong;
+            if (verdict == OneDnnVerdict.Wrong)
             {
-                using var scope = torch.NewDisposeScope();
-                for (int k = 0; k < 4; k++) torch.full(new long[] { 1 << 20 }, float.NaN).Dispose(); // recycled memory holds NaN
-                var w = torch.randn([1, 16, 3, 3], generator: generator) * 0.2;
-                var x = torch.randn([32, 16, 28, 28], generator: generator).requires_grad_(true);
-                var gradOut = torch.randn([32, 1, 28, 28], generator: generator);
-                var wt = torch.randn([32, 16, 4, 4], generator: generator) * 0.1;
-                var u = torch.randn([8, 32, 14, 14], generator: generator);
-                SetMkldnn(true);
-                nn.functional.conv2d(x, w, padding: [1, 1]).backward([gradOut]);
-                Tensor transposed;
-                using (torch.no_grad()) transposed = nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]);
-                SetMkldnn(false);
-                using var noGrad = torch.no_grad();
-                var expectedGrad = nn.functional.conv_transpose2d(gradOut, w, padding: [1, 1]);
-                var expectedTransposed = nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]);
-                if (!Close(x.grad!, expectedGrad) || !Close(transposed, expectedTransposed)) return false;
+                SetAllocationFill(AllocationFill.Zero);
+                if (OneDnnMatchesAten(ScalarType.Float32)) verdict = OneDnnVerdict.ExactOnZeroedMemory;
             }
-            return true;
+            bool bf16 = verdict != OneDnnVerdict.Wrong && CpuInfo.Host.HasBFloat16Arithmetic && OneDnnMatchesAten(ScalarType.BFloat16);
+            return new OneDnnCheck(verdict, bf16);
         }
         finally
         {
-            SetMkldnn(false);
+            SetAllocationFill(before);
+            SetMkldnn(wasEnabled);
         }
     }
 
-    private static bool Close(Tensor actual, Tensor expected) =>
-        actual.isfinite().all().item<bool>() && (actual - expected).abs().max().item<float>() <= 1e-4f * Math.Max(1f, expected.abs().max().item<float>());
+    /// <summary>
+    /// oneDNN against ATen, three times, on: the input gradient of a 16 → 1-channel 3×3 convolution on [32, 16, 28, 28]
+    /// (the shape that failed; against the closed form conv_transpose2d(∂L/∂y, W)), the input and weight gradients of a
+    /// 32 → 32-channel one, and a stride-2 4×4 transposed convolution (the U-Net's upsampling). In bfloat16 the operands
+    /// are bfloat16 and the reference is ATen's float32 result on the same (exactly representable) values, so oneDNN may
+    /// differ by its one final rounding: relative error ≤ 2⁻⁸ per element.
+    /// </summary>
+    private static bool OneDnnMatchesAten(ScalarType type)
+    {
+        var generator = new Generator(20261123);
+        double tolerance = type == ScalarType.BFloat16 ? Math.Pow(2, -8) : 0;
+        for (int rep = 0; rep < 3; rep++)
+        {
+            using var scope = torch.NewDisposeScope();
+            for (int k = 0; k < 4; k++) torch.full(new long[] { 1 << 20 }, float.NaN).Dispose(); // and freed heap memory holds NaN
+            // values exactly representable in the type under test, so that both sides see the same operands
+            Tensor R(double scale, params long[] shape) => (torch.randn(shape, generator: generator) * scale).to_type(type).to_type(ScalarType.Float32);
+            var w1 = R(0.2, 1, 16, 3, 3);
+            var x1 = R(1, 32, 16, 28, 28);
+            var g1 = R(1, 32, 1, 28, 28);
+            var w2 = R(0.1, 32, 32, 3, 3);
+            var x2 = R(1, 8, 32, 14, 14);
+            var g2 = R(1, 8, 32, 14, 14);
+            var wt = R(0.1, 32, 16, 4, 4);
+            var u = R(1, 8, 32, 14, 14);
+            // oneDNN, in the type under test
+            SetMkldnn(true);
+            var x1d = x1.to_type(type).requires_grad_(true);
+            nn.functional.conv2d(x1d, w1.to_type(type), padding: [1, 1]).backward([g1.to_type(type)]);
+            var x2d = x2.to_type(type).requires_grad_(true);
+            var w2d = w2.to_type(type).requires_grad_(true);
+            var y2 = nn.functional.conv2d(x2d, w2d, padding: [1, 1]);
+            y2.backward([g2.to_type(type)]);
+            Tensor transposed;
+            using (torch.no_grad()) transposed = nn.functional.conv_transpose2d(u.to_type(type), wt.to_type(type), strides: [2, 2], padding: [1, 1]);
+            // ATen, float32
+            SetMkldnn(false);
+            using var noGrad = torch.no_grad();
+            var x2r = x2.requires_grad_(true);
+            var w2r = w2.requires_grad_(true);
+            Tensor y2r;
+            using (torch.enable_grad())
+            {
+                y2r = nn.functional.conv2d(x2r, w2r, padding: [1, 1]);
+                y2r.backward([g2]);
+            }
+            if (!Close(x1d.grad!, nn.functional.conv_transpose2d(g1, w1, padding: [1, 1]), tolerance)
+                || !Close(y2, y2r, tolerance) || !Close(x2d.grad!, x2r.grad!, tolerance) || !Close(w2d.grad!, w2r.grad!, tolerance)
+                || !Close(transposed, nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]), tolerance))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Finite, and |actual − expected| ≤ relative·|expected| + 10⁻⁴·max(1, max|expected|) elementwise: the first term is
+    /// bfloat16's final rounding (0 in float32), the second the float32 sums' different order (a few ulps of the terms).
+    /// </summary>
+    private static bool Close(Tensor actual, Tensor expected, double relative)
+    {
+        var a = actual.to_type(ScalarType.Float32);
+        if (!a.isfinite().all().item<bool>()) return false;
+        double slack = 1e-4 * Math.Max(1.0, expected.abs().max().item<float>());
+        return ((a - expected).abs() - expected.abs() * relative).max().item<float>() <= slack;
+    }
 
     /// <summary>
     /// The process's resident memory now and its peak so far (Linux: VmRSS and VmHWM of /proc/self/status), in bytes —
@@ -181,4 +279,18 @@ public static class NativeRuntime
     /// <summary>One line for logs: threads and allocator mode.</summary>
     public static string Describe() =>
         $"torch threads {Threads}, allocator {(AllocatorTuned ? "tuned (no mmap, no trim)" : "glibc default")}, oneDNN {(MkldnnEnabled ? "on" : "off")} ({MkldnnReason})";
+
+    /// <summary>"CPU: AMD family 26 model 2 (…), AVX-512 BF16; torch threads 2, …" — the whole native picture for headers.</summary>
+    public static string DescribeWithCpu() => $"CPU {CpuInfo.Host.Describe()}; {Describe()}";
 }
+
+/// <summary>What c10's CPU allocator writes into each new buffer: nothing (glibc's heap as it is), a NaN pattern, or zeros.</summary>
+public enum AllocationFill { None, Junk, Zero }
+
+/// <summary>The start-up check's finding: oneDNN exact even on NaN-filled memory, exact only on zeroed memory (it reads
+/// memory it did not write, harmlessly when that memory is zero), or wrong.</summary>
+public enum OneDnnVerdict { Exact, ExactOnZeroedMemory, Wrong }
+
+/// <summary>The verdict on float32, and whether oneDNN's bfloat16 convolutions also matched (checked only where the CPU has
+/// bfloat16 arithmetic and float32 passed).</summary>
+public readonly record struct OneDnnCheck(OneDnnVerdict Verdict, bool BFloat16Exact);

@@ -53,10 +53,12 @@ public sealed class Trainer
         double windowSum = 0;
         int windowCount = 0;
         var checkpoint = Path.Combine(runDir, CheckpointFile);
+        long? savedStep = null; // the step of the checkpoint on disk, if there is one
         if (resume)
         {
             if (!File.Exists(checkpoint)) throw new DiffusionLabException($"nothing to resume: {checkpoint} does not exist");
             (start, windowSum, windowCount) = LoadCheckpoint(checkpoint, network, ema?.Shadow, optimizer, history);
+            savedStep = start;
         }
 
         network.train();
@@ -71,8 +73,7 @@ public sealed class Trainer
             Tensor l;
             using (Runtime.MixedPrecision.Enter(options.Precision, network)) l = loss(generator, step); // backward runs outside, as with autocast
             double value = l.item<float>();
-            if (!double.IsFinite(value))
-                throw new DiffusionLabException($"training diverged: the loss is {value} at step {step + 1} (try a lower --lr or --grad-clip); the last checkpoint is kept");
+            if (!double.IsFinite(value)) throw new DiffusionLabException(DivergenceMessage(value, step + 1, start, savedStep, checkpoint));
             l.backward();
             if (options.GradClip > 0) ClipGradientNorm(parameters, options.GradClip);
             optimizer.step();
@@ -91,6 +92,7 @@ public sealed class Trainer
             if (done % options.CheckpointEvery == 0 || done == options.Steps || stop)
             {
                 SaveCheckpoint(checkpoint, done, network, ema?.Shadow, optimizer, history, windowSum, windowCount);
+                savedStep = done;
                 WriteLossFiles(history, runDir);
                 if (onCheckpoint is not null && !stop)
                 {
@@ -103,6 +105,22 @@ public sealed class Trainer
             if (stop) break;
         }
         return history;
+    }
+
+    /// <summary>
+    /// What a non-finite loss means, honestly: which checkpoint (if any) is kept, and what to try. A loss that is already
+    /// non-finite within the first steps of a fresh run is not a learning-rate problem but a numerical one, so the message
+    /// names the native settings in force (oneDNN, allocator) instead of blaming --lr.
+    /// </summary>
+    internal static string DivergenceMessage(double loss, long step, long firstStep, long? savedStep, string checkpoint)
+    {
+        string kept = savedStep is long s
+            ? $"the checkpoint of step {s} in {checkpoint} is kept (--resume continues from it)"
+            : "no checkpoint was written yet";
+        string advice = step - firstStep <= 3
+            ? $"a loss that is not finite in the first steps points at the numerics, not the learning rate: native settings {Runtime.NativeRuntime.Describe()}; try DIFFLAB_MKLDNN=0 or --precision fp32"
+            : "try a lower --lr or --grad-clip";
+        return $"training diverged: the loss is {loss} at step {step}; {kept}; {advice}";
     }
 
     /// <summary>

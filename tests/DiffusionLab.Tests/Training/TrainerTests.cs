@@ -80,7 +80,24 @@ public class TrainerTests
         long n = 0;
         var e = Assert.Throws<DiffusionLabException>(() => Trainer.Train(s.Net, null, g => ++n > 12 ? s.Loss(g) * double.NaN : s.Loss(g), options, dir));
         Assert.Contains("training diverged", e.Message);
+        Assert.Contains("the checkpoint of step 10", e.Message);
+        Assert.Contains("--lr", e.Message);
         Assert.Equal(10, Trainer.CheckpointStep(Path.Combine(dir, Trainer.CheckpointFile)));
+    }
+
+    [Fact]
+    public void NaNLossAtTheStartSaysNoCheckpointExistsAndNamesTheNativeSettingsNotTheLearningRate()
+    {
+        var dir = TempDir();
+        var s = Setup(3);
+        var options = new TrainingOptions { Steps = 20, CheckpointEvery = 5, EmaDecay = 0, Seed = 1 };
+        long n = 0;
+        var e = Assert.Throws<DiffusionLabException>(() => Trainer.Train(s.Net, null, g => ++n > 1 ? s.Loss(g) * double.NaN : s.Loss(g), options, dir));
+        Assert.Contains("at step 2", e.Message);
+        Assert.Contains("no checkpoint was written yet", e.Message);
+        Assert.DoesNotContain("--lr", e.Message);
+        Assert.Contains("oneDNN", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, Trainer.CheckpointFile)));
     }
 
     [Fact]
