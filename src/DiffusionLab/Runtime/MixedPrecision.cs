@@ -35,12 +35,18 @@ public static class MixedPrecision
     /// <summary>
     /// Why bf16 would run slower than fp32 here, or null where it runs on bfloat16 arithmetic. bfloat16 pays only through
     /// oneDNN's kernels on a CPU with bfloat16 instructions: with oneDNN off, ATen's reference kernels ran the U-Net 20–30×
-    /// slower than fp32, and oneDNN's emulation on a CPU without AVX-512 BF16 or AMX ran it slower than fp32 too
-    /// (docs/PERFORMANCE.md, "When bf16 is declined"). DIFFLAB_BF16=1 lifts the check, to measure exactly those paths.
+    /// slower than fp32, and oneDNN's emulation on a CPU without AVX-512 BF16 or AMX ran it slower than fp32 too; where
+    /// both are in place, the speed-up is measured once per machine (<see cref="BFloat16Speed"/>), since bfloat16
+    /// instructions alone do not make it faster (docs/PERFORMANCE.md, "When bf16 is declined"). DIFFLAB_BF16=1 lifts the
+    /// check, to measure exactly those paths; DIFFLAB_BF16=0 declines bf16.
     /// </summary>
     public static string? BFloat16Unavailable()
     {
-        if (Environment.GetEnvironmentVariable("DIFFLAB_BF16") == "1") return null;
+        switch (Environment.GetEnvironmentVariable("DIFFLAB_BF16"))
+        {
+            case "1": return null;
+            case "0": return "DIFFLAB_BF16=0";
+        }
         NativeRuntime.Configure();
         if (!NativeRuntime.MkldnnEnabled)
             return $"oneDNN is off ({NativeRuntime.MkldnnReason}), so bfloat16 would run on ATen's reference kernels";
@@ -51,6 +57,10 @@ public static class MixedPrecision
             return $"ONEDNN_MAX_CPU_ISA={cap} keeps oneDNN below AVX-512 BF16, so it would emulate bfloat16";
         if (!NativeRuntime.OneDnnBFloat16Checked && NativeRuntime.MkldnnReason.StartsWith("self-check", StringComparison.Ordinal))
             return "oneDNN's bfloat16 convolutions did not match float32 in the start-up self-check";
+        var (speedup, source) = BFloat16Speed.OnThisMachine();
+        if (speedup < BFloat16Speed.Required)
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"on this CPU ({cpu.Describe()}) a U-Net block ran at {speedup:F2}× fp32's speed in bf16 ({source}), below the {BFloat16Speed.Required}× that pays");
         return null;
     }
 
