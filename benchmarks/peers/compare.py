@@ -34,7 +34,14 @@ def main(folder):
         values = [r[field] for run in data[key] for r in run["results"] if r["name"] == case and r.get(field) is not None]
         return statistics.median(values) if values else None
 
-    print(f"rounds: {len(data['difflab'])}; precision: {precisions.pop()}; threads: DiffusionLab {data['difflab'][0]['threads']}, PyTorch {data['torch'][0]['threads']} "
+    def note(name):
+        path = os.path.join(folder, name)
+        return open(path).read().strip() if os.path.exists(path) else "not recorded"
+
+    ours = data["difflab"][0]
+    print(f"CPU: {ours.get('cpu', note('cpu.txt'))}; DiffusionLab: {ours.get('onednn', '')}")
+    print(f"allocator: DiffusionLab {ours['allocator']}; PyTorch {note('peer-allocator.txt')}")
+    print(f"rounds: {len(data['difflab'])}; precision: {precisions.pop()}; threads: DiffusionLab {ours['threads']}, PyTorch {data['torch'][0]['threads']} "
           f"({data['torch'][0]['implementation']}, mkldnn {'on' if data['torch'][0].get('mkldnn') else 'off'})\n")
     print("| case | unit | " + " | ".join(name for _, name in VARIANTS) + " | DiffusionLab ÷ PyTorch | DiffusionLab % of its matmul peak | PyTorch % of its matmul peak |")
     print("|---|---|" + "---|" * len(VARIANTS) + "---|---|---|")

@@ -35,6 +35,7 @@ public static class CliApp
         root.Subcommands.Add(EvalCommands.BuildEval(output));
         root.Subcommands.Add(EvalCommands.BuildStudy(output));
         root.Subcommands.Add(BenchCommand.Build(output));
+        root.Subcommands.Add(DoctorCommand.Build(output));
         return root;
     }
 

@@ -194,68 +194,87 @@ public static class NativeRuntime
 
     /// <summary>
     /// oneDNN against ATen, three times, on: the input gradient of a 16 → 1-channel 3×3 convolution on [32, 16, 28, 28]
-    /// (the shape that failed; against the closed form conv_transpose2d(∂L/∂y, W)), the input and weight gradients of a
-    /// 32 → 32-channel one, and a stride-2 4×4 transposed convolution (the U-Net's upsampling). In bfloat16 the operands
-    /// are bfloat16 and the reference is ATen's float32 result on the same (exactly representable) values, so oneDNN may
-    /// differ by its one final rounding: relative error ≤ 2⁻⁸ per element.
+    /// (the shape that failed; against the closed form conv_transpose2d(∂L/∂y, W)), the output and the input and weight
+    /// gradients of a 32 → 32-channel one, and a stride-2 4×4 transposed convolution (the U-Net's upsampling), with every
+    /// new buffer filled as <paramref name="fill"/> says. In bfloat16 the operands are bfloat16 and the reference is ATen's
+    /// float32 result on the same (exactly representable) values, so oneDNN may differ by its one final rounding: relative
+    /// error ≤ 2⁻⁸ per element. Returns each operation's worst error over the repetitions (see <see cref="OneDnnComparison"/>).
+    /// Leaves oneDNN's switch and the fill as they were.
     /// </summary>
-    private static bool OneDnnMatchesAten(ScalarType type)
+    public static IReadOnlyList<OneDnnComparison> CompareOneDnnWithAten(ScalarType type, AllocationFill fill)
     {
-        var generator = new Generator(20261123);
-        double tolerance = type == ScalarType.BFloat16 ? Math.Pow(2, -8) : 0;
-        for (int rep = 0; rep < 3; rep++)
+        var before = Fill;
+        bool wasEnabled = MkldnnSwitch();
+        var worst = new Dictionary<string, double>();
+        try
         {
-            using var scope = torch.NewDisposeScope();
-            for (int k = 0; k < 4; k++) torch.full(new long[] { 1 << 20 }, float.NaN).Dispose(); // and freed heap memory holds NaN
-            // values exactly representable in the type under test, so that both sides see the same operands
-            Tensor R(double scale, params long[] shape) => (torch.randn(shape, generator: generator) * scale).to_type(type).to_type(ScalarType.Float32);
-            var w1 = R(0.2, 1, 16, 3, 3);
-            var x1 = R(1, 32, 16, 28, 28);
-            var g1 = R(1, 32, 1, 28, 28);
-            var w2 = R(0.1, 32, 32, 3, 3);
-            var x2 = R(1, 8, 32, 14, 14);
-            var g2 = R(1, 8, 32, 14, 14);
-            var wt = R(0.1, 32, 16, 4, 4);
-            var u = R(1, 8, 32, 14, 14);
-            // oneDNN, in the type under test
-            SetMkldnn(true);
-            var x1d = x1.to_type(type).requires_grad_(true);
-            nn.functional.conv2d(x1d, w1.to_type(type), padding: [1, 1]).backward([g1.to_type(type)]);
-            var x2d = x2.to_type(type).requires_grad_(true);
-            var w2d = w2.to_type(type).requires_grad_(true);
-            var y2 = nn.functional.conv2d(x2d, w2d, padding: [1, 1]);
-            y2.backward([g2.to_type(type)]);
-            Tensor transposed;
-            using (torch.no_grad()) transposed = nn.functional.conv_transpose2d(u.to_type(type), wt.to_type(type), strides: [2, 2], padding: [1, 1]);
-            // ATen, float32
-            SetMkldnn(false);
-            using var noGrad = torch.no_grad();
-            var x2r = x2.requires_grad_(true);
-            var w2r = w2.requires_grad_(true);
-            Tensor y2r;
-            using (torch.enable_grad())
+            SetAllocationFill(fill);
+            var generator = new Generator(20261123);
+            double relative = type == ScalarType.BFloat16 ? Math.Pow(2, -8) : 0;
+            for (int rep = 0; rep < 3; rep++)
             {
-                y2r = nn.functional.conv2d(x2r, w2r, padding: [1, 1]);
+                using var scope = torch.NewDisposeScope();
+                for (int k = 0; k < 4; k++) torch.full(new long[] { 1 << 20 }, float.NaN).Dispose(); // and freed heap memory holds NaN
+                // values exactly representable in the type under test, so that both sides see the same operands
+                Tensor R(double scale, params long[] shape) => (torch.randn(shape, generator: generator) * scale).to_type(type).to_type(ScalarType.Float32);
+                var w1 = R(0.2, 1, 16, 3, 3);
+                var x1 = R(1, 32, 16, 28, 28);
+                var g1 = R(1, 32, 1, 28, 28);
+                var w2 = R(0.1, 32, 32, 3, 3);
+                var x2 = R(1, 8, 32, 14, 14);
+                var g2 = R(1, 8, 32, 14, 14);
+                var wt = R(0.1, 32, 16, 4, 4);
+                var u = R(1, 8, 32, 14, 14);
+                // oneDNN, in the type under test
+                SetMkldnn(true);
+                var x1d = x1.to_type(type).requires_grad_(true);
+                nn.functional.conv2d(x1d, w1.to_type(type), padding: [1, 1]).backward([g1.to_type(type)]);
+                var x2d = x2.to_type(type).requires_grad_(true);
+                var w2d = w2.to_type(type).requires_grad_(true);
+                var y2 = nn.functional.conv2d(x2d, w2d, padding: [1, 1]);
+                y2.backward([g2.to_type(type)]);
+                Tensor transposed;
+                using (torch.no_grad()) transposed = nn.functional.conv_transpose2d(u.to_type(type), wt.to_type(type), strides: [2, 2], padding: [1, 1]);
+                // ATen, float32
+                SetMkldnn(false);
+                var x2r = x2.requires_grad_(true);
+                var w2r = w2.requires_grad_(true);
+                var y2r = nn.functional.conv2d(x2r, w2r, padding: [1, 1]);
                 y2r.backward([g2]);
+                using var noGrad = torch.no_grad();
+                void Record(string operation, Tensor actual, Tensor expected)
+                {
+                    double e = Error(actual, expected, relative);
+                    worst[operation] = Math.Max(worst.GetValueOrDefault(operation), double.IsNaN(e) ? double.PositiveInfinity : e);
+                }
+                Record("conv 16→1 backward-data", x1d.grad!, nn.functional.conv_transpose2d(g1, w1, padding: [1, 1]));
+                Record("conv 32→32 forward", y2, y2r);
+                Record("conv 32→32 backward-data", x2d.grad!, x2r.grad!);
+                Record("conv 32→32 backward-weights", w2d.grad!, w2r.grad!);
+                Record("transposed conv 32→16 4×4 stride 2", transposed, nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]));
             }
-            if (!Close(x1d.grad!, nn.functional.conv_transpose2d(g1, w1, padding: [1, 1]), tolerance)
-                || !Close(y2, y2r, tolerance) || !Close(x2d.grad!, x2r.grad!, tolerance) || !Close(w2d.grad!, w2r.grad!, tolerance)
-                || !Close(transposed, nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]), tolerance))
-                return false;
         }
-        return true;
+        finally
+        {
+            SetAllocationFill(before);
+            SetMkldnn(wasEnabled);
+        }
+        return worst.Select(kv => new OneDnnComparison(kv.Key, type, fill, kv.Value)).ToList();
     }
 
+    private static bool OneDnnMatchesAten(ScalarType type) => CompareOneDnnWithAten(type, Fill).All(c => c.Passed);
+
     /// <summary>
-    /// Finite, and |actual − expected| ≤ relative·|expected| + 10⁻⁴·max(1, max|expected|) elementwise: the first term is
-    /// bfloat16's final rounding (0 in float32), the second the float32 sums' different order (a few ulps of the terms).
+    /// max(|actual − expected| − relative·|expected|) / max(1, max|expected|), +∞ when anything is not finite: how far past
+    /// bfloat16's final rounding (relative = 2⁻⁸; 0 in float32) the result is, in units of the reference's scale. The
+    /// float32 sums' different order leaves a few ulps of the terms, far below <see cref="OneDnnComparison.Bound"/>.
     /// </summary>
-    private static bool Close(Tensor actual, Tensor expected, double relative)
+    private static double Error(Tensor actual, Tensor expected, double relative)
     {
         var a = actual.to_type(ScalarType.Float32);
-        if (!a.isfinite().all().item<bool>()) return false;
-        double slack = 1e-4 * Math.Max(1.0, expected.abs().max().item<float>());
-        return ((a - expected).abs() - expected.abs() * relative).max().item<float>() <= slack;
+        if (!a.isfinite().all().item<bool>()) return double.PositiveInfinity;
+        double scale = Math.Max(1.0, expected.abs().max().item<float>());
+        return Math.Max(0, ((a - expected).abs() - expected.abs() * relative).max().item<float>()) / scale;
     }
 
     /// <summary>
@@ -282,6 +301,15 @@ public static class NativeRuntime
 
     /// <summary>"CPU: AMD family 26 model 2 (…), AVX-512 BF16; torch threads 2, …" — the whole native picture for headers.</summary>
     public static string DescribeWithCpu() => $"CPU {CpuInfo.Host.Describe()}; {Describe()}";
+}
+
+/// <summary>One operation of the oneDNN self-check: its worst error against ATen (<see cref="NativeRuntime.CompareOneDnnWithAten"/>).</summary>
+public sealed record OneDnnComparison(string Operation, ScalarType Type, AllocationFill Fill, double Error)
+{
+    /// <summary>The error a correct kernel stays below: float32 ulps of the terms, after bfloat16's one rounding where it applies.</summary>
+    public const double Bound = 1e-4;
+
+    public bool Passed => Error <= Bound;
 }
 
 /// <summary>What c10's CPU allocator writes into each new buffer: nothing (glibc's heap as it is), a NaN pattern, or zeros.</summary>
