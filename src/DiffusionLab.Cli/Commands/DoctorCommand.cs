@@ -27,7 +27,7 @@ public static class DoctorCommand
                 foreach (var fill in new[] { AllocationFill.Junk, AllocationFill.Zero })
                     foreach (var c in NativeRuntime.CompareOneDnnWithAten(type, fill))
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"  {(c.Type == ScalarType.Float32 ? "fp32" : "bf16")}  {(fill == AllocationFill.Junk ? "NaN-filled" : "zeroed"),-10}  {c.Operation,-36} {(double.IsInfinity(c.Error) ? "not finite" : c.Error.ToString("E1", CultureInfo.InvariantCulture)),10}  {(c.Passed ? "ok" : "WRONG")}"));
+                            $"  {(c.Type == ScalarType.Float32 ? "fp32" : "bf16")}  {(fill == AllocationFill.Junk ? "NaN-filled" : "zeroed"),-10}  {c.Operation,-44} {(double.IsInfinity(c.Error) ? "not finite" : c.Error.ToString("E1", CultureInfo.InvariantCulture)),10}  {(c.Passed ? "ok" : "WRONG")}"));
             output.WriteLine(MixedPrecision.BFloat16Unavailable() is string why
                 ? $"bf16 mixed precision: declined — {why}"
                 : string.Create(CultureInfo.InvariantCulture, $"bf16 mixed precision: used ({BFloat16Speed.OnThisMachine().Speedup:F2}× fp32's speed on a U-Net block)"));

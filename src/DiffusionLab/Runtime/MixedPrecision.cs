@@ -100,34 +100,68 @@ public static class MixedPrecision
     }
 
     /// <summary>
-    /// Runs <paramref name="module"/> on <paramref name="x"/> under the active precision: a Sequential runs its children
-    /// one by one through this method; Conv2d, ConvTranspose2d and Linear compute in the lowered type; any other module
-    /// runs as it is on whatever it receives. Without an active precision this is <c>module.call(x)</c>.
+    /// Runs <paramref name="module"/> on <paramref name="x"/> under the active precision and the process's convolution
+    /// layout: a Sequential runs its children one by one through this method; Conv2d, ConvTranspose2d and Linear compute
+    /// in the lowered type; with <see cref="NativeRuntime.ChannelsLast"/> the convolutions take channels-last (NHWC)
+    /// operands, so oneDNN computes on them directly and its output stays channels-last through the normalisations,
+    /// activations, sums and concatenations that follow, instead of reordering every activation from NCHW to its blocked
+    /// layout and back (the reorders took more time than any convolution pass in a profile of a training step on an Intel
+    /// family 6 model 207 CPU; docs/PERFORMANCE.md). The weights keep their NCHW parameters: in float32 the module runs
+    /// on the channels-last input (ATen picks the layout from it), in bf16 the cast copy of the weight is made channels-last
+    /// too (differentiable, small). Any other module runs as it is on whatever it receives. With neither, this is
+    /// <c>module.call(x)</c>.
     /// </summary>
     public static Tensor Call(nn.Module<Tensor, Tensor> module, Tensor x)
     {
-        if (_lowered is not ScalarType type) return module.call(x);
+        bool nhwc = NativeRuntime.ChannelsLast;
+        ScalarType? lowered = _lowered;
+        if (lowered is null && !nhwc) return module.call(x);
+        Tensor Cast(Tensor t) => lowered is ScalarType type ? t.to_type(type) : t;
+        Tensor Layout(Tensor t) => nhwc ? ToChannelsLast(t) : t;
         switch (module)
         {
             case Sequential seq:
                 foreach (var child in seq.children())
                     x = Call(child as nn.Module<Tensor, Tensor> ?? throw new InvalidOperationException($"{child.GetName()} is not a tensor-to-tensor module"), x);
                 return x;
+            case Conv2d or ConvTranspose2d when lowered is null:
+                return module.call(Layout(x)); // float32: ATen takes the layout from the input (and the module's hooks run)
             case Conv2d c when c.padding_type is null && c.padding_mode == PaddingModes.Zeros:
-                return nn.functional.conv2d(x.to_type(type), c.weight!.to_type(type), c.bias?.to_type(type),
+                return nn.functional.conv2d(Layout(Cast(x)), Layout(Cast(c.weight!)), c.bias is null ? null : Cast(c.bias),
                     strides: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups);
             case ConvTranspose2d c when c.padding_type is null && c.padding_mode == PaddingModes.Zeros:
-                return nn.functional.conv_transpose2d(x.to_type(type), c.weight!.to_type(type), c.bias?.to_type(type),
+                return nn.functional.conv_transpose2d(Layout(Cast(x)), Layout(Cast(c.weight!)), c.bias is null ? null : Cast(c.bias),
                     strides: c.stride, padding: c.padding, output_padding: c.output_padding, dilation: c.dilation, groups: c.groups);
-            case Linear l:
-                return nn.functional.linear(x.to_type(type), l.weight!.to_type(type), l.bias?.to_type(type));
+            case Linear l when lowered is not null:
+                return nn.functional.linear(Cast(x), Cast(l.weight!), l.bias is null ? null : Cast(l.bias));
             default:
                 return module.call(x);
         }
     }
 
-    /// <summary>A network's output in float32 (what the loss and the samplers expect), whatever the layers computed in.</summary>
-    public static Tensor Output(Tensor y) => y.dtype == ScalarType.Float32 ? y : y.to_type(ScalarType.Float32);
+    /// <summary>
+    /// The same 4-D tensor in channels-last (NHWC) memory order, as PyTorch's <c>contiguous(memory_format=torch.channels_last)</c>
+    /// gives it — TorchSharp 0.107 has no memory-format argument, but a permuted copy permuted back has exactly those
+    /// strides, and ATen recognises the layout by its strides. A tensor already in that order, or not 4-D, is returned as is.
+    /// </summary>
+    public static Tensor ToChannelsLast(Tensor t) =>
+        t.dim() != 4 || IsChannelsLast(t) ? t : t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    /// <summary>Whether a 4-D tensor's strides are those of channels-last order (C fastest, then W, H, N).</summary>
+    public static bool IsChannelsLast(Tensor t)
+    {
+        if (t.dim() != 4) return false;
+        long c = t.shape[1], h = t.shape[2], w = t.shape[3];
+        return t.stride(1) == 1 && (w == 1 || t.stride(3) == c) && (h == 1 || t.stride(2) == c * w);
+    }
+
+    /// <summary>A network's output in float32 and contiguous NCHW order (what the loss, the samplers and views expect),
+    /// whatever the layers computed in.</summary>
+    public static Tensor Output(Tensor y)
+    {
+        if (y.dtype != ScalarType.Float32) y = y.to_type(ScalarType.Float32);
+        return y.is_contiguous() ? y : y.contiguous();
+    }
 
     private sealed class Scope : IDisposable
     {

@@ -24,6 +24,13 @@ public static class NativeRuntime
     /// <summary>Whether libtorch's oneDNN kernels are in use (off by default; see <see cref="Configure"/>).</summary>
     public static bool MkldnnEnabled { get; private set; } = true;
 
+    /// <summary>
+    /// Whether the U-Nets' convolutions run on channels-last (NHWC) operands (<see cref="MixedPrecision.Call"/>): on where
+    /// oneDNN is on, since its convolutions work in NHWC or blocked layouts and every NCHW operand costs two reorders;
+    /// DIFFLAB_CHANNELS_LAST=1 or 0 forces it. Off with ATen's kernels, whose reference convolutions are NCHW.
+    /// </summary>
+    public static bool ChannelsLast { get; private set; }
+
     /// <summary>libtorch's intra-op thread count after <see cref="Configure"/>.</summary>
     public static int Threads => torch.get_num_threads();
 
@@ -132,6 +139,12 @@ public static class NativeRuntime
                         };
                         break;
                 }
+                ChannelsLast = Environment.GetEnvironmentVariable("DIFFLAB_CHANNELS_LAST") switch
+                {
+                    "1" => true,
+                    "0" => false,
+                    _ => MkldnnEnabled,
+                };
             }
             else if (threads is int n) torch.set_num_threads(Math.Max(1, n));
         }
@@ -198,7 +211,9 @@ public static class NativeRuntime
     /// gradients of a 32 → 32-channel one, and a stride-2 4×4 transposed convolution (the U-Net's upsampling), with every
     /// new buffer filled as <paramref name="fill"/> says. In bfloat16 the operands are bfloat16 and the reference is ATen's
     /// float32 result on the same (exactly representable) values, so oneDNN may differ by its one final rounding: relative
-    /// error ≤ 2⁻⁸ per element. Returns each operation's worst error over the repetitions (see <see cref="OneDnnComparison"/>).
+    /// error ≤ 2⁻⁸ per element. oneDNN runs each on NCHW operands and on channels-last ones, the layout the U-Nets use
+    /// (<see cref="NativeRuntime.ChannelsLast"/>), which takes other kernels. Returns each operation's worst error over the
+    /// repetitions (see <see cref="OneDnnComparison"/>).
     /// Leaves oneDNN's switch and the fill as they were.
     /// </summary>
     public static IReadOnlyList<OneDnnComparison> CompareOneDnnWithAten(ScalarType type, AllocationFill fill)
@@ -225,33 +240,44 @@ public static class NativeRuntime
                 var g2 = R(1, 8, 32, 14, 14);
                 var wt = R(0.1, 32, 16, 4, 4);
                 var u = R(1, 8, 32, 14, 14);
-                // oneDNN, in the type under test
-                SetMkldnn(true);
-                var x1d = x1.to_type(type).requires_grad_(true);
-                nn.functional.conv2d(x1d, w1.to_type(type), padding: [1, 1]).backward([g1.to_type(type)]);
-                var x2d = x2.to_type(type).requires_grad_(true);
-                var w2d = w2.to_type(type).requires_grad_(true);
-                var y2 = nn.functional.conv2d(x2d, w2d, padding: [1, 1]);
-                y2.backward([g2.to_type(type)]);
-                Tensor transposed;
-                using (torch.no_grad()) transposed = nn.functional.conv_transpose2d(u.to_type(type), wt.to_type(type), strides: [2, 2], padding: [1, 1]);
-                // ATen, float32
+                // ATen, float32, NCHW
                 SetMkldnn(false);
                 var x2r = x2.requires_grad_(true);
                 var w2r = w2.requires_grad_(true);
                 var y2r = nn.functional.conv2d(x2r, w2r, padding: [1, 1]);
                 y2r.backward([g2]);
-                using var noGrad = torch.no_grad();
-                void Record(string operation, Tensor actual, Tensor expected)
+                Tensor expected1, expectedT;
+                using (torch.no_grad())
                 {
-                    double e = Error(actual, expected, relative);
-                    worst[operation] = Math.Max(worst.GetValueOrDefault(operation), double.IsNaN(e) ? double.PositiveInfinity : e);
+                    expected1 = nn.functional.conv_transpose2d(g1, w1, padding: [1, 1]);
+                    expectedT = nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]);
                 }
-                Record("conv 16→1 backward-data", x1d.grad!, nn.functional.conv_transpose2d(g1, w1, padding: [1, 1]));
-                Record("conv 32→32 forward", y2, y2r);
-                Record("conv 32→32 backward-data", x2d.grad!, x2r.grad!);
-                Record("conv 32→32 backward-weights", w2d.grad!, w2r.grad!);
-                Record("transposed conv 32→16 4×4 stride 2", transposed, nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]));
+                // oneDNN, in the type under test, on NCHW operands and on channels-last ones (the U-Nets' layout)
+                SetMkldnn(true);
+                foreach (bool nhwc in new[] { false, true })
+                {
+                    Tensor L(Tensor t) => nhwc ? MixedPrecision.ToChannelsLast(t) : t;
+                    string layout = nhwc ? " (NHWC)" : "";
+                    var x1d = L(x1.to_type(type)).detach().requires_grad_(true);
+                    nn.functional.conv2d(x1d, L(w1.to_type(type)), padding: [1, 1]).backward([L(g1.to_type(type))]);
+                    var x2d = L(x2.detach().to_type(type)).detach().requires_grad_(true);
+                    var w2d = L(w2.detach().to_type(type)).detach().requires_grad_(true);
+                    var y2 = nn.functional.conv2d(x2d, w2d, padding: [1, 1]);
+                    y2.backward([L(g2.to_type(type))]);
+                    using var noGrad = torch.no_grad();
+                    var transposed = nn.functional.conv_transpose2d(L(u.to_type(type)), L(wt.to_type(type)), strides: [2, 2], padding: [1, 1]);
+                    void Record(string operation, Tensor actual, Tensor expected)
+                    {
+                        double e = Error(actual, expected, relative);
+                        operation += layout;
+                        worst[operation] = Math.Max(worst.GetValueOrDefault(operation), double.IsNaN(e) ? double.PositiveInfinity : e);
+                    }
+                    Record("conv 16→1 backward-data", x1d.grad!, expected1);
+                    Record("conv 32→32 forward", y2, y2r.detach());
+                    Record("conv 32→32 backward-data", x2d.grad!, x2r.grad!);
+                    Record("conv 32→32 backward-weights", w2d.grad!, w2r.grad!);
+                    Record("transposed conv 32→16 4×4 stride 2", transposed, expectedT);
+                }
             }
         }
         finally
@@ -297,7 +323,7 @@ public static class NativeRuntime
 
     /// <summary>One line for logs: threads and allocator mode.</summary>
     public static string Describe() =>
-        $"torch threads {Threads}, allocator {(AllocatorTuned ? "tuned (no mmap, no trim)" : "glibc default")}, oneDNN {(MkldnnEnabled ? "on" : "off")} ({MkldnnReason})";
+        $"torch threads {Threads}, allocator {(AllocatorTuned ? "tuned (no mmap, no trim)" : "glibc default")}, oneDNN {(MkldnnEnabled ? "on" : "off")} ({MkldnnReason}){(ChannelsLast ? ", channels-last convolutions" : "")}";
 
     /// <summary>"CPU: AMD family 26 model 2 (…), AVX-512 BF16; torch threads 2, …" — the whole native picture for headers.</summary>
     public static string DescribeWithCpu() => $"CPU {CpuInfo.Host.Describe()}; {Describe()}";
