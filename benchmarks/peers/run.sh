@@ -5,6 +5,8 @@
 # Needs: apt-get install python3-torch libopenblas0-openmp (Debian's PyTorch 1.13, CPU, OpenBLAS' OpenMP build).
 # Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case PRECISION=fp32|bf16 VARIANTS=1|0 PEER_MALLOC=tuned|default OUT=out/bench)
 # VARIANTS=0 skips DiffusionLab's allocator/oneDNN variants (rows 2–4), leaving only the DiffusionLab-vs-peer rounds.
+# The peer runs twice per round: as PyTorch users run it (NCHW) and in channels-last memory format, the layout DiffusionLab's
+# convolutions use (PEER_CHANNELS_LAST=0 skips the second); the speed-up is stated against the faster of the two.
 # PRECISION=bf16 runs the U-Net cases in bfloat16 mixed precision on both sides (DiffusionLab's MixedPrecision, the peer's
 # torch.autocast) and measures the matmul peak in bf16.
 set -euo pipefail
@@ -57,6 +59,11 @@ for r in $(seq 1 "$rounds"); do
     DIFFLAB_MKLDNN=0 DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-aten-glibc-$r.json"
   fi
   echo "== round $r/$rounds: PyTorch peer"
-  env GLIBC_TUNABLES="$peer_tunables" ${coretype:+OPENBLAS_CORETYPE=$coretype} OMP_NUM_THREADS="$threads" "$py" "$here/torch_bench.py" --threads "$threads" --repeats "$repeats" --precision "$precision" ${only:+--only "$only"} --json "$out/torch-$r.json"
+  peer() { env GLIBC_TUNABLES="$peer_tunables" ${coretype:+OPENBLAS_CORETYPE=$coretype} OMP_NUM_THREADS="$threads" "$py" "$here/torch_bench.py" --threads "$threads" --repeats "$repeats" --precision "$precision" ${only:+--only "$only"} "$@"; }
+  peer --json "$out/torch-$r.json"
+  if [ "${PEER_CHANNELS_LAST:-1}" = 1 ]; then
+    echo "== round $r/$rounds: PyTorch peer, channels-last (the layout DiffusionLab's convolutions use)"
+    peer --channels-last --json "$out/torch-cl-$r.json"
+  fi
 done
 "$py" "$here/compare.py" "$out" | tee "$out/comparison.md"

@@ -255,9 +255,18 @@ def cs180_forward_flops(d, ch=1, s=28, classes=10):
             + block(2 * d, d, s) + conv(d, ch, s) + fc(1, 2 * d) + fc(1, d) + fc(classes, 2 * d) + fc(classes, d))
 
 
+def layout(o, *nets):
+    """--channels-last: PyTorch's recipe, model.to(memory_format=torch.channels_last) — the layout DiffusionLab's
+    convolutions use where oneDNN is on (NativeRuntime.ChannelsLast); the inputs follow the weights' layout in ATen."""
+    if o.channels_last:
+        for net in nets:
+            net.to(memory_format=torch.channels_last)
+    return nets if len(nets) > 1 else nets[0]
+
+
 def case_train(o, d):
     torch.manual_seed(o.seed)
-    net, shadow = Cs180ClassUNet(d), Cs180ClassUNet(d)
+    net, shadow = layout(o, Cs180ClassUNet(d), Cs180ClassUNet(d))
     sched = Schedule(300)
     g = torch.Generator().manual_seed(o.seed)
     x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
@@ -277,7 +286,7 @@ def case_train(o, d):
 def case_phases(o, d):
     """PerformanceBench.TrainPhases: the train-d64 step timed phase by phase (forward + loss read, backward, Adam + EMA)."""
     torch.manual_seed(o.seed)
-    net, shadow = Cs180ClassUNet(d), Cs180ClassUNet(d)
+    net, shadow = layout(o, Cs180ClassUNet(d), Cs180ClassUNet(d))
     shadow.load_state_dict(net.state_dict())
     for p in shadow.parameters():
         p.requires_grad_(False)
@@ -325,7 +334,7 @@ def case_phases(o, d):
 
 def case_guided(o, d):
     torch.manual_seed(o.seed)
-    net = Cs180ClassUNet(d).eval()
+    net = layout(o, Cs180ClassUNet(d).eval())
     sched = Schedule(300)
     g = torch.Generator().manual_seed(o.seed)
     labels = torch.randint(0, 10, (o.guided_batch,), generator=g)
@@ -421,6 +430,7 @@ def main():
     p.add_argument("--json", default=None)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: the U-Net cases under torch.autocast(bfloat16), the matmul peak in bf16")
     p.add_argument("--mkldnn", choices=["on", "off"], default="on", help="torch.backends.mkldnn.enabled (PyTorch's default: on)")
+    p.add_argument("--channels-last", action="store_true", help="the U-Nets in channels-last memory format (model.to(memory_format=torch.channels_last))")
     o = p.parse_args()
     o.matmul_size, o.train_batch, o.conv_channels, o.conv_size = 1024, 128, 64, 28
     o.guided_batch, o.train_steps_per_repeat, o.points, o.mlp_batch, o.toy_steps = 100, 3, 2000, 1024, 1000
@@ -431,7 +441,7 @@ def main():
         if c not in CASES:
             sys.exit(f"unknown case {c}")
     print(f"torch {torch.__version__}: threads {torch.get_num_threads()}, mkldnn {'on' if torch.backends.mkldnn.enabled else 'off'}; "
-          f"median [min - max] of {o.repeats} repeats after {o.warmup} warm-up; {o.precision}", flush=True)
+          f"median [min - max] of {o.repeats} repeats after {o.warmup} warm-up; {o.precision}{'; channels-last' if o.channels_last else ''}", flush=True)
     results, peak = [], None
     if "matmul" in only or any(c.startswith(("train", "guided", "phases")) for c in only):
         m = case_matmul(o)
@@ -454,7 +464,7 @@ def main():
     if o.json:
         with open(o.json, "w") as f:
             json.dump({"implementation": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
-                       "mkldnn": torch.backends.mkldnn.enabled, "precision": o.precision, "results": results}, f, indent=2)
+                       "mkldnn": torch.backends.mkldnn.enabled, "precision": o.precision, "channels_last": o.channels_last, "results": results}, f, indent=2)
 
 
 def fmt(r):
