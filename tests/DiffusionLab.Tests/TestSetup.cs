@@ -12,9 +12,9 @@ internal static class TestSetup
     [ModuleInitializer]
     internal static void Initialise()
     {
-        // the measured bf16 speed-up is cached per machine; the tests measure their own, in a folder of their own
+        // the measured bf16 speed-up is cached per machine state; the tests keep theirs apart from the user's cache
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DIFFLAB_CACHE")))
-            Environment.SetEnvironmentVariable("DIFFLAB_CACHE", Path.Combine(Path.GetTempPath(), $"difflab-test-cache-{Environment.ProcessId}"));
+            Environment.SetEnvironmentVariable("DIFFLAB_CACHE", Path.Combine(Path.GetTempPath(), "difflab-test-cache"));
         global::DiffusionLab.Runtime.NativeRuntime.Configure();
     }
 }
