@@ -31,6 +31,19 @@ public static class NativeRuntime
     /// </summary>
     public static bool ChannelsLast { get; private set; }
 
+    /// <summary>Sets <see cref="ChannelsLast"/> until the returned scope is disposed (tests compare the two layouts).</summary>
+    internal static IDisposable OverrideChannelsLast(bool on)
+    {
+        bool before = ChannelsLast;
+        ChannelsLast = on;
+        return new Restore(() => ChannelsLast = before);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
     /// <summary>libtorch's intra-op thread count after <see cref="Configure"/>.</summary>
     public static int Threads => torch.get_num_threads();
 
