@@ -43,7 +43,7 @@ public sealed class CommonOptions
     /// </summary>
     public static Option<string> Precision(string what) => new("--precision")
     {
-        Description = $"fp32, or bf16: {what} in bfloat16 mixed precision (autocast's policy), faster on CPUs with AVX-512 BF16 or AMX.",
+        Description = $"fp32, or bf16: {what} in bfloat16 mixed precision (autocast's policy), used where it measures faster than fp32 on this machine (else one line says why and fp32 runs).",
         DefaultValueFactory = _ => "fp32",
     };
 
