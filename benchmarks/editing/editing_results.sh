@@ -22,11 +22,11 @@ done
 on cg && {
 echo "== classifier guidance: 300 samples (30 per class), DDIM-20 — compare with the guidance sweep of issue 5 (same n, steps, seed)"
 for s in 1 3 10; do
-  t $DL sample --sampler ddim --steps 20 --n 300 --classifier models/mnist-noisy-classifier --classifier-scale $s --seed 0 --out "$O/cg-$s" | sed -n 1p
+  t $DL sample --overwrite --sampler ddim --steps 20 --n 300 --classifier models/mnist-noisy-classifier --classifier-scale $s --seed 0 --out "$O/cg-$s" | sed -n 1p
   echo "-- classifier guidance s = $s"; $DL eval fid --real mnist:heldout --fake "$O/cg-$s/images" --json; $DL eval pr --real mnist:heldout --fake "$O/cg-$s/images" --json; $DL eval accuracy --fake "$O/cg-$s/images" --json
 done
 echo "-- classifier guidance s = 3 on the conditional pass (γ = 1)"
-t $DL sample --sampler ddim --steps 20 --n 300 --guidance-scale 1 --classifier models/mnist-noisy-classifier --classifier-scale 3 --seed 0 --out "$O/cg-cond-3" | sed -n 1p
+t $DL sample --overwrite --sampler ddim --steps 20 --n 300 --guidance-scale 1 --classifier models/mnist-noisy-classifier --classifier-scale 3 --seed 0 --out "$O/cg-cond-3" | sed -n 1p
 $DL eval fid --real mnist:heldout --fake "$O/cg-cond-3/images" --json; $DL eval pr --real mnist:heldout --fake "$O/cg-cond-3/images" --json; $DL eval accuracy --fake "$O/cg-cond-3/images" --json
 }
 

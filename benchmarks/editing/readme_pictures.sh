@@ -12,7 +12,7 @@ t $DL sdedit --image docs/examples/hand-drawn-3.png --class 3 --seed 0 --out "$O
 t $DL sdedit --image docs/examples/hand-drawn-3.png --seed 0 --out "$O/sdedit-drawing-uncond"
 t $DL anagram --class 6 --view-class 9 --view rot180 --n 8 --steps 50 --seed 0 --out "$O/anagram"
 t $DL hybrid --far 0 --near 1 --sigma 2 --n 8 --steps 50 --seed 0 --out "$O/hybrid"
-t $DL sample --class all --n 40 --sampler ddim --steps 50 --guidance-scale 1 --classifier models/mnist-noisy-classifier --classifier-scale 3 --grid-only --seed 0 --out "$O/cg"
+t $DL sample --overwrite --class all --n 40 --sampler ddim --steps 50 --guidance-scale 1 --classifier models/mnist-noisy-classifier --classifier-scale 3 --grid-only --seed 0 --out "$O/cg"
 mkdir -p docs/images
 cp "$O/inpaint/grid.png" docs/images/edit-inpaint.png
 cp "$O/sdedit/strip.png" docs/images/edit-sdedit.png

@@ -15,7 +15,7 @@ mkdir -p "$out"
 score() { # name, sample options...
   local name="$1"; shift
   local start=$SECONDS
-  $difflab sample "$@" --sampler dpm++2m-sde --steps 10 --guidance-scale 5 --n "$n" --seed 0 --out "$out/$name" > "$out/$name.log"
+  $difflab sample --overwrite "$@" --sampler dpm++2m-sde --steps 10 --guidance-scale 5 --n "$n" --seed 0 --out "$out/$name" > "$out/$name.log"
   local took=$((SECONDS - start))
   local fid acc
   fid=$($difflab eval fid --real mnist:heldout --fake "$out/$name/images" --json | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["fid"], 1))')

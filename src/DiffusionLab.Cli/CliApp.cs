@@ -52,6 +52,7 @@ public static class CliApp
         }
         try
         {
+            CheckFiniteOptions(parse);
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (DiffusionLabException e)
@@ -70,7 +71,32 @@ public static class CliApp
                 (Environment.GetEnvironmentVariable("DIFFLAB_DEBUG") == "1" ? "\n" + e : " (set DIFFLAB_DEBUG=1 for details)"));
             return ExitInternal;
         }
+        finally
+        {
+            CommandScope.Release();
+        }
     }
 
     private static string OneLine(string message) => message.Split('\n')[0].Trim();
+
+    /// <summary>
+    /// A NaN or infinite number in any option is refused before any work, naming the option: System.CommandLine parses
+    /// "nan" and "inf" as doubles, and a guidance scale of NaN would otherwise give black images with exit code 0.
+    /// </summary>
+    private static void CheckFiniteOptions(ParseResult parse)
+    {
+        foreach (var option in parse.CommandResult.Command.Options)
+        {
+            double? value = option switch
+            {
+                Option<double> d => parse.GetValue(d),
+                Option<double?> d => parse.GetValue(d),
+                Option<float> f => parse.GetValue(f),
+                Option<float?> f => parse.GetValue(f),
+                _ => null,
+            };
+            if (value is double v && !double.IsFinite(v))
+                throw new DiffusionLabException($"{option.Name} must be a finite number, got {v}");
+        }
+    }
 }

@@ -25,14 +25,15 @@ public sealed class CommonOptions
         command.Options.Add(Out);
     }
 
-    /// <summary>Seeds torch, resolves the device and creates the output folder.</summary>
+    /// <summary>Seeds torch, resolves the device, and creates the output folder and locks it for the rest of the command
+    /// (<see cref="FolderLock"/>; released when the command ends, <see cref="CliApp.Run"/>).</summary>
     public (long Seed, torch.Device Device, string Out) Apply(ParseResult parse)
     {
         var seed = parse.GetValue(Seed);
         torch.manual_seed(seed);
         var device = Devices.Resolve(parse.GetValue(Device)!);
         var outDir = parse.GetValue(Out)!;
-        Directory.CreateDirectory(outDir);
+        CommandScope.Hold(FolderLock.Acquire(outDir, $"difflab {parse.CommandResult.Command.Name}"));
         return (seed, device, outDir);
     }
 

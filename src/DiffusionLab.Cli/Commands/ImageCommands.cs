@@ -191,8 +191,9 @@ public static class ImageCommands
         var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
         var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
         var precision = CommonOptions.Precision("the network (samples differ slightly)");
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the samples an earlier run left in --out (only the files its manifest.json lists)." };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -225,6 +226,8 @@ public static class ImageCommands
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };
             if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
+            // after the options and the model are checked (their errors come first), before any sampling work
+            OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
@@ -233,32 +236,42 @@ public static class ImageCommands
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}"));
+            var written = new List<string>();
             if (!parse.GetValue(noImages))
             {
                 var dir = Path.Combine(outDir, "images");
-                SaveImages(images, dir, labels);
+                written.AddRange(SaveImages(images, dir, labels).Select(f => Path.Combine("images", Path.GetFileName(f))));
                 output.WriteLine($"wrote {count} PNGs to {dir}");
             }
             var gridPath = Path.Combine(outDir, "grid.png");
             WriteGrid(gridPath, images, labels, m.Config.ClassNames);
+            written.Add("grid.png");
             output.WriteLine($"wrote {gridPath}");
             if (frames is not null)
             {
                 var gifPath = Path.Combine(outDir, "trajectory.gif");
                 WriteGif(gifPath, frames, labels, m.Config.ClassNames);
                 foreach (var f in frames) f.Dispose();
+                written.Add("trajectory.gif");
                 output.WriteLine($"wrote {gifPath}");
             }
+            new OutputManifest("sample", written, written.Where(f => f.StartsWith("images", StringComparison.Ordinal)).ToList()).Write(outDir);
             return 0;
         });
         return cmd;
     }
 
     /// <summary>One PNG per image, <c>NNNNN.png</c> or <c>NNNNN-classC.png</c> (the class 'eval accuracy' reads back).</summary>
-    internal static void SaveImages(Tensor images, string dir, int[]? labels)
+    internal static List<string> SaveImages(Tensor images, string dir, int[]? labels)
     {
+        var files = new List<string>();
         for (int i = 0; i < images.shape[0]; i++)
-            ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
+        {
+            var path = Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png");
+            ImageTensor.SavePng(images[i], path);
+            files.Add(path);
+        }
+        return files;
     }
 
     /// <summary>A grid with one row per class (in label order, at most 16 per row), or square rows for unconditional samples.</summary>

@@ -27,6 +27,9 @@ public static class ImageSets
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
 
+    private static HashSet<string>? Listed(string folder) =>
+        OutputManifest.Read(folder) is { } manifest ? manifest.Images.Select(f => Path.GetFullPath(Path.Combine(folder, f))).ToHashSet() : null;
+
     public static ImageSet Load(string spec, int? limit = null)
     {
         int colon = spec.LastIndexOf(':');
@@ -48,6 +51,9 @@ public static class ImageSets
         var files = Directory.GetFiles(spec, "*", SearchOption.AllDirectories)
             .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        // a verb's output folder (or its images/ sub-folder): only what its manifest lists, never a stray earlier file
+        var listed = Listed(spec) ?? Listed(Path.GetDirectoryName(Path.GetFullPath(spec.TrimEnd(Path.DirectorySeparatorChar)))!);
+        if (listed is not null) files = files.Where(f => listed.Contains(Path.GetFullPath(f))).ToArray();
         if (limit is int lim) files = files.Take(lim).ToArray();
         if (files.Length == 0) throw new DiffusionLabException($"no images ({string.Join(", ", Extensions)}) in {spec}");
         var bitmaps = new SKBitmap[files.Length];

@@ -1,0 +1,76 @@
+using DiffusionLab.Evaluation;
+
+namespace DiffusionLab.Tests.Cli;
+
+/// <summary>Output folders never mix two runs, never have two writers, and absurd input is refused before any work.</summary>
+public class OutputFolderTests
+{
+    private static (int Code, string Out, string Err) Sample(string outDir, params string[] extra) =>
+        CliRunner.Run(["sample", "--class", "3", "--sampler", "ddim", "--steps", "3", "--out", outDir, .. extra]);
+
+    [Fact]
+    public void ASecondSampleIntoTheSameFolderIsRefusedAndOverwriteReplacesOnlyWhatTheFirstWrote()
+    {
+        var dir = CliRunner.Temp("difflab-outfolder");
+        var (code, _, err) = Sample(dir, "--n", "6");
+        Assert.True(code == 0, err);
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+        // the case that used to print "wrote 3 PNGs" and leave 6 behind for 'eval fid'
+        (code, _, err) = Sample(dir, "--n", "3");
+        Assert.Equal(1, code);
+        Assert.Contains("already holds outputs (7 files from an earlier 'sample')", err); // 6 PNGs + grid.png
+        Assert.Contains("--overwrite", err);
+        Assert.Equal(6, Directory.GetFiles(Path.Combine(dir, "images")).Length); // refused before any work: nothing touched
+        (code, var o, err) = Sample(dir, "--n", "3", "--overwrite");
+        Assert.True(code == 0, err);
+        Assert.Contains("wrote 3 PNGs", o);
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(dir, "images")).Length);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "notes.txt"))); // not the verb's: kept
+        var manifest = OutputManifest.Read(dir)!;
+        Assert.Equal("sample", manifest.Verb);
+        Assert.Equal(4, manifest.Files.Count); // 3 PNGs + grid.png
+        Assert.Equal(3, manifest.Images.Count); // what the evaluators read
+        // a stray PNG dropped into images/ is not scored: the evaluators read what the manifest lists
+        File.Copy(Path.Combine(dir, "images", "00000-class3.png"), Path.Combine(dir, "images", "99999-class3.png"));
+        Assert.Equal(3, ImageSets.Load(Path.Combine(dir, "images")).Count);
+        Assert.Equal(3, ImageSets.Load(dir).Count);
+    }
+
+    [Fact]
+    public void AFolderAnotherProcessWritesIsRefusedNamingItsHolder()
+    {
+        var dir = CliRunner.Temp("difflab-locked");
+        using (FolderLock.Acquire(dir, "difflab train"))
+        {
+            // another writer (the lock is an OS file lock: a second open in this process conflicts like another process)
+            var e = Assert.Throws<DiffusionLabException>(() => FolderLock.Acquire(dir, "difflab sample"));
+            Assert.Contains($"in use by another difflab process (PID {Environment.ProcessId}, difflab train, since", e.Message);
+            var (code, _, err) = Sample(dir, "--n", "2");
+            Assert.Equal(1, code);
+            Assert.Contains("in use by another difflab process", err);
+        }
+        var (ok, _, okErr) = Sample(dir, "--n", "2"); // released: usable again, and the command releases its own lock
+        Assert.True(ok == 0, okErr);
+        using (FolderLock.Acquire(dir, "difflab sample")) { }
+        Assert.False(File.Exists(Path.Combine(dir, FolderLock.OwnerFileName)));
+    }
+
+    [Fact]
+    public void AnOutThatIsAFileAndNonFiniteOptionsAreOneLineErrors()
+    {
+        var file = Path.Combine(CliRunner.Temp("difflab-outfile"), "taken.txt");
+        File.WriteAllText(file, "x");
+        var (code, _, err) = Sample(file, "--n", "2");
+        Assert.Equal(1, code);
+        Assert.Contains("is a file; the output must be a folder", err);
+        foreach (var bad in new[] { "nan", "NaN", "Infinity" })
+        {
+            (code, _, err) = Sample(CliRunner.Temp("difflab-nan"), "--n", "2", "--guidance-scale", bad);
+            Assert.Equal(1, code);
+            Assert.Contains("--guidance-scale must be a finite number", err);
+        }
+        (code, _, err) = CliRunner.Run("hybrid", "--far", "0", "--near", "1", "--sigma", "nan", "--out", CliRunner.Temp("difflab-nan"));
+        Assert.Equal(1, code);
+        Assert.Contains("--sigma must be a finite number", err);
+    }
+}
