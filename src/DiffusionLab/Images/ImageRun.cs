@@ -182,18 +182,7 @@ public sealed class ImageRun : IDisposable
         {
             Steps = perEpoch * Config.Epochs, StepsPerEpoch = perEpoch, CheckpointEvery = perEpoch, LogEvery = Math.Min(10, perEpoch),
         };
-        Directory.CreateDirectory(runDir);
-        var configPath = Path.Combine(runDir, ConfigFile);
-        if (resume)
-        {
-            if (!File.Exists(configPath)) throw new DiffusionLabException($"nothing to resume in {runDir} (no {ConfigFile})");
-            // compared as JSON: the records hold arrays, which record equality compares by reference
-            if (JsonSerializer.Serialize(ReadConfig(runDir), Json) != JsonSerializer.Serialize(Config, Json))
-                throw new DiffusionLabException($"{runDir} was trained with a different configuration; resume it with the same options");
-        }
-        else if (File.Exists(Path.Combine(runDir, Trainer.CheckpointFile)))
-            throw new DiffusionLabException($"{runDir} already holds a trained run; pass --resume to continue it or choose another --out");
-        AtomicFile.WriteAllText(configPath, JsonSerializer.Serialize(Config, Json));
+        RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Epochs"); // --resume --epochs N extends a finished run
 
         int[]? permutation = null;
         int permutationEpoch = -1;

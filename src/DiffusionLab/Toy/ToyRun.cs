@@ -79,13 +79,7 @@ public sealed class ToyRun : IDisposable
     /// <summary>Trains (or resumes) into <paramref name="runDir"/>; the final weights are in its checkpoint.</summary>
     public IReadOnlyList<LossPoint> Train(string runDir, bool resume = false, Action<long, double>? onLog = null)
     {
-        Directory.CreateDirectory(runDir);
-        var configPath = Path.Combine(runDir, ConfigFile);
-        if (resume)
-        {
-            if (!File.Exists(configPath)) throw new DiffusionLabException($"nothing to resume in {runDir} (no {ConfigFile})");
-        }
-        AtomicFile.WriteAllText(configPath, JsonSerializer.Serialize(Config, Json));
+        RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Training.Steps"); // the image runs' rules: no silent overwrite
 
         using var data = ToyDatasets.Sample(Config.Dataset, Config.DataSize, Config.Training.Seed).to(Device);
         var lossFunction = MakeLoss(data);
