@@ -229,22 +229,46 @@ public static class ImageCommands
             // after the options and the model are checked (their errors come first), before any sampling work
             OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
+            // images are written as each batch finishes (memory flat in --n; an interrupted run keeps what it wrote);
+            // only what the grid shows is kept: 16 per class, or the first 256 without classes
+            var dir = Path.Combine(outDir, "images");
+            bool writeImages = !parse.GetValue(noImages);
+            if (writeImages) Directory.CreateDirectory(dir);
+            var written = new List<string>();
+            var kept = new List<Tensor>();
+            var keptLabels = new List<int>();
+            var perClass = new Dictionary<int, int>();
+            var progress = new ProgressReporter(output, $"sampling {count} images");
             var clock = Stopwatch.StartNew();
-            using var images = m.Sample(count, options, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
+            try
+            {
+                m.SampleBatches(count, options, (start, batch) =>
+                {
+                    int k = (int)batch.shape[0];
+                    var batchLabels = labels?[start..(start + k)];
+                    if (writeImages) written.AddRange(SaveImages(batch, dir, batchLabels, start).Select(f => Path.Combine("images", Path.GetFileName(f))));
+                    for (int i = 0; i < k; i++)
+                    {
+                        int label = batchLabels?[i] ?? -1;
+                        int have = perClass.GetValueOrDefault(label);
+                        if (have >= (batchLabels is null ? 256 : 16)) continue;
+                        perClass[label] = have + 1;
+                        kept.Add(batch[i].unsqueeze(0).detach().cpu().clone().DetachFromDisposeScope());
+                        keptLabels.Add(label);
+                    }
+                }, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()), progress.Report);
+            }
+            finally { progress.Done(); }
             double seconds = clock.Elapsed.TotalSeconds;
+            using var images = torch.cat(kept, 0);
+            foreach (var t in kept) t.Dispose();
             bool paired = ImageRun.GuidancePasses(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}"));
-            var written = new List<string>();
-            if (!parse.GetValue(noImages))
-            {
-                var dir = Path.Combine(outDir, "images");
-                written.AddRange(SaveImages(images, dir, labels).Select(f => Path.Combine("images", Path.GetFileName(f))));
-                output.WriteLine($"wrote {count} PNGs to {dir}");
-            }
+            if (writeImages) output.WriteLine($"wrote {count} PNGs to {dir}");
             var gridPath = Path.Combine(outDir, "grid.png");
-            WriteGrid(gridPath, images, labels, m.Config.ClassNames);
+            WriteGrid(gridPath, images, labels is null ? null : keptLabels.ToArray(), m.Config.ClassNames);
             written.Add("grid.png");
             output.WriteLine($"wrote {gridPath}");
             if (frames is not null)
@@ -262,12 +286,13 @@ public static class ImageCommands
     }
 
     /// <summary>One PNG per image, <c>NNNNN.png</c> or <c>NNNNN-classC.png</c> (the class 'eval accuracy' reads back).</summary>
-    internal static List<string> SaveImages(Tensor images, string dir, int[]? labels)
+    internal static List<string> SaveImages(Tensor images, string dir, int[]? labels, int first = 0)
     {
         var files = new List<string>();
         for (int i = 0; i < images.shape[0]; i++)
         {
-            var path = Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png");
+            int index = first + i;
+            var path = Path.Combine(dir, labels is null ? $"{index:D5}.png" : $"{index:D5}-class{labels[i]}.png");
             ImageTensor.SavePng(images[i], path);
             files.Add(path);
         }

@@ -244,7 +244,7 @@ public sealed class ImageRun : IDisposable
         int k = NumClasses;
         int n = k > 0 ? 2 * Math.Min(k, 10) : 16;
         var labels = k > 0 ? Enumerable.Range(0, n).Select(i => i % Math.Min(k, 10)).ToArray() : null;
-        var samples = SampleWith(model, n, new ImageSampleOptions { Sampler = "ddim", Steps = Math.Min(50, Config.DiffusionSteps), Labels = labels, GuidanceScale = k > 0 ? 5 : 1, Seed = 0 });
+        var samples = Collect(model, n, new ImageSampleOptions { Sampler = "ddim", Steps = Math.Min(50, Config.DiffusionSteps), Labels = labels, GuidanceScale = k > 0 ? 5 : 1, Seed = 0 });
         ImageGrid.SaveRows(path, [samples[..(n / 2)], samples[(n / 2)..]]);
     }
 
@@ -263,7 +263,28 @@ public sealed class ImageRun : IDisposable
     public Tensor Sample(int n, ImageSampleOptions options, Action<int, Tensor>? onStep = null)
     {
         if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot sample from noise; use 'difflab denoise'");
-        return SampleWith(Model, n, options, onStep);
+        return Collect(Model, n, options, onStep);
+    }
+
+    private Tensor Collect(DiscreteModel model, int n, ImageSampleOptions options, Action<int, Tensor>? onStep = null)
+    {
+        var parts = new List<Tensor>();
+        SampleWith(model, n, options, (_, batch) => parts.Add(batch.detach().clone().DetachFromDisposeScope()), onStep, null);
+        var all = torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    /// <summary>
+    /// Draws <paramref name="n"/> images batch by batch and hands each batch [k, C, H, W] in [−1, 1] with the index of its
+    /// first image to <paramref name="onBatch"/>, which must copy what it keeps: the batch is freed afterwards, so memory
+    /// stays flat in <paramref name="n"/> and an interrupted run keeps what was handed out. <paramref name="onStep"/> sees
+    /// the first batch after each step; <paramref name="onProgress"/> gets (sampler steps done, of all batches' steps).
+    /// </summary>
+    public void SampleBatches(int n, ImageSampleOptions options, Action<int, Tensor> onBatch, Action<int, Tensor>? onStep = null, Action<long, long>? onProgress = null)
+    {
+        if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot sample from noise; use 'difflab denoise'");
+        SampleWith(Model, n, options, onBatch, onStep, onProgress);
     }
 
     /// <summary>
@@ -278,7 +299,7 @@ public sealed class ImageRun : IDisposable
     /// <summary>The sampler steps of <paramref name="options"/> (default: all T for ddpm, at most 50 otherwise).</summary>
     public int StepsOf(ImageSampleOptions options) => options.Steps ?? (options.Sampler == "ddpm" ? Config.DiffusionSteps : Math.Min(50, Config.DiffusionSteps));
 
-    private Tensor SampleWith(DiscreteModel model, int n, ImageSampleOptions o, Action<int, Tensor>? onStep = null)
+    private void SampleWith(DiscreteModel model, int n, ImageSampleOptions o, Action<int, Tensor> onBatch, Action<int, Tensor>? onStep, Action<long, long>? onProgress)
     {
         if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
         if (o.BatchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {o.BatchSize}");
@@ -294,23 +315,26 @@ public sealed class ImageRun : IDisposable
         using var precision = Runtime.MixedPrecision.Enter(o.Precision, Network);
         int steps = StepsOf(o);
         var generator = TensorOps.SeededGenerator(o.Seed);
-        var parts = new List<Tensor>();
+        long batches = (n + o.BatchSize - 1) / o.BatchSize, done = 0;
         for (int start = 0; start < n; start += o.BatchSize)
         {
             int count = Math.Min(o.BatchSize, n - start);
             using var scope = torch.NewDisposeScope();
             var noise = torch.randn([count, Config.Channels, Config.ImageSize, Config.ImageSize], generator: generator).to(Device);
             model.Guidance = o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale);
+            bool first = start == 0;
+            Action<int, Tensor>? step = onStep is null && onProgress is null ? null : (i, x) =>
+            {
+                if (first) onStep?.Invoke(i, x);
+                onProgress?.Invoke(++done, batches * steps);
+            };
             try
             {
-                var result = sampler.Sample(model, noise, steps, generator, start == 0 ? onStep : null);
-                parts.Add(result.Samples.MoveToOuterDisposeScope());
+                var result = sampler.Sample(model, noise, steps, generator, step);
+                onBatch(start, result.Samples);
             }
             finally { model.Guidance = null; }
         }
-        var all = torch.cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
     }
 
     /// <summary>The class-guided conditioning of <paramref name="labels"/> at scale γ (null labels: the unconditional model).</summary>

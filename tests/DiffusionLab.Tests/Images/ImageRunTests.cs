@@ -62,6 +62,37 @@ public class ImageRunTests
     }
 
     [Fact]
+    public void AFinishedRunIsExtendedByResumingWithMoreEpochs()
+    {
+        var data = TinyData.Bars(32);
+        var dir = Temp();
+        using (var run = ImageRun.Create(Tiny(epochs: 1))) run.Train(data, dir);
+        long firstEnd = Trainer.CheckpointStep(Path.Combine(dir, Trainer.CheckpointFile));
+        using var longer = ImageRun.Create(Tiny(epochs: 1) with { Epochs = 2 });
+        var history = longer.Train(data, dir, resume: true);
+        Assert.Equal(2 * firstEnd, Trainer.CheckpointStep(Path.Combine(dir, Trainer.CheckpointFile)));
+        Assert.Equal(2 * firstEnd, history[^1].Step);
+    }
+
+    [Fact]
+    public void SamplingBatchByBatchGivesTheSameImagesAsOneCallAndReportsProgress()
+    {
+        var data = TinyData.Bars(32);
+        using var run = ImageRun.Create(Tiny(epochs: 1));
+        run.Train(data, Temp());
+        var options = new ImageSampleOptions { Sampler = "ddim", Steps = 4, Labels = [0, 1, 2, 3, 0], GuidanceScale = 3, BatchSize = 2, Seed = 9 };
+        using var all = run.Sample(5, options);
+        var starts = new List<int>();
+        var parts = new List<Tensor>();
+        long lastDone = 0, lastTotal = 0;
+        run.SampleBatches(5, options, (start, batch) => { starts.Add(start); parts.Add(batch.clone().DetachFromDisposeScope()); },
+            onProgress: (done, total) => { Assert.Equal(lastDone + 1, done); lastDone = done; lastTotal = total; });
+        Assert.Equal([0, 2, 4], starts);
+        Assert.Equal(0f, (torch.cat(parts, 0) - all).abs().max().item<float>());
+        Assert.Equal((3L * 4, 3L * 4), (lastDone, lastTotal)); // 3 batches × 4 steps
+    }
+
+    [Fact]
     public void ResumeWithDifferentOptionsOrOverANewRunIsRefused()
     {
         var data = TinyData.Bars(32);
