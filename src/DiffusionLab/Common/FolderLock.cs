@@ -31,7 +31,11 @@ public sealed class FolderLock : IDisposable
     public static FolderLock Acquire(string folder, string what)
     {
         if (File.Exists(folder)) throw new DiffusionLabException($"{folder} is a file; the output must be a folder");
-        Directory.CreateDirectory(folder);
+        try { Directory.CreateDirectory(folder); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DiffusionLabException($"cannot create the output folder {folder} ({e.Message}); choose another --out");
+        }
         var lockPath = Path.Combine(folder, LockFileName);
         var ownerPath = Path.Combine(folder, OwnerFileName);
         FileStream stream;
@@ -45,6 +49,10 @@ public sealed class FolderLock : IDisposable
             try { holder = File.ReadAllText(ownerPath).Trim(); }
             catch (IOException) { holder = "holder unknown"; }
             throw new DiffusionLabException($"{folder} is in use by another difflab process ({holder}); wait for it to finish or choose another --out");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DiffusionLabException($"cannot write to {folder} ({e.Message}); choose another --out"); // found before any work
         }
         try
         {

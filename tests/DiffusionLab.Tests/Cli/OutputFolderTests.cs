@@ -63,6 +63,9 @@ public class OutputFolderTests
         var (code, _, err) = Sample(file, "--n", "2");
         Assert.Equal(1, code);
         Assert.Contains("is a file; the output must be a folder", err);
+        (code, _, err) = Sample("/proc/difflab-cannot-write-here", "--n", "2"); // unwritable: refused before any sampling
+        Assert.Equal(1, code);
+        Assert.Contains("cannot create the output folder /proc/difflab-cannot-write-here", err);
         foreach (var bad in new[] { "nan", "NaN", "Infinity" })
         {
             (code, _, err) = Sample(CliRunner.Temp("difflab-nan"), "--n", "2", "--guidance-scale", bad);
