@@ -298,6 +298,7 @@ public static class EditCommands
             m.CheckLabels([cFar, cNear]);
             var scaled = GaussianBlur.ScaledTo(m.Config.ImageSize);
             double s = parse.GetValue(sigma) ?? scaled.Sigma;
+            if (!(s > 0)) throw new DiffusionLabException($"--sigma must be positive (a blur's standard deviation in pixels), got {s}");
             var blur = new GaussianBlur(parse.GetValue(kernel) ?? GaussianBlur.DefaultKernelSize(s), s);
             double gamma = parse.GetValue(model.Scale) ?? 5;
             var clock = Stopwatch.StartNew();

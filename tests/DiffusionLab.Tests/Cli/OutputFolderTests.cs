@@ -75,5 +75,8 @@ public class OutputFolderTests
         (code, _, err) = CliRunner.Run("hybrid", "--far", "0", "--near", "1", "--sigma", "nan", "--out", CliRunner.Temp("difflab-nan"));
         Assert.Equal(1, code);
         Assert.Contains("--sigma must be a finite number", err);
+        (code, _, err) = CliRunner.Run("hybrid", "--far", "0", "--near", "1", "--sigma", "-2", "--out", CliRunner.Temp("difflab-sigma"));
+        Assert.Equal(1, code);
+        Assert.Contains("--sigma must be positive", err); // not a complaint about a kernel size the user never gave
     }
 }
