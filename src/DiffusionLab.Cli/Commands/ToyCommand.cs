@@ -45,10 +45,11 @@ public static class ToyCommand
         var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 200 };
         var clip = new Option<double>("--grad-clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };
         var ema = new Option<double>("--ema") { Description = "EMA decay of the sampling weights (0 = off).", DefaultValueFactory = _ => 0.999 };
+        var emaWarmup = new Option<bool>("--ema-warmup") { Description = "Ramp the EMA decay as min(d, (1 + n)/(10 + n)) (diffusers' EMAModel), so short runs are not dominated by the initial weights." };
         var dataSize = new Option<int>("--data-size") { Description = "Size of the fixed training set.", DefaultValueFactory = _ => 100_000 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same configuration)." };
         var cmd = new Command("train", "Train a 2-D diffusion model (DDPM or score SDE) into a run folder: config.json, checkpoint.bin, loss.csv, loss.png.");
-        foreach (var o in new Option[] { dataset, sde, ddpm, loss, prediction, schedule, diffusionSteps, network, width, depth, steps, batch, lr, lrSchedule, warmup, clip, ema, dataSize, resume })
+        foreach (var o in new Option[] { dataset, sde, ddpm, loss, prediction, schedule, diffusionSteps, network, width, depth, steps, batch, lr, lrSchedule, warmup, clip, ema, emaWarmup, dataSize, resume })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
@@ -74,12 +75,15 @@ public static class ToyCommand
                 Training = new TrainingOptions
                 {
                     Steps = parse.GetValue(steps), LearningRate = parse.GetValue(lr), LrSchedule = parse.GetValue(lrSchedule)!,
-                    WarmupSteps = parse.GetValue(warmup), GradClip = parse.GetValue(clip), EmaDecay = parse.GetValue(ema), Seed = seed,
+                    WarmupSteps = parse.GetValue(warmup), GradClip = parse.GetValue(clip), EmaDecay = parse.GetValue(ema), EmaWarmup = parse.GetValue(emaWarmup), Seed = seed,
                     LogEvery = 50, CheckpointEvery = 1000,
                 },
             };
             ToyDatasets.Sample(config.Dataset, 1, 0).Dispose(); // unknown dataset → clear error before any work
             var console = CommonOptions.ConsoleFor(output);
+            if (Trainer.InitialWeightInEma(config.Training) is double initial and > 0.01)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"note: with --ema {config.Training.EmaDecay} over {config.Training.Steps} steps, {initial:P0} of the EMA weights that sampling uses are still the random initial ones (d^steps); train longer, add --ema-warmup, or lower --ema"));
             using var run = ToyRun.Create(config, device);
             var clock = Stopwatch.StartNew();
             IReadOnlyList<LossPoint> history = [];

@@ -108,6 +108,20 @@ public sealed class Trainer
     }
 
     /// <summary>
+    /// The weight the random initial network keeps in the EMA shadow after training: d^steps without warm-up (each update
+    /// keeps a fraction d of the shadow), ∏ min(d, (1 + n)/(10 + n)) with it; null without EMA. Above a few per cent the
+    /// samples come from a blur of the initial network (a 1,500-step 2-D run at d = 0.999 keeps 22 %).
+    /// </summary>
+    public static double? InitialWeightInEma(TrainingOptions options)
+    {
+        if (!(options.EmaDecay > 0)) return null;
+        if (!options.EmaWarmup) return Math.Pow(options.EmaDecay, options.Steps);
+        double kept = 1;
+        for (long n = 0; n < options.Steps && kept > 1e-12; n++) kept *= Math.Min(options.EmaDecay, (1.0 + n) / (10.0 + n));
+        return kept;
+    }
+
+    /// <summary>
     /// What a non-finite loss means, honestly: which checkpoint (if any) is kept, and what to try. A loss that is already
     /// non-finite within the first steps of a fresh run is not a learning-rate problem but a numerical one, so the message
     /// names the native settings in force (oneDNN, allocator) instead of blaming --lr.

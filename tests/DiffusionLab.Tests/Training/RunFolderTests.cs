@@ -14,8 +14,9 @@ public class RunFolderTests
     public void ToyTrainIntoAFinishedRunIsRefusedAndResumeNamesTheDifferingField()
     {
         var run = Path.Combine(CliRunner.Temp("difflab-runfolder"), "run");
-        var (code, _, err) = CliRunner.Run([.. Toy, "--out", run]);
+        var (code, o, err) = CliRunner.Run([.. Toy, "--out", run]);
         Assert.True(code == 0, err);
+        Assert.Contains("of the EMA weights that sampling uses are still the random initial ones", o); // 20 steps at d = 0.999
         var checkpoint = File.ReadAllBytes(Path.Combine(run, Trainer.CheckpointFile));
         (code, _, err) = CliRunner.Run([.. Toy, "--out", run]); // used to overwrite the checkpoint silently
         Assert.Equal(1, code);

@@ -86,6 +86,16 @@ public class TrainerTests
     }
 
     [Fact]
+    public void TheInitialWeightsShareOfTheEmaIsTheDecayToThePowerOfTheSteps()
+    {
+        Assert.Equal(Math.Pow(0.999, 1500), Trainer.InitialWeightInEma(new TrainingOptions { Steps = 1500, EmaDecay = 0.999 })!.Value, 12);
+        Assert.InRange(Trainer.InitialWeightInEma(new TrainingOptions { Steps = 1500, EmaDecay = 0.999 })!.Value, 0.22, 0.23); // the 2-D case
+        // with the warm-up the first update copies 90 % of the network (d = 1/10): almost nothing of the start is left
+        Assert.True(Trainer.InitialWeightInEma(new TrainingOptions { Steps = 1500, EmaDecay = 0.999, EmaWarmup = true }) < 1e-6);
+        Assert.Null(Trainer.InitialWeightInEma(new TrainingOptions { Steps = 1500, EmaDecay = 0 }));
+    }
+
+    [Fact]
     public void NaNLossAtTheStartSaysNoCheckpointExistsAndNamesTheNativeSettingsNotTheLearningRate()
     {
         var dir = TempDir();
