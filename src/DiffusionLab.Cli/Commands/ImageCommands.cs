@@ -170,13 +170,21 @@ public static class ImageCommands
         return ImageRun.Load(run ?? model ?? CommonOptions.ShippedModel("mnist-cs180-class", "--run or --model"), device);
     }
 
+    /// <summary>
+    /// The sample verb's default: DPM-Solver++(2M) in 20 steps. On the shipped MNIST model at γ = 5 (500 images each,
+    /// domain FID and class accuracy, 2026-11-29) it scored FID 155.3 and 97.6 % against DDPM-300's 151.3 and 98.0 % —
+    /// within the sampling noise at n = 500 (accuracy ± 0.6 points) — with 40 instead of 600 network evaluations.
+    /// </summary>
+    internal const string SampleDefaultSampler = "dpm++2m";
+    internal const int SampleDefaultSteps = 20;
+
     public static Command BuildSample(TextWriter output)
     {
         var common = new CommonOptions("out/samples");
         var run = new Option<string?>("--run") { Description = "Run folder written by 'difflab train'." };
         var model = new Option<string?>("--model") { Description = "Model folder (config.json + weights.bin); default: the shipped models/mnist-cs180-class." };
-        var sampler = new Option<string>("--sampler") { Description = "ddpm (ancestral; strided with --steps < T), ddim, dpm++2m (DPM-Solver++(2M), good at 10–20 steps), dpm++2s (DPM-Solver++(2S), 2 evaluations per step), dpm++2m-sde (its stochastic form: best at 10 steps on an imperfect network), unipc (UniPC-2, predictor-corrector) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => "ddpm" };
-        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: all T for ddpm, 50 for the others)." };
+        var sampler = new Option<string>("--sampler") { Description = "dpm++2m (the default, 20 steps: as good as 300 DDPM steps at γ = 5 on the shipped model, docs/RESULTS.md), ddpm (ancestral; strided with --steps < T), ddim, dpm++2m (DPM-Solver++(2M), good at 10–20 steps), dpm++2s (DPM-Solver++(2S), 2 evaluations per step), dpm++2m-sde (its stochastic form: best at 10 steps on an imperfect network), unipc (UniPC-2, predictor-corrector) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => SampleDefaultSampler };
+        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {SampleDefaultSteps} for {SampleDefaultSampler}, all T for ddpm, 50 for the others)." };
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
         var variance = new Option<string>("--variance") { Description = "DDPM noise: posterior (β̃_t) or beta (β_t, the CS180 update).", DefaultValueFactory = _ => "posterior" };
         var classes = new Option<string?>("--class", "-c") { Description = "Class index, comma list, or 'all' (default for class-conditional models: all classes, one row each)." };
@@ -220,7 +228,7 @@ public static class ImageCommands
             bool cfgBase = parse.GetValue(scale) is not null || parse.GetValue(w) is not null;
             var options = new ImageSampleOptions
             {
-                Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
+                Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps) ?? (parse.GetValue(sampler) == SampleDefaultSampler ? SampleDefaultSteps : null), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
                 Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute,
                 Conditioning = guide is null ? null : (start, k) => new Guidance.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),

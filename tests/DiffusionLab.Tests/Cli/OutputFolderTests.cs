@@ -37,6 +37,15 @@ public class OutputFolderTests
     }
 
     [Fact]
+    public void TheDefaultSamplerIsTwentyDpmSolverSteps()
+    {
+        var (code, o, err) = CliRunner.Run("sample", "--class", "3", "--n", "2", "--out", CliRunner.Temp("difflab-default"));
+        Assert.True(code == 0, err);
+        Assert.Contains("dpm++2m 20 steps (40 network evaluations per image", o); // RESULTS: matches DDPM-300 at γ = 5
+        Assert.Contains("sampling 2 images: 100 % (20/20)", o); // the progress line, plain when redirected
+    }
+
+    [Fact]
     public void AFolderAnotherProcessWritesIsRefusedNamingItsHolder()
     {
         var dir = CliRunner.Temp("difflab-locked");
