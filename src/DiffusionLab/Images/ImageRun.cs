@@ -104,6 +104,7 @@ public sealed class ImageRun : IDisposable
             if (File.Exists(weights)) LoadWeightsFile(weights, run.Network);
             else if (File.Exists(checkpoint)) Trainer.LoadWeights(checkpoint, run.Network);
             else throw new DiffusionLabException($"{dir} has no {Trainer.CheckpointFile} or {WeightsFile} (is the training finished?)");
+            CheckFinite(run.Network, File.Exists(weights) ? weights : checkpoint);
             run.Network.to(run.Device);
             run.Network.eval();
             return run;
@@ -142,6 +143,15 @@ public sealed class ImageRun : IDisposable
             w.Write(half);
             copy.save(w);
         });
+    }
+
+    /// <summary>NaN or infinite weights would sample black images with exit code 0: a one-line error naming the file and the parameter.</summary>
+    private static void CheckFinite(nn.Module network, string source)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (name, p) in network.named_parameters())
+            if (!p.isfinite().all().item<bool>())
+                throw new DiffusionLabException($"{source} holds NaN or infinite weights (parameter {name}); it cannot sample — retrain, or use an earlier checkpoint");
     }
 
     private static void LoadWeightsFile(string path, nn.Module network)
@@ -331,6 +341,8 @@ public sealed class ImageRun : IDisposable
             try
             {
                 var result = sampler.Sample(model, noise, steps, generator, step);
+                if (!result.Samples.isfinite().all().item<bool>()) // a NaN batch would be written as black images
+                    throw new DiffusionLabException($"the sampled batch of images {start}–{start + count - 1} is not finite (NaN or Inf): check the model's weights and the guidance scale");
                 onBatch(start, result.Samples);
             }
             finally { model.Guidance = null; }

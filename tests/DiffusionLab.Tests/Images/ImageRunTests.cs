@@ -93,6 +93,24 @@ public class ImageRunTests
     }
 
     [Fact]
+    public void NaNWeightsAreNamedAtLoadingAndANonFiniteBatchIsAnErrorNotBlackImages()
+    {
+        var data = TinyData.Bars(32);
+        var dir = Temp();
+        using (var trained = ImageRun.Create(Tiny(epochs: 1))) trained.Train(data, dir);
+        using var run = ImageRun.Load(dir);
+        using (torch.no_grad()) run.Network.parameters().First().fill_(float.NaN);
+        var options = new ImageSampleOptions { Sampler = "ddim", Steps = 3, Labels = [0, 1], GuidanceScale = 3, Seed = 1 };
+        var e = Assert.Throws<DiffusionLabException>(() => run.Sample(2, options));
+        Assert.Contains("is not finite", e.Message);
+        // the same weights saved and loaded again: refused at loading, naming the file and the parameter
+        var bad = Temp();
+        run.Export(bad);
+        var load = Assert.Throws<DiffusionLabException>(() => ImageRun.Load(bad));
+        Assert.Contains("holds NaN or infinite weights (parameter", load.Message);
+    }
+
+    [Fact]
     public void ResumeWithDifferentOptionsOrOverANewRunIsRefused()
     {
         var data = TinyData.Bars(32);
