@@ -150,7 +150,9 @@ public static class EvalCommands
         var cls = new Option<int?>("--class", "-c") { Description = "accuracy: the class every image should be." };
         var seed = new Option<long>("--seed") { Description = "Seed of KID's random subsets.", DefaultValueFactory = _ => 0 };
         var cmd = new Command(name, description);
-        foreach (var o in new Option[] { real, fake, features, json, n, cls, seed }) cmd.Options.Add(o);
+        // --class only where it is read: 'eval fid --help' used to list it though FID ignores it
+        foreach (var o in new Option[] { real, fake, features, json, n, cls, seed })
+            if (o != cls || name == "accuracy") cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             int? limit = parse.GetValue(n);

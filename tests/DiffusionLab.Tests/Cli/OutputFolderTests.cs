@@ -37,6 +37,14 @@ public class OutputFolderTests
     }
 
     [Fact]
+    public void EvalHelpListsClassOnlyWhereItIsRead()
+    {
+        Assert.DoesNotContain("--class", CliRunner.Run("eval", "fid", "--help").Out);
+        Assert.DoesNotContain("--class", CliRunner.Run("eval", "kid", "--help").Out);
+        Assert.Contains("--class", CliRunner.Run("eval", "accuracy", "--help").Out);
+    }
+
+    [Fact]
     public void TheDefaultSamplerIsTwentyDpmSolverSteps()
     {
         var (code, o, err) = CliRunner.Run("sample", "--class", "3", "--n", "2", "--out", CliRunner.Temp("difflab-default"));
