@@ -21,9 +21,6 @@ public sealed class FolderLock : IDisposable
         _ownerFile = ownerFile;
     }
 
-    /// <summary>The folder this lock holds.</summary>
-    public string Folder => Path.GetDirectoryName(_stream.Name)!;
-
     /// <summary>
     /// Creates <paramref name="folder"/> if needed and locks it for <paramref name="what"/> (e.g. "difflab sample"); a folder
     /// another process holds, or a path that names a file, is a one-line error.
@@ -65,9 +62,6 @@ public sealed class FolderLock : IDisposable
         }
         return new FolderLock(stream, ownerPath);
     }
-
-    /// <summary>Whether <paramref name="path"/> is one of the lock's own files (which a folder's content listing skips).</summary>
-    public static bool IsLockFile(string path) => Path.GetFileName(path) is LockFileName or OwnerFileName;
 
     public void Dispose()
     {

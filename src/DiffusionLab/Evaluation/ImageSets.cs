@@ -51,9 +51,12 @@ public static class ImageSets
         var files = Directory.GetFiles(spec, "*", SearchOption.AllDirectories)
             .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .OrderBy(f => f, StringComparer.Ordinal).ToArray();
-        // a verb's output folder (or its images/ sub-folder): only what its manifest lists, never a stray earlier file
-        var listed = Listed(spec) ?? Listed(Path.GetDirectoryName(Path.GetFullPath(spec.TrimEnd(Path.DirectorySeparatorChar)))!);
-        if (listed is not null) files = files.Where(f => listed.Contains(Path.GetFullPath(f))).ToArray();
+        // a verb's output folder (or its images/ sub-folder): only what its manifest lists, never a stray earlier file;
+        // a parent's manifest counts only where it lists images in this folder
+        var full = Path.GetFullPath(spec.TrimEnd(Path.DirectorySeparatorChar));
+        var listed = Listed(spec) ?? Listed(Path.GetDirectoryName(full)!);
+        if (listed is not null && listed.Any(f => f.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            files = files.Where(f => listed.Contains(Path.GetFullPath(f))).ToArray();
         if (limit is int lim) files = files.Take(lim).ToArray();
         if (files.Length == 0) throw new DiffusionLabException($"no images ({string.Join(", ", Extensions)}) in {spec}");
         var bitmaps = new SKBitmap[files.Length];

@@ -279,7 +279,7 @@ public sealed class ImageRun : IDisposable
     private Tensor Collect(DiscreteModel model, int n, ImageSampleOptions options, Action<int, Tensor>? onStep = null)
     {
         var parts = new List<Tensor>();
-        SampleWith(model, n, options, (_, batch) => parts.Add(batch.detach().clone().DetachFromDisposeScope()), onStep, null);
+        SampleWith(model, n, options, (_, batch) => parts.Add(batch.DetachFromDisposeScope()), onStep, null); // kept, not copied
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         return all;

@@ -17,7 +17,7 @@ public sealed record CpuInfo(string Vendor, int Family, int Model, string Name, 
     /// bfloat16 convolutions faster than float32 ones; without them oneDNN converts to float32 and back (slower).</summary>
     public bool HasBFloat16Arithmetic => Flags.Contains("avx512_bf16") || Flags.Contains("amx_bf16");
 
-    /// <summary>The widest vector instruction set, as oneDNN names its kernels: "AVX-512 BF16", "AVX-512", "AVX2" or "SSE".</summary>
+    /// <summary>The widest vector instruction set, as oneDNN names its kernels: "AMX", "AVX-512 BF16", "AVX-512", "AVX2" or "SSE".</summary>
     public string VectorIsa =>
         Flags.Contains("amx_bf16") ? "AMX" :
         Flags.Contains("avx512_bf16") ? "AVX-512 BF16" :

@@ -34,6 +34,10 @@ public class OutputFolderTests
         File.Copy(Path.Combine(dir, "images", "00000-class3.png"), Path.Combine(dir, "images", "99999-class3.png"));
         Assert.Equal(3, ImageSets.Load(Path.Combine(dir, "images")).Count);
         Assert.Equal(3, ImageSets.Load(dir).Count);
+        // a folder of the user's own beside them is not filtered by the parent's manifest, which lists nothing in it
+        Directory.CreateDirectory(Path.Combine(dir, "mine"));
+        File.Copy(Path.Combine(dir, "images", "00000-class3.png"), Path.Combine(dir, "mine", "a.png"));
+        Assert.Equal(1, ImageSets.Load(Path.Combine(dir, "mine")).Count);
     }
 
     [Fact]

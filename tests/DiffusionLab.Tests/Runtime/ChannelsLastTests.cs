@@ -1,4 +1,4 @@
-using DiffusionLab.Models;
+using DiffusionLab.Tests.Models;
 using DiffusionLab.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,16 +28,8 @@ public class ChannelsLastTests
     {
         using var scope = torch.NewDisposeScope();
         NativeRuntime.Configure();
-        torch.manual_seed(4);
-        var cs = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 16, 16, 4));
-        var unet = new DdpmUNet(new DdpmUNetConfig { InChannels = 3, ImageSize = 8, Ch = 16, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0, NumClasses = 4 });
-        foreach (var (net, c, size) in new (nn.Module<Tensor, Tensor, Tensor>, long, long)[] { (cs, 1, 16), (unet, 3, 8) })
+        foreach (var (net, conditional, x, t, labels) in SmallUNets.WithInputs(4))
         {
-            net.eval();
-            var x = torch.randn(4, c, size, size);
-            var t = torch.tensor(new[] { 0.1f, 0.4f, 0.7f, 0.95f });
-            var labels = torch.tensor(new long[] { 0, 1, 3, -1 });
-            var conditional = (IClassConditionalNetwork)net;
             Tensor nchw, nhwc;
             using (NativeRuntime.OverrideChannelsLast(false)) nchw = conditional.Forward(x, t, labels);
             using (NativeRuntime.OverrideChannelsLast(true)) nhwc = conditional.Forward(x, t, labels);

@@ -3,6 +3,7 @@ using DiffusionLab.Denoisers;
 using DiffusionLab.Models;
 using DiffusionLab.Runtime;
 using DiffusionLab.Training;
+using DiffusionLab.Tests.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -141,16 +142,8 @@ public class MixedPrecisionTests
     public void BothUNetsMatchFloat32WithinBFloat16PrecisionAndReturnFloat32()
     {
         using var scope = torch.NewDisposeScope();
-        torch.manual_seed(2);
-        var cs = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 16, 16, 4));
-        var unet = new DdpmUNet(new DdpmUNetConfig { InChannels = 3, ImageSize = 8, Ch = 16, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0, NumClasses = 4 });
-        foreach (var (net, c, size) in new (nn.Module<Tensor, Tensor, Tensor>, long, long)[] { (cs, 1, 16), (unet, 3, 8) })
+        foreach (var (net, conditional, x, t, labels) in SmallUNets.WithInputs(2))
         {
-            net.eval();
-            var x = torch.randn(4, c, size, size);
-            var t = torch.tensor(new[] { 0.1f, 0.4f, 0.7f, 0.95f });
-            var labels = torch.tensor(new long[] { 0, 1, 3, -1 });
-            var conditional = (IClassConditionalNetwork)net;
             var full = conditional.Forward(x, t, labels);
             Tensor mixed;
             using (MixedPrecision.Enter("bf16", net)) mixed = conditional.Forward(x, t, labels);

@@ -71,14 +71,21 @@ public class TrainerTests
         Assert.Equal(8, history.Count);
     }
 
-    [Fact]
-    public void NaNLossStopsWithAClearErrorAndKeepsTheCheckpoint()
+    /// <summary>Trains 20 steps with a checkpoint every 5, the loss NaN from step <paramref name="goodSteps"/> + 1 on.</summary>
+    private static (DiffusionLabException Error, string Dir) DivergeAfter(int goodSteps)
     {
         var dir = TempDir();
         var s = Setup(3);
         var options = new TrainingOptions { Steps = 20, CheckpointEvery = 5, EmaDecay = 0, Seed = 1 };
         long n = 0;
-        var e = Assert.Throws<DiffusionLabException>(() => Trainer.Train(s.Net, null, g => ++n > 12 ? s.Loss(g) * double.NaN : s.Loss(g), options, dir));
+        var e = Assert.Throws<DiffusionLabException>(() => Trainer.Train(s.Net, null, g => ++n > goodSteps ? s.Loss(g) * double.NaN : s.Loss(g), options, dir));
+        return (e, dir);
+    }
+
+    [Fact]
+    public void NaNLossStopsWithAClearErrorAndKeepsTheCheckpoint()
+    {
+        var (e, dir) = DivergeAfter(12);
         Assert.Contains("training diverged", e.Message);
         Assert.Contains("the checkpoint of step 10", e.Message);
         Assert.Contains("--lr", e.Message);
@@ -98,11 +105,7 @@ public class TrainerTests
     [Fact]
     public void NaNLossAtTheStartSaysNoCheckpointExistsAndNamesTheNativeSettingsNotTheLearningRate()
     {
-        var dir = TempDir();
-        var s = Setup(3);
-        var options = new TrainingOptions { Steps = 20, CheckpointEvery = 5, EmaDecay = 0, Seed = 1 };
-        long n = 0;
-        var e = Assert.Throws<DiffusionLabException>(() => Trainer.Train(s.Net, null, g => ++n > 1 ? s.Loss(g) * double.NaN : s.Loss(g), options, dir));
+        var (e, dir) = DivergeAfter(1);
         Assert.Contains("at step 2", e.Message);
         Assert.Contains("no checkpoint was written yet", e.Message);
         Assert.DoesNotContain("--lr", e.Message);
