@@ -23,11 +23,19 @@ public static class EditCommands
         public Option<string?> Judge { get; } = new("--judge") { Description = "Classifier that reads the results (default: the shipped models/mnist-classifier when the image size fits)." };
         public Option<int> Batch { get; } = new("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         public Option<string> Precision { get; } = CommonOptions.Precision("the network");
+        public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace the outputs an earlier run left in --out (only the files its manifest.json lists)." };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Run, Model, Scale, Judge, Batch, Precision }) c.Options.Add(o);
+            foreach (var o in new Option[] { Run, Model, Scale, Judge, Batch, Precision, Overwrite }) c.Options.Add(o);
         }
+
+        /// <summary>
+        /// Refuses an --out that already holds outputs unless --overwrite (<see cref="OutputManifest.Prepare"/>); called
+        /// after the options and the model are checked, before any editing work.
+        /// </summary>
+        public void PrepareOut(ParseResult parse, string outDir, string verb, params string[] ownNames) =>
+            OutputManifest.Prepare(outDir, verb, parse.GetValue(Overwrite), ownNames);
 
         /// <summary>The precision the verb computes in, set by <see cref="Open"/> (bf16 may be declined there).</summary>
         public string Compute { get; private set; } = "fp32";
@@ -155,6 +163,7 @@ public static class EditCommands
                 runs.Add(($"MCG α={(options.McgScale > 0 ? options.McgScale : 1).ToString(CultureInfo.InvariantCulture)}", options with { McgScale = options.McgScale > 0 ? options.McgScale : 1 }));
             }
             else runs.Add((options.McgScale > 0 ? "MCG" : "RePaint", options));
+            model.PrepareOut(parse, outDir, "inpaint", "images", "images-mcg", "images-replacement", "grid.png");
             var rows = new List<Tensor> { images, images * (1 - holes) };
             var names = new List<string> { "original", "masked" };
             Tensor? first = null;
@@ -170,9 +179,11 @@ public static class EditCommands
                 names.Add(name);
                 first ??= result;
             }
-            ImageCommands.SaveImages(first!, Path.Combine(outDir, "images"), labels ?? dataLabels); // named by the true class when known, for 'eval accuracy'
-            for (int r = 1; r < runs.Count; r++) ImageCommands.SaveImages(rows[2 + r], Path.Combine(outDir, $"images-{(runs[r].Options.McgScale > 0 ? "mcg" : "replacement")}"), labels ?? dataLabels);
+            var written = ImageCommands.SaveImages(first!, Path.Combine(outDir, "images"), labels ?? dataLabels); // named by the true class when known, for 'eval accuracy'
+            for (int r = 1; r < runs.Count; r++) written.AddRange(ImageCommands.SaveImages(rows[2 + r], Path.Combine(outDir, $"images-{(runs[r].Options.McgScale > 0 ? "mcg" : "replacement")}"), labels ?? dataLabels));
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), rows.Select(r => r[..Math.Min(16, (int)r.shape[0])]).ToList(), names);
+            written.Add(Path.Combine(outDir, "grid.png"));
+            WriteManifest(outDir, "inpaint", written);
             foreach (var r in rows.Skip(1)) r.Dispose();
             output.WriteLine($"wrote {outDir}/grid.png and {images.shape[0]} PNGs to {outDir}/images");
             return 0;
@@ -210,13 +221,15 @@ public static class EditCommands
             using var _ = images;
             var labels = Labels(parse.GetValue(cls), (int)images.shape[0], dataLabels, m);
             double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? 5;
+            model.PrepareOut(parse, outDir, "sdedit", [.. levels.Select(l => $"i_start-{l}"), "strip.png"]);
+            var written = new List<string>();
             var columns = new List<Tensor>();
             var clock = Stopwatch.StartNew();
             foreach (var level in levels)
             {
                 var generator = Diffusion.TensorOps.SeededGenerator(seed);
                 var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator), model.Compute);
-                ImageCommands.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels);
+                written.AddRange(ImageCommands.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels));
                 columns.Add(edited);
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -225,6 +238,8 @@ public static class EditCommands
             var rows = Enumerable.Range(0, (int)Math.Min(16, images.shape[0]))
                 .Select(i => torch.stack(columns.Select(c => c[i]).Prepend(images[i]))).ToList();
             ImageGrid.SaveRows(Path.Combine(outDir, "strip.png"), rows, null, ["input", .. levels.Select(l => $"i={l}")]);
+            written.Add(Path.Combine(outDir, "strip.png"));
+            WriteManifest(outDir, "sdedit", written);
             foreach (var c in columns) c.Dispose();
             output.WriteLine($"wrote {outDir}/strip.png and {outDir}/i_start-*/");
             return 0;
@@ -238,7 +253,7 @@ public static class EditCommands
         var model = new ModelOptions();
         var cls = new Option<int>("--class", "-c") { Description = "Class the image shows as is.", Required = true };
         var viewCls = new Option<int>("--view-class") { Description = "Class it shows through the view.", Required = true };
-        var view = new Option<string>("--view") { Description = "flip (upside down), rot180, rot90 or transpose.", DefaultValueFactory = _ => "flip" };
+        var view = new Option<string>("--view") { Description = $"The view: {string.Join(", ", ImageView.All.Select(v => $"{v.Name} ({v.Description})"))}.", DefaultValueFactory = _ => "flip" };
         var n = new Option<int>("--n") { Description = "Number of anagrams.", DefaultValueFactory = _ => 16 };
         var steps = new Option<int>("--steps") { Description = "DDPM steps (strided).", DefaultValueFactory = _ => 100 };
         var cmd = new Command("anagram", "Visual anagrams: images that read as --class as is and as --view-class through --view; OUT/grid.png shows both, OUT/judge.json how the classifier reads them.");
@@ -255,6 +270,7 @@ public static class EditCommands
             int c1 = parse.GetValue(cls), c2 = parse.GetValue(viewCls);
             m.CheckLabels([c1, c2]);
             double gamma = parse.GetValue(model.Scale) ?? 5;
+            model.PrepareOut(parse, outDir, "anagram", "images", "grid.png", "judge.json");
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
@@ -265,9 +281,11 @@ public static class EditCommands
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} anagrams ({c1} as is, {c2} {v.Description}), γ = {gamma}, {clock.Elapsed.TotalSeconds:F1} s"));
             string[] names = [$"as is ({m.Config.ClassNames[c1]})", $"{v.Description} ({m.Config.ClassNames[c2]})"];
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..Math.Min(16, count)], viewed[..Math.Min(16, count)]], names);
-            ImageCommands.SaveImages(images, Path.Combine(outDir, "images"), null);
+            var written = ImageCommands.SaveImages(images, Path.Combine(outDir, "images"), null);
+            written.Add(Path.Combine(outDir, "grid.png"));
             using var judge = model.OpenJudge(parse, m, output);
-            if (judge is not null) Judge(judge, [(names[0], images, c1), (names[1], viewed, c2)], Path.Combine(outDir, "judge.json"), output);
+            if (judge is not null) written.Add(Judge(judge, [(names[0], images, c1), (names[1], viewed, c2)], Path.Combine(outDir, "judge.json"), output));
+            WriteManifest(outDir, "anagram", written);
             output.WriteLine($"wrote {outDir}/grid.png and {outDir}/images/");
             return 0;
         });
@@ -301,6 +319,7 @@ public static class EditCommands
             if (!(s > 0)) throw new DiffusionLabException($"--sigma must be positive (a blur's standard deviation in pixels), got {s}");
             var blur = new GaussianBlur(parse.GetValue(kernel) ?? GaussianBlur.DefaultKernelSize(s), s);
             double gamma = parse.GetValue(model.Scale) ?? 5;
+            model.PrepareOut(parse, outDir, "hybrid", "images", "grid.png", "judge.json");
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
@@ -316,17 +335,27 @@ public static class EditCommands
             string[] names = [$"full size ({m.Config.ClassNames[cNear]})", $"blurred ({m.Config.ClassNames[cFar]})", $"{small} px ({m.Config.ClassNames[cFar]})"];
             int show = Math.Min(16, count);
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..show], blurred[..show], afar[..show]], names);
-            ImageCommands.SaveImages(images, Path.Combine(outDir, "images"), null);
+            var written = ImageCommands.SaveImages(images, Path.Combine(outDir, "images"), null);
+            written.Add(Path.Combine(outDir, "grid.png"));
             using var judge = model.OpenJudge(parse, m, output);
-            if (judge is not null) Judge(judge, [(names[0], images, cNear), (names[1], blurred, cFar)], Path.Combine(outDir, "judge.json"), output);
+            if (judge is not null) written.Add(Judge(judge, [(names[0], images, cNear), (names[1], blurred, cFar)], Path.Combine(outDir, "judge.json"), output));
+            WriteManifest(outDir, "hybrid", written);
             output.WriteLine($"wrote {outDir}/grid.png and {outDir}/images/");
             return 0;
         });
         return cmd;
     }
 
+    /// <summary>Writes OUT/manifest.json: every file the verb wrote (paths under <paramref name="outDir"/>), the PNGs of
+    /// single images as its images (what the evaluators read).</summary>
+    private static void WriteManifest(string outDir, string verb, IEnumerable<string> written)
+    {
+        var files = written.Select(f => Path.GetRelativePath(outDir, f)).ToList();
+        new OutputManifest(verb, files, files.Where(f => Path.GetDirectoryName(f) is { Length: > 0 } && f.EndsWith(".png", StringComparison.Ordinal)).ToList()).Write(outDir);
+    }
+
     /// <summary>How often the judge reads each set of images as its target class; printed and written as JSON.</summary>
-    private static void Judge(Classifier judge, IReadOnlyList<(string Name, Tensor Images, int Target)> sets, string path, TextWriter output)
+    private static string Judge(Classifier judge, IReadOnlyList<(string Name, Tensor Images, int Target)> sets, string path, TextWriter output)
     {
         var result = new List<Dictionary<string, object>>();
         foreach (var (name, images, target) in sets)
@@ -338,5 +367,6 @@ public static class EditCommands
             result.Add(new() { ["view"] = name, ["target"] = target, ["rate"] = rate, ["n"] = p.Length, ["predicted"] = p });
         }
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        return path;
     }
 }

@@ -51,11 +51,17 @@ public sealed record OutputManifest(string Verb, IReadOnlyList<string> Files, IR
             throw new DiffusionLabException($"{folder} already holds outputs ({what}); add --overwrite to replace them, or choose another --out");
         }
         var full = Path.GetFullPath(folder);
+        var emptied = new HashSet<string>();
         foreach (var relative in manifest?.Files ?? [])
         {
             var path = Path.GetFullPath(Path.Combine(folder, relative));
-            if (path.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(path)) File.Delete(path); // never outside the folder
+            if (!path.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(path)) continue; // never outside the folder
+            File.Delete(path);
+            if (Path.GetDirectoryName(path) is { } parent && parent != full) emptied.Add(parent);
         }
+        // the verb's own subfolders go too once nothing else is in them (a user's file in one keeps it)
+        foreach (var dir in emptied.OrderByDescending(d => d.Length))
+            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
         if (manifest is null)
             foreach (var p in present)
             {

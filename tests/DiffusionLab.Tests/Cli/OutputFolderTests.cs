@@ -41,6 +41,40 @@ public class OutputFolderTests
     }
 
     [Fact]
+    public void EditingVerbsRefuseAFolderWithOutputsAndListWhatTheyWrote()
+    {
+        var dir = CliRunner.Temp("difflab-editfolder");
+        string[] anagram = ["anagram", "--class", "6", "--view-class", "9", "--steps", "3", "--out", dir];
+        var (code, _, err) = CliRunner.Run([.. anagram, "--n", "3"]);
+        Assert.True(code == 0, err);
+        var manifest = OutputManifest.Read(dir)!;
+        Assert.Equal("anagram", manifest.Verb);
+        Assert.Equal(3, manifest.Images.Count);
+        Assert.Contains("grid.png", manifest.Files);
+        Assert.Contains("judge.json", manifest.Files);
+        // hybrid into the anagram's folder: refused before any work, naming what is there
+        (code, _, err) = CliRunner.Run("hybrid", "--far", "0", "--near", "1", "--n", "2", "--steps", "3", "--out", dir);
+        Assert.Equal(1, code);
+        Assert.Contains("from an earlier 'anagram'", err);
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(dir, "images")).Length);
+        (code, _, err) = CliRunner.Run([.. anagram, "--n", "2", "--overwrite"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir, "images")).Length);
+        Assert.Equal(2, ImageSets.Load(dir).Count);
+        // sdedit's folders are named by level: a second run with other levels would mix them, so it is refused too
+        var sd = CliRunner.Temp("difflab-sdfolder");
+        string[] sdedit = ["sdedit", "--image", Directory.GetFiles(Path.Combine(dir, "images"))[0], "--steps", "5", "--out", sd];
+        (code, _, err) = CliRunner.Run([.. sdedit, "--i-start", "1,5"]);
+        Assert.True(code == 0, err);
+        (code, _, err) = CliRunner.Run([.. sdedit, "--i-start", "2"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--overwrite", err);
+        (code, _, err) = CliRunner.Run([.. sdedit, "--i-start", "2", "--overwrite"]);
+        Assert.True(code == 0, err);
+        Assert.Equal("i_start-2", Path.GetFileName(Assert.Single(Directory.GetDirectories(sd))));
+    }
+
+    [Fact]
     public void EvalHelpListsClassOnlyWhereItIsRead()
     {
         Assert.DoesNotContain("--class", CliRunner.Run("eval", "fid", "--help").Out);
