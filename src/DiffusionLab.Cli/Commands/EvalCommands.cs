@@ -160,14 +160,17 @@ public static class EvalCommands
             using var fakeSet = ImageSets.Load(parse.GetValue(fake)!, limit);
             using var realSet = parse.GetValue(real) is string r ? ImageSets.Load(r, limit) : null;
             using var classifier = Classifier.Load(parse.GetValue(features) ?? DefaultFeatures());
-            var result = new Dictionary<string, object>();
+            var result = new Dictionary<string, object?>();
+            string? explanation = null;
             switch (name)
             {
                 case "fid":
                     var fid = Evaluator.Fid(classifier, realSet!, fakeSet);
                     result["fid"] = fid.Fid; result["n_real"] = fid.NReal; result["n_fake"] = fid.NFake;
-                    result["floor"] = fid.Floor; result["floor_n"] = fid.FloorN;
+                    result["floor"] = double.IsNaN(fid.Floor) ? null : fid.Floor; // JSON has no NaN: null when there is no floor
+                    result["floor_n"] = fid.FloorN; result["floor_reference_n"] = fid.FloorReferenceN;
                     if (fid.Warning is not null) Console.Error.WriteLine($"difflab: warning: {fid.Warning}");
+                    explanation = fid.Explanation;
                     break;
                 case "kid":
                     var kid = Evaluator.Kid(classifier, realSet!, fakeSet, parse.GetValue(seed));
@@ -189,7 +192,8 @@ public static class EvalCommands
             }
             result["features"] = classifier.Info.Dataset + " classifier";
             if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
-            else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), IDictionary<string, double> m => "{" + string.Join(", ", m.Select(e => $"{e.Key}: {e.Value:G4}")) + "}", var v => v }}"))));
+            else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), IDictionary<string, double> m => "{" + string.Join(", ", m.Select(e => $"{e.Key}: {e.Value:G4}")) + "}", null => "none", var v => v }}"))));
+            if (explanation is not null && !parse.GetValue(json)) output.WriteLine(explanation);
             return 0;
         });
         return cmd;

@@ -148,14 +148,26 @@ public static class ImageCommands
             var epochClock = Stopwatch.StartNew();
             IReadOnlyList<LossPoint> history = [];
             double lastLoss = double.NaN;
+            long totalSteps = (long)perEpoch * config.Epochs;
+            var progress = new ProgressReporter(output, "training");
+            if (parse.GetValue(resume)) progress.Resumed();
             void OnEpoch(int epoch)
             {
                 double s = epochClock.Elapsed.TotalSeconds;
                 epochClock.Restart();
+                progress.Done();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch}/{config.Epochs}: loss {lastLoss:F4}, {s:F1} s ({perEpoch * config.BatchSize / s:F0} img/s incl. checkpoint and grid); {Runtime.NativeRuntime.DescribeMemory()}"));
             }
-            history = run.Train(data, outDir, parse.GetValue(resume), (_, l) => lastLoss = l, onEpoch: OnEpoch);
+            try
+            {
+                history = run.Train(data, outDir, parse.GetValue(resume), (step, l) =>
+                {
+                    lastLoss = l;
+                    progress.Report(step, totalSteps, string.Create(CultureInfo.InvariantCulture, $"loss {l:F4}"));
+                }, onEpoch: OnEpoch);
+            }
+            finally { progress.Done(); }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));
             output.WriteLine($"wrote {outDir}/config.json, checkpoint.bin, loss.csv, loss.png, samples/");
             return 0;
@@ -264,7 +276,7 @@ public static class ImageCommands
                         kept.Add(batch[i].unsqueeze(0).detach().cpu().clone().DetachFromDisposeScope());
                         keptLabels.Add(label);
                     }
-                }, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()), progress.Report);
+                }, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()), (done, total) => progress.Report(done, total));
             }
             finally { progress.Done(); }
             double seconds = clock.Elapsed.TotalSeconds;

@@ -87,14 +87,14 @@ public static class ToyCommand
             using var run = ToyRun.Create(config, device);
             var clock = Stopwatch.StartNew();
             IReadOnlyList<LossPoint> history = [];
-            if (console.Profile.Capabilities.Interactive)
-                console.Progress().Start(ctx =>
-                {
-                    var task = ctx.AddTask("training", maxValue: config.Training.Steps);
-                    history = run.Train(outDir, parse.GetValue(resume), (step, l) => { task.Value = step; task.Description = $"training, loss {l:F4}"; });
-                });
-            else
-                history = run.Train(outDir, parse.GetValue(resume));
+            var progress = new ProgressReporter(output, "training");
+            if (parse.GetValue(resume)) progress.Resumed();
+            try
+            {
+                history = run.Train(outDir, parse.GetValue(resume),
+                    (step, l) => progress.Report(step, config.Training.Steps, string.Create(CultureInfo.InvariantCulture, $"loss {l:F4}")));
+            }
+            finally { progress.Done(); }
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"trained {config.Training.Steps} steps in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}; torch threads {TorchSharp.torch.get_num_threads()}"));
             console.WriteLine($"wrote {Path.Combine(outDir, ToyRun.ConfigFile)}, {Path.Combine(outDir, Trainer.CheckpointFile)}, {Path.Combine(outDir, "loss.png")}");
@@ -127,9 +127,19 @@ public static class ToyCommand
             var frames = parse.GetValue(gif) ? new List<TorchSharp.torch.Tensor>() : null;
             int total = parse.GetValue(steps);
             var clock = Stopwatch.StartNew();
-            var result = model.Sample(parse.GetValue(sampler)!, total, parse.GetValue(n), seed,
-                new ToySamplerOptions { Eta = parse.GetValue(eta), Snr = parse.GetValue(snr), Tolerance = parse.GetValue(tol) },
-                frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()));
+            var progress = new ProgressReporter(output, $"sampling {parse.GetValue(n)} points");
+            Samplers.SampleResult result;
+            try
+            {
+                result = model.Sample(parse.GetValue(sampler)!, total, parse.GetValue(n), seed,
+                    new ToySamplerOptions { Eta = parse.GetValue(eta), Snr = parse.GetValue(snr), Tolerance = parse.GetValue(tol) },
+                    (i, x) =>
+                    {
+                        frames?.Add(x.detach().cpu().clone().DetachFromDisposeScope());
+                        progress.Report(i, total);
+                    });
+            }
+            finally { progress.Done(); }
             double seconds = clock.Elapsed.TotalSeconds;
             using var samples = result.Samples;
             PointCsv.Write(samples, outCsv);

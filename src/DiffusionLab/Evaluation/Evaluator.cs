@@ -1,15 +1,28 @@
+using System.Globalization;
 using DiffusionLab.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DiffusionLab.Evaluation;
 
-/// <summary>A FID figure with its real-vs-real floor and sample counts.</summary>
-public sealed record FidReport(double Fid, int NReal, int NFake, double Floor, int FloorN, string? Warning);
+/// <summary>
+/// A FID figure with its real-vs-real floor: the FID of <see cref="FloorN"/> real images (as many as the samples) against
+/// the other <see cref="FloorReferenceN"/> real images — what a perfect generator would score at this sample size.
+/// </summary>
+public sealed record FidReport(double Fid, int NReal, int NFake, double Floor, int FloorN, int FloorReferenceN, string? Warning)
+{
+    /// <summary>One sentence on how to read the FID against its floor.</summary>
+    public string Explanation => double.IsNaN(Floor)
+        ? $"no floor: it needs at least twice as many real images as samples ({NReal} real, {NFake} samples), so that {NFake} real images can be held out against a reference as large"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"floor: {FloorN} real images against the other {FloorReferenceN} score {Floor:G4} — the FID a perfect generator would get with {FloorN} samples (FID is biased upwards at small n); ")
+          + (Fid <= Floor ? $"the samples' FID is at or below it: at n = {NFake} they cannot be told from real images by these features"
+                          : string.Create(CultureInfo.InvariantCulture, $"the samples are {Fid - Floor:G4} above it"));
+}
 
 /// <summary>
 /// The numbers of <c>difflab eval</c>, all on the domain classifier's features: FID with the real-vs-real floor
-/// (FID between two disjoint real subsets of the fake set's size — the lowest value this sample size allows), KID,
+/// (the same number of real images as samples, scored against the rest of the real set: like for like), KID,
 /// precision/recall, class accuracy and an Inception-Score analogue. These are domain-feature figures, not comparable
 /// with Inception-v3 FIDs from papers.
 /// </summary>
@@ -25,25 +38,29 @@ public static class Evaluator
         var fr = features.Features(real);
         var ff = features.Features(fake);
         double fid = FrechetDistance.Compute(fr, ff);
-        int m = Math.Min(fake.Count, real.Count / 2);
-        double floor = m >= 2 ? Floor(fr, m) : double.NaN;
+        double floor = Floor(fr, fake.Count);
         string? warning = fake.Count < RecommendedSamples || real.Count < RecommendedSamples
             ? $"FID on {Math.Min(fake.Count, real.Count)} samples is biased upwards; {RecommendedSamples}+ per set is recommended (compare with the floor at the same size)"
             : null;
-        return new FidReport(fid, real.Count, fake.Count, floor, m, warning);
+        return new FidReport(fid, real.Count, fake.Count, floor, fake.Count, real.Count - fake.Count, warning);
     }
 
     /// <summary>
-    /// FID between two disjoint random subsets of size <paramref name="m"/> of the real features (a fixed shuffle, so
-    /// class-sorted splits such as mnist:heldout still give two class-balanced halves).
+    /// The real-vs-real floor of an FID on <paramref name="n"/> samples: the FID of <paramref name="n"/> randomly held-out
+    /// real features against the other R − n (a fixed shuffle, so class-sorted splits such as mnist:heldout give
+    /// class-balanced parts). FID's bias grows like 1/n_fake + 1/n_real (Chong &amp; Forsyth 2020), so the floor is like
+    /// for like with the samples' FID (n against R) only when the held-out part has the samples' size and the reference
+    /// stays large; NaN when R &lt; 2n (the reference would be smaller than the samples).
     /// </summary>
-    public static double Floor(Tensor realFeatures, int m)
+    public static double Floor(Tensor realFeatures, int n)
     {
-        var order = Enumerable.Range(0, (int)realFeatures.shape[0]).ToArray();
+        int r = (int)realFeatures.shape[0];
+        if (n < 2 || r < 2 * n) return double.NaN;
+        var order = Enumerable.Range(0, r).ToArray();
         new Random(0).Shuffle(order);
-        using var a = realFeatures.index_select(0, torch.tensor(order[..m].Select(i => (long)i).ToArray()));
-        using var b = realFeatures.index_select(0, torch.tensor(order[m..(2 * m)].Select(i => (long)i).ToArray()));
-        return FrechetDistance.Compute(a, b);
+        using var heldOut = realFeatures.index_select(0, torch.tensor(order[..n].Select(i => (long)i).ToArray()));
+        using var reference = realFeatures.index_select(0, torch.tensor(order[n..].Select(i => (long)i).ToArray()));
+        return FrechetDistance.Compute(reference, heldOut);
     }
 
     public static KidResult Kid(Classifier features, ImageSet real, ImageSet fake, long seed = 0)

@@ -30,8 +30,7 @@ public static class GuidanceStudy
         features.CheckImages(real.Channels, real.Height, real.Width, real.Name);
         features.CheckImages(model.Config.Channels, model.Config.ImageSize, model.Config.ImageSize, "the model's images");
         using var realFeatures = features.Features(real);
-        int m = Math.Min(n, real.Count / 2);
-        double floor = Evaluator.Floor(realFeatures, m);
+        double floor = Evaluator.Floor(realFeatures, n); // like for like with every row's FID (n samples against the real set)
         var labels = Enumerable.Range(0, n).Select(i => i % model.NumClasses).ToArray();
         var rows = new List<StudyRow>();
         foreach (var s in settings)

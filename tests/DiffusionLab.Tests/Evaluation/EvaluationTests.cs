@@ -73,7 +73,7 @@ public class EvaluationTests
         var pr = Evaluator.PrecisionRecall(classifier, set, set);
         Assert.Equal((1.0, 1.0), (pr.Precision, pr.Recall));
         // a blank set is far from the data: compared at the same size (64 vs 64) with a second real draw, since FID
-        // depends on the sample size (the floor above is computed on two halves of 32)
+        // depends on the sample size (64 real images are too few for a floor at 64 samples)
         using var blankSet = ImageSets.Load(WriteFolder(-torch.ones(64, 1, 8, 8), null));
         var other = TinyData.Bars(64, 8, 4, seed: 5);
         using var otherSet = new ImageSet("bars-5", other.Take(64).Images, other.Labels, null);
@@ -84,7 +84,11 @@ public class EvaluationTests
         // CLI: JSON with the required keys
         var (code, o, err) = Run("eval", "fid", "--real", folder, "--fake", folder, "--features", features, "--json");
         Assert.True(code == 0, err);
-        foreach (var key in new[] { "\"fid\":", "\"n_real\":64", "\"n_fake\":64", "\"floor\":" }) Assert.Contains(key, o);
+        foreach (var key in new[] { "\"fid\":", "\"n_real\":64", "\"n_fake\":64", "\"floor\":null" }) Assert.Contains(key, o);
+        var half = WriteFolder(images[..32], data.Labels[..32]);
+        (code, o, err) = Run("eval", "fid", "--real", folder, "--fake", half, "--features", features);
+        Assert.True(code == 0, err);
+        Assert.Contains("floor: 32 real images against the other 32", o); // like for like, explained
         (code, o, err) = Run("eval", "accuracy", "--fake", folder, "--features", features, "--json");
         Assert.True(code == 0, err);
         Assert.Contains("\"accuracy\":", o);
@@ -147,6 +151,28 @@ public class EvaluationTests
         GuidanceStudy.WriteGuidanceCharts(rows, dir);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "study.csv")).Length);
         Assert.True(File.Exists(Path.Combine(dir, "guidance-fid.png")));
+    }
+
+    [Fact]
+    public void TheFloorIsWhatSamplesFromTheRealDistributionScoreAtTheSameN()
+    {
+        // A perfect generator draws from the real distribution: its expected FID at n samples against R real images is
+        // what the floor must estimate. FID's bias grows like 1/n + 1/R, so the old floor (n real against n real) sat
+        // near twice the perfect generator's score at small n — above samples that were in fact as good as real.
+        using var scope = torch.NewDisposeScope();
+        const int d = 8, r = 2000, n = 100, draws = 12;
+        double perfect = 0, floor = 0, halves = 0;
+        for (int i = 0; i < draws; i++)
+        {
+            var real = torch.randn(r, d, dtype: ScalarType.Float64, generator: new Generator((ulong)(100 + i)));
+            var samples = torch.randn(n, d, dtype: ScalarType.Float64, generator: new Generator((ulong)(900 + i)));
+            perfect += DiffusionLab.Metrics.FrechetDistance.Compute(real, samples) / draws;
+            floor += Evaluator.Floor(real, n) / draws;
+            halves += DiffusionLab.Metrics.FrechetDistance.Compute(real[..n], real[n..(2 * n)]) / draws;
+        }
+        Assert.InRange(floor / perfect, 0.8, 1.25);
+        Assert.True(halves / perfect > 1.5, $"the n-against-n split scored {halves / perfect:F2}× the perfect generator; the test no longer tells the two apart");
+        Assert.True(double.IsNaN(Evaluator.Floor(torch.randn(150, d), n))); // R < 2n: no like-for-like reference
     }
 
     [Fact]
