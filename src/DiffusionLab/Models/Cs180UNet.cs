@@ -162,11 +162,18 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
         }
         if (c1 is not null) u = c1 * u; // seed 002 §2.4: unflatten = c1·unflatten + t1
         if (t1 is not null) u = u + t1;
-        var v1 = MixedPrecision.Call(up1, torch.cat([u, h2], 1));
+        // each concatenation is disposed once its block has read it: the forward's dispose scope would keep them all
+        // alive to its end (the largest, [B, 2D, H, W], is the size of two activations)
+        Tensor Block(Sequential block, Tensor a, Tensor b)
+        {
+            using var joined = torch.cat([a, b], 1);
+            return MixedPrecision.Call(block, joined);
+        }
+        var v1 = Block(up1, u, h2);
         if (c2 is not null) v1 = c2 * v1;
         if (t2 is not null) v1 = v1 + t2;
-        var v2 = MixedPrecision.Call(up2, torch.cat([v1, h1], 1));
-        var o = MixedPrecision.Call(conv_out, torch.cat([v2, h0], 1));
+        var v2 = Block(up2, v1, h1);
+        var o = Block(conv_out, v2, h0);
         return MixedPrecision.Output(MixedPrecision.Call(head, o));
     }
 

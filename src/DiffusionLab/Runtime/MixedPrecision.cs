@@ -116,26 +116,48 @@ public static class MixedPrecision
         bool nhwc = NativeRuntime.ChannelsLast;
         ScalarType? lowered = _lowered;
         if (lowered is null && !nhwc) return module.call(x);
-        Tensor Cast(Tensor t) => lowered is ScalarType type ? t.to_type(type) : t;
-        Tensor Layout(Tensor t) => nhwc ? ToChannelsLast(t) : t;
-        switch (module)
+        // Every cast, layout copy and intermediate made here is disposed as soon as it is used: the caller's dispose scope
+        // would otherwise keep all of them alive to the end of the forward pass (autograd keeps its own references to
+        // what the backward pass needs, so this is safe in training too). Without it, sampling 100 MNIST images with
+        // channels-last convolutions peaked at 2.5 GB instead of 1.2 GB.
+        var temporaries = new List<Tensor>();
+        Tensor Temporary(Tensor made, Tensor from)
         {
-            case Sequential seq:
-                foreach (var child in seq.children())
-                    x = Call(child as nn.Module<Tensor, Tensor> ?? throw new InvalidOperationException($"{child.GetName()} is not a tensor-to-tensor module"), x);
-                return x;
-            case Conv2d or ConvTranspose2d when lowered is null:
-                return module.call(Layout(x)); // float32: ATen takes the layout from the input (and the module's hooks run)
-            case Conv2d c when c.padding_type is null && c.padding_mode == PaddingModes.Zeros:
-                return nn.functional.conv2d(Layout(Cast(x)), Layout(Cast(c.weight!)), c.bias is null ? null : Cast(c.bias),
-                    strides: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups);
-            case ConvTranspose2d c when c.padding_type is null && c.padding_mode == PaddingModes.Zeros:
-                return nn.functional.conv_transpose2d(Layout(Cast(x)), Layout(Cast(c.weight!)), c.bias is null ? null : Cast(c.bias),
-                    strides: c.stride, padding: c.padding, output_padding: c.output_padding, dilation: c.dilation, groups: c.groups);
-            case Linear l when lowered is not null:
-                return nn.functional.linear(Cast(x), Cast(l.weight!), l.bias is null ? null : Cast(l.bias));
-            default:
-                return module.call(x);
+            if (!ReferenceEquals(made, from)) temporaries.Add(made);
+            return made;
+        }
+        Tensor Cast(Tensor t) => lowered is ScalarType type ? Temporary(t.to_type(type), t) : t;
+        Tensor Layout(Tensor t) => nhwc ? Temporary(ToChannelsLast(t), t) : t;
+        try
+        {
+            switch (module)
+            {
+                case Sequential seq:
+                    var current = x;
+                    foreach (var child in seq.children())
+                    {
+                        var next = Call(child as nn.Module<Tensor, Tensor> ?? throw new InvalidOperationException($"{child.GetName()} is not a tensor-to-tensor module"), current);
+                        if (!ReferenceEquals(current, x) && !ReferenceEquals(next, current)) current.Dispose();
+                        current = next;
+                    }
+                    return current;
+                case Conv2d or ConvTranspose2d when lowered is null:
+                    return module.call(Layout(x)); // float32: ATen takes the layout from the input (and the module's hooks run)
+                case Conv2d c when c.padding_type is null && c.padding_mode == PaddingModes.Zeros:
+                    return nn.functional.conv2d(Layout(Cast(x)), Layout(Cast(c.weight!)), c.bias is null ? null : Cast(c.bias),
+                        strides: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups);
+                case ConvTranspose2d c when c.padding_type is null && c.padding_mode == PaddingModes.Zeros:
+                    return nn.functional.conv_transpose2d(Layout(Cast(x)), Layout(Cast(c.weight!)), c.bias is null ? null : Cast(c.bias),
+                        strides: c.stride, padding: c.padding, output_padding: c.output_padding, dilation: c.dilation, groups: c.groups);
+                case Linear l when lowered is not null:
+                    return nn.functional.linear(Cast(x), Cast(l.weight!), l.bias is null ? null : Cast(l.bias));
+                default:
+                    return module.call(x);
+            }
+        }
+        finally
+        {
+            foreach (var t in temporaries) t.Dispose();
         }
     }
 
@@ -144,8 +166,13 @@ public static class MixedPrecision
     /// gives it — TorchSharp 0.107 has no memory-format argument, but a permuted copy permuted back has exactly those
     /// strides, and ATen recognises the layout by its strides. A tensor already in that order, or not 4-D, is returned as is.
     /// </summary>
-    public static Tensor ToChannelsLast(Tensor t) =>
-        t.dim() != 4 || IsChannelsLast(t) ? t : t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    public static Tensor ToChannelsLast(Tensor t)
+    {
+        if (t.dim() != 4 || IsChannelsLast(t)) return t;
+        using var nhwc = t.permute(0, 2, 3, 1); // a view: disposed here so that it does not keep t's storage alive
+        using var copy = nhwc.contiguous();
+        return copy.permute(0, 3, 1, 2);
+    }
 
     /// <summary>Whether a 4-D tensor's strides are those of channels-last order (C fastest, then W, H, N).</summary>
     public static bool IsChannelsLast(Tensor t)
