@@ -249,6 +249,7 @@ public sealed class Trainer
         var plot = PlotFiles.Lines("Training loss", "step", "loss (log scale)",
             [("loss", history.Select(p => (double)p.Step).ToArray(), history.Select(p => Math.Log10(Math.Max(p.Loss, 1e-12))).ToArray())]);
         PlotFiles.UseLog10LeftAxis(plot);
+        PlotFiles.UseIntegerBottomAxis(plot);
         PlotFiles.SavePng(plot, Path.Combine(runDir, "loss.png"), 800, 450);
     }
 }
