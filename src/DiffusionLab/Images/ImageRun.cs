@@ -96,7 +96,9 @@ public sealed class ImageRun : IDisposable
     public static ImageRun Load(string dir, Device? device = null)
     {
         var config = ReadConfig(dir);
-        var run = new ImageRun(config, device ?? CPU);
+        ImageRun run;
+        try { run = new ImageRun(config, device ?? CPU); }
+        catch (DiffusionLabException e) { throw new DiffusionLabException($"{Path.Combine(dir, ConfigFile)}: {e.Message}", e); } // a field the checks above cannot see (an unknown schedule…)
         try
         {
             var weights = Path.Combine(dir, WeightsFile);
@@ -121,8 +123,11 @@ public sealed class ImageRun : IDisposable
         if (!Directory.Exists(dir)) throw new DiffusionLabException($"model folder not found: {dir}");
         var path = Path.Combine(dir, ConfigFile);
         if (!File.Exists(path)) throw new DiffusionLabException($"not a run or model folder (no {ConfigFile}): {dir}");
-        try { return JsonSerializer.Deserialize<ImageRunConfig>(File.ReadAllText(path), Json) ?? throw new JsonException("empty"); }
+        ImageRunConfig config;
+        try { config = JsonSerializer.Deserialize<ImageRunConfig>(File.ReadAllText(path), Json) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new DiffusionLabException($"{path} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
+        config.Validate(path); // a bad field is named as the file's field, not as an option the user never gave
+        return config;
     }
 
     /// <summary>

@@ -67,7 +67,10 @@ public sealed class ToyRun : IDisposable
         ToyRunConfig config;
         try { config = JsonSerializer.Deserialize<ToyRunConfig>(File.ReadAllText(configPath), Json) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new DiffusionLabException($"{configPath} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
-        var run = new ToyRun(config, device ?? CPU);
+        config.Validate(configPath); // a bad field is named as the file's field, not as an option the user never gave
+        ToyRun run;
+        try { run = new ToyRun(config, device ?? CPU); }
+        catch (DiffusionLabException e) { throw new DiffusionLabException($"{configPath}: {e.Message}", e); }
         Trainer.LoadWeights(Path.Combine(runDir, Trainer.CheckpointFile), run.Network);
         run.Network.eval();
         return run;

@@ -30,13 +30,18 @@ public sealed record ToyRunConfig
     public int BatchSize { get; init; } = 1024;
     public TrainingOptions Training { get; init; } = new();
 
-    public void Validate()
+    /// <summary>Checks every field; a bad one is named as the option that sets it, or — when the configuration was read
+    /// from <paramref name="file"/> — as the field of that file.</summary>
+    public void Validate(string? file = null)
     {
-        if (Process is not ("ddpm" or "sde")) throw new DiffusionLabException($"unknown process '{Process}' (ddpm or sde)");
-        if (Network is not ("mlp" or "timelinear")) throw new DiffusionLabException($"unknown network '{Network}' (mlp or timelinear)");
-        if (BatchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {BatchSize}");
-        if (DataSize < 1) throw new DiffusionLabException($"--data-size must be positive, got {DataSize}");
-        if (Mlp.Width < 1 || Mlp.Depth < 0) throw new DiffusionLabException("--width must be positive and --depth not negative");
-        Training.Validate();
+        string Name(string field, string option) => file is null ? option : $"{field} in {file}";
+        string In(string field) => file is null ? "" : $" ({field} in {file})";
+        if (Process is not ("ddpm" or "sde")) throw new DiffusionLabException($"unknown process '{Process}'{In("Process")} (ddpm or sde)");
+        if (Network is not ("mlp" or "timelinear")) throw new DiffusionLabException($"unknown network '{Network}'{In("Network")} (mlp or timelinear)");
+        if (BatchSize < 1) throw new DiffusionLabException($"{Name("BatchSize", "--batch-size")} must be positive, got {BatchSize}");
+        if (DataSize < 1) throw new DiffusionLabException($"{Name("DataSize", "--data-size")} must be positive, got {DataSize}");
+        if (Mlp.Width < 1) throw new DiffusionLabException($"{Name("Mlp.Width", "--width")} must be positive, got {Mlp.Width}");
+        if (Mlp.Depth < 0) throw new DiffusionLabException($"{Name("Mlp.Depth", "--depth")} must not be negative, got {Mlp.Depth}");
+        Training.Validate(file);
     }
 }

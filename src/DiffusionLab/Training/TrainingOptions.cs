@@ -43,15 +43,20 @@ public sealed record TrainingOptions
         return LearningRate * (0.01 + 0.99 * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(progress, 1))));
     }
 
-    public void Validate()
+    /// <summary>Checks every field; a bad one is named as the option that sets it, or — when the options were read from
+    /// <paramref name="file"/> (a run's config.json) — as the field <c>Training.X</c> of that file.</summary>
+    public void Validate(string? file = null)
     {
-        if (Steps < 1) throw new DiffusionLabException($"--steps must be at least 1, got {Steps}");
-        if (!(LearningRate > 0)) throw new DiffusionLabException($"--lr must be positive, got {LearningRate}");
-        if (LrSchedule is not ("constant" or "cosine" or "exponential")) throw new DiffusionLabException($"unknown learning-rate schedule '{LrSchedule}' (constant, cosine or exponential)");
-        if (!(LrGamma > 0) || LrGamma > 1) throw new DiffusionLabException($"the learning-rate decay γ must be in (0, 1], got {LrGamma}");
-        if (StepsPerEpoch < 0) throw new DiffusionLabException("steps per epoch must not be negative");
-        if (EmaDecay < 0 || EmaDecay >= 1) throw new DiffusionLabException($"--ema must be in [0, 1), got {EmaDecay}");
-        Runtime.MixedPrecision.Parse(Precision);
-        if (WarmupSteps < 0 || GradClip < 0) throw new DiffusionLabException("--warmup and --grad-clip must not be negative");
+        string Name(string field, string option) => file is null ? option : $"Training.{field} in {file}";
+        if (Steps < 1) throw new DiffusionLabException($"{Name("Steps", "--steps")} must be at least 1, got {Steps}");
+        if (!(LearningRate > 0)) throw new DiffusionLabException($"{Name("LearningRate", "--lr")} must be positive, got {LearningRate}");
+        if (LrSchedule is not ("constant" or "cosine" or "exponential")) throw new DiffusionLabException($"unknown learning-rate schedule '{LrSchedule}'{(file is null ? "" : $" (Training.LrSchedule in {file})")} (constant, cosine or exponential)");
+        if (!(LrGamma > 0) || LrGamma > 1) throw new DiffusionLabException($"the learning-rate decay γ{(file is null ? "" : $" (Training.LrGamma in {file})")} must be in (0, 1], got {LrGamma}");
+        if (StepsPerEpoch < 0) throw new DiffusionLabException($"{Name("StepsPerEpoch", "steps per epoch")} must not be negative");
+        if (EmaDecay < 0 || EmaDecay >= 1) throw new DiffusionLabException($"{Name("EmaDecay", "--ema")} must be in [0, 1), got {EmaDecay}");
+        if (WarmupSteps < 0) throw new DiffusionLabException($"{Name("WarmupSteps", "--warmup")} must not be negative, got {WarmupSteps}");
+        if (GradClip < 0) throw new DiffusionLabException($"{Name("GradClip", "--grad-clip")} must not be negative, got {GradClip}");
+        try { Runtime.MixedPrecision.Parse(Precision); }
+        catch (DiffusionLabException e) when (file is not null) { throw new DiffusionLabException($"{e.Message} (Training.Precision in {file})"); }
     }
 }

@@ -134,4 +134,24 @@ public class OutputFolderTests
         Assert.Equal(1, code);
         Assert.Contains("--sigma must be positive", err); // not a complaint about a kernel size the user never gave
     }
+
+    [Theory]
+    [InlineData("BatchSize", "-3", "BatchSize in CONFIG must be positive, got -3")]
+    [InlineData("DiffusionSteps", "0", "DiffusionSteps in CONFIG must be positive, got 0")]
+    [InlineData("Schedule", "\"cosinus\"", "CONFIG: unknown schedule 'cosinus'")]
+    public void ABadConfigFieldIsNamedAsTheFilesFieldNotAsAnOption(string field, string value, string expected)
+    {
+        // the user never passed --batch-size or --diffusion-steps: the message names the file and its field
+        var model = CliRunner.Temp("difflab-badconfig");
+        var shipped = Path.Combine(AppContext.BaseDirectory, "models", "mnist-cs180-class");
+        foreach (var f in Directory.GetFiles(shipped)) File.Copy(f, Path.Combine(model, Path.GetFileName(f)));
+        var config = Path.Combine(model, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!;
+        json[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        File.WriteAllText(config, json.ToJsonString());
+        var (code, _, err) = CliRunner.Run("sample", "--model", model, "--n", "2", "--out", CliRunner.Temp("difflab-badconfig-out"));
+        Assert.Equal(1, code);
+        Assert.Contains(expected.Replace("CONFIG", config), err);
+        Assert.DoesNotContain("--", err);
+    }
 }
