@@ -43,8 +43,7 @@ public static class ImageFolder
         var pixels = new byte[files.Count * bytesPer];
         Parallel.For(0, files.Count, i =>
         {
-            using var bitmap = SKBitmap.Decode(files[i].Path)
-                ?? throw new DiffusionLabException($"cannot decode image {files[i].Path}");
+            using var bitmap = ImageTensor.Decode(files[i].Path);
             using var square = ImageTensor.CenterCropResize(bitmap, size);
             ImageTensor.CopyBytes(square, channels, pixels.AsSpan(i * bytesPer, bytesPer));
         });

@@ -63,7 +63,7 @@ public static class ImageSets
         try
         {
             for (int i = 0; i < files.Length; i++)
-                bitmaps[i] = SKBitmap.Decode(files[i]) ?? throw new DiffusionLabException($"cannot decode image {files[i]}");
+                bitmaps[i] = ImageTensor.Decode(files[i]);
             int w = bitmaps[0].Width, h = bitmaps[0].Height;
             for (int i = 1; i < files.Length; i++)
                 if (bitmaps[i].Width != w || bitmaps[i].Height != h)

@@ -13,10 +13,30 @@ public static class ImageTensor
     /// <summary>Loads a PNG/JPEG/… file as [C, H, W] in [−1, 1]; <paramref name="channels"/> is 3 (RGB) or 1 (gray).</summary>
     public static Tensor Load(string path, int channels = 3)
     {
-        if (!File.Exists(path)) throw new DiffusionLabException($"image not found: {path}");
-        using var bitmap = SKBitmap.Decode(path)
-            ?? throw new DiffusionLabException($"cannot decode image {path} (expected PNG, JPEG, GIF, BMP or WEBP)");
+        using var bitmap = Decode(path);
         return FromBitmap(bitmap, channels);
+    }
+
+    /// <summary>
+    /// Decodes an image file as <c>SKBitmap.Decode</c> does (premultiplied alpha, no colour space), except that a file
+    /// that ends early is an error naming it: Skia would return it with its missing rows filled black, and those black
+    /// rows would then be trained on or scored.
+    /// </summary>
+    public static SKBitmap Decode(string path)
+    {
+        if (!File.Exists(path)) throw new DiffusionLabException($"image not found: {path}");
+        using var codec = SKCodec.Create(path)
+            ?? throw new DiffusionLabException($"cannot decode image {path} (expected PNG, JPEG, GIF, BMP or WEBP)");
+        var info = codec.Info;
+        if (info.AlphaType == SKAlphaType.Unpremul) info.AlphaType = SKAlphaType.Premul;
+        info.ColorSpace = null;
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+        if (result == SKCodecResult.Success) return bitmap;
+        bitmap.Dispose();
+        throw new DiffusionLabException(result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
+            ? $"image {path} is truncated or damaged: only part of it decodes (the rest would read as black rows); re-create or remove it"
+            : $"cannot decode image {path} ({result})");
     }
 
     /// <summary>Converts a bitmap to [C, H, W] in [−1, 1].</summary>
@@ -104,9 +124,7 @@ public static class ImageTensor
     /// <summary>Loads an image file, centre-crops and resizes it to a square of <paramref name="size"/> pixels.</summary>
     public static Tensor LoadSquare(string path, int size, int channels = 3)
     {
-        if (!File.Exists(path)) throw new DiffusionLabException($"image not found: {path}");
-        using var bitmap = SKBitmap.Decode(path)
-            ?? throw new DiffusionLabException($"cannot decode image {path} (expected PNG, JPEG, GIF, BMP or WEBP)");
+        using var bitmap = Decode(path);
         using var square = CenterCropResize(bitmap, size);
         return FromBitmap(square, channels);
     }

@@ -154,4 +154,30 @@ public class OutputFolderTests
         Assert.Contains(expected.Replace("CONFIG", config), err);
         Assert.DoesNotContain("--", err);
     }
+
+    [Fact]
+    public void ATruncatedPngIsAnErrorNamingItNotBlackRows()
+    {
+        var dir = CliRunner.Temp("difflab-truncated");
+        var (code, _, err) = Sample(dir, "--n", "3");
+        Assert.True(code == 0, err);
+        var images = Path.Combine(dir, "images");
+        var victim = Directory.GetFiles(images).Order().Last();
+        var bytes = File.ReadAllBytes(victim);
+        File.WriteAllBytes(victim, bytes[..(bytes.Length * 2 / 3)]); // cut off, as by a full disk or an interrupted copy
+        var e = Assert.Throws<DiffusionLabException>(() => ImageSets.Load(images));
+        Assert.Contains($"image {victim} is truncated", e.Message);
+        (code, _, err) = CliRunner.Run("eval", "accuracy", "--fake", images);
+        Assert.Equal(1, code);
+        Assert.Contains("is truncated", err);
+        // a class folder read as a training set (decoded in parallel) says the same
+        var classes = CliRunner.Temp("difflab-truncated-folder");
+        foreach (var c in new[] { "a", "b" })
+        {
+            Directory.CreateDirectory(Path.Combine(classes, c));
+            foreach (var f in Directory.GetFiles(images)) File.Copy(f, Path.Combine(classes, c, Path.GetFileName(f)));
+        }
+        var ex = Assert.ThrowsAny<Exception>(() => DiffusionLab.Data.ImageFolder.Load(classes, "train", 28, 1));
+        Assert.Contains("is truncated", (ex as AggregateException)?.InnerExceptions[0].Message ?? ex.Message);
+    }
 }
