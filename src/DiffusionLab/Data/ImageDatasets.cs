@@ -3,7 +3,7 @@ namespace DiffusionLab.Data;
 /// <summary>
 /// Resolves a dataset spec to an image dataset split: <c>mnist</c> and <c>fashion-mnist</c> (cached by
 /// <c>difflab data fetch</c>), <c>idx:DIR</c> (standard MNIST IDX files: train-* for train, t10k-* for held-out) and
-/// <c>folder:PATH</c> (one sub-folder per class). The data folder is DIFFLAB_DATA, or <c>data/</c> in the current folder.
+/// <c>folder:PATH</c> (one sub-folder per class). The data folder is DIFFLAB_DATA (the <c>./difflab</c> script sets it to the clone's <c>data/</c>, so commands work from any folder), or <c>data/</c> in the current folder.
 /// </summary>
 public static class ImageDatasets
 {
