@@ -37,6 +37,20 @@ public static class EditCommands
         public void PrepareOut(ParseResult parse, string outDir, string verb, params string[] ownNames) =>
             OutputManifest.Prepare(outDir, verb, parse.GetValue(Overwrite), ownNames);
 
+        /// <summary>
+        /// Refuses, before any work, an edit whose batch (<paramref name="passes"/> network images per image: guidance
+        /// pairs, views) or whose <paramref name="kept"/> full-size copies of all <paramref name="count"/> images cannot fit
+        /// in memory, or whose PNGs cannot fit on the disk of <paramref name="outDir"/>.
+        /// </summary>
+        public void CheckFits(ParseResult parse, ImageRun m, string outDir, int count, int passes, int kept, bool gradients = false)
+        {
+            int batch = Math.Min(parse.GetValue(Batch), count);
+            double images = (double)count * kept * m.Config.Channels * m.Config.ImageSize * m.Config.ImageSize * sizeof(float);
+            ResourceCheck.EnsureMemory(m.EstimatedBatchBytes((long)batch * passes, gradients) + images,
+                $"editing {count:N0} images in batches of {batch}", "lower --n or --batch-size");
+            ResourceCheck.EnsureDisk(outDir, (double)count * kept * m.EstimatedPngBytes, $"writing {count:N0} images", "lower --n or choose another --out");
+        }
+
         /// <summary>The precision the verb computes in, set by <see cref="Open"/> (bf16 may be declined there).</summary>
         public string Compute { get; private set; } = "fp32";
 
@@ -164,6 +178,7 @@ public static class EditCommands
             }
             else runs.Add((options.McgScale > 0 ? "MCG" : "RePaint", options));
             model.PrepareOut(parse, outDir, "inpaint", "images", "images-mcg", "images-replacement", "grid.png");
+            model.CheckFits(parse, m, outDir, (int)images.shape[0], gamma is 0 or 1 ? 1 : 2, 2 + runs.Count, gradients: runs.Any(r => r.Options.McgScale > 0));
             var rows = new List<Tensor> { images, images * (1 - holes) };
             var names = new List<string> { "original", "masked" };
             Tensor? first = null;
@@ -222,6 +237,7 @@ public static class EditCommands
             var labels = Labels(parse.GetValue(cls), (int)images.shape[0], dataLabels, m);
             double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? 5;
             model.PrepareOut(parse, outDir, "sdedit", [.. levels.Select(l => $"i_start-{l}"), "strip.png"]);
+            model.CheckFits(parse, m, outDir, (int)images.shape[0], gamma is 0 or 1 ? 1 : 2, 1 + levels.Length);
             var written = new List<string>();
             var columns = new List<Tensor>();
             var clock = Stopwatch.StartNew();
@@ -271,6 +287,7 @@ public static class EditCommands
             m.CheckLabels([c1, c2]);
             double gamma = parse.GetValue(model.Scale) ?? 5;
             model.PrepareOut(parse, outDir, "anagram", "images", "grid.png", "judge.json");
+            model.CheckFits(parse, m, outDir, count, 4, 2); // two views, each a guided pair
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
@@ -320,6 +337,7 @@ public static class EditCommands
             var blur = new GaussianBlur(parse.GetValue(kernel) ?? GaussianBlur.DefaultKernelSize(s), s);
             double gamma = parse.GetValue(model.Scale) ?? 5;
             model.PrepareOut(parse, outDir, "hybrid", "images", "grid.png", "judge.json");
+            model.CheckFits(parse, m, outDir, count, 4, 3); // two classes, each a guided pair; images, blurred, from afar
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {

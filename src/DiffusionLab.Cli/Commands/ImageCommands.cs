@@ -140,6 +140,7 @@ public static class ImageCommands
             if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
                 throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4; the dataset has {data.Height} px");
             using var run = ImageRun.Create(config, device);
+            ResourceCheck.EnsureMemory(run.EstimatedBatchBytes(config.BatchSize, training: true), $"a training step on batches of {config.BatchSize}", "lower --batch-size");
             long parameters = run.Network.parameters().Sum(x => x.numel());
             int perEpoch = data.Count / config.BatchSize;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -234,7 +235,9 @@ public static class ImageCommands
             if (classList is not null) m.CheckLabels(classList);
             int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
-            int[]? labels = classList is null ? null : Enumerable.Range(0, count).Select(i => classList[i * classList.Length / count]).ToArray();
+            if (!parse.GetValue(noImages)) // before anything of --n's size is made
+                ResourceCheck.EnsureDisk(outDir, (double)count * m.EstimatedPngBytes, $"writing {count:N0} PNGs", "lower --n, use --grid-only, or choose another --out");
+            int[]? labels = classList is null ? null : Enumerable.Range(0, count).Select(i => classList[(int)((long)i * classList.Length / count)]).ToArray();
             using var guide = parse.GetValue(classifier) is string cdir ? Evaluation.Classifier.Load(cdir, device) : null;
             if (guide is not null && labels is null) throw new DiffusionLabException("classifier guidance needs a class (--class)");
             bool cfgBase = parse.GetValue(scale) is not null || parse.GetValue(w) is not null;
@@ -248,6 +251,8 @@ public static class ImageCommands
             if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
             // after the options and the model are checked (their errors come first), before any sampling work
             OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
+            int perBatch = Math.Min(options.BatchSize, count) * ImageRun.GuidancePasses(labels is not null, gamma);
+            ResourceCheck.EnsureMemory(m.EstimatedBatchBytes(perBatch, training: false), $"sampling in batches of {Math.Min(options.BatchSize, count)}", "lower --batch-size");
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
             // images are written as each batch finishes (memory flat in --n; an interrupted run keeps what it wrote);
             // only what the grid shows is kept: 16 per class, or the first 256 without classes

@@ -126,6 +126,11 @@ public static class ToyCommand
             using var model = ToyRun.Load(parse.GetValue(run)!, device);
             var frames = parse.GetValue(gif) ? new List<TorchSharp.torch.Tensor>() : null;
             int total = parse.GetValue(steps);
+            // every point is sampled in one batch: the network's widest layers for each, plus every frame of a GIF
+            int points = parse.GetValue(n), width = Math.Max(model.Config.Mlp.Width, model.Config.TimeLinear.HiddenWidths.Append(model.Config.TimeLinear.FrequencyDim).Max());
+            ResourceCheck.EnsureMemory((double)points * sizeof(float) * (16 + 2.0 * width * (model.Config.Mlp.Depth + 2) + (frames is null ? 0 : 2.0 * (total + 1))),
+                $"sampling {points:N0} points in one batch", "lower --n");
+            ResourceCheck.EnsureDisk(outCsv, points * 30.0, $"writing {points:N0} points", "lower --n");
             var clock = Stopwatch.StartNew();
             var progress = new ProgressReporter(output, $"sampling {parse.GetValue(n)} points");
             Samplers.SampleResult result;

@@ -180,4 +180,31 @@ public class OutputFolderTests
         var ex = Assert.ThrowsAny<Exception>(() => DiffusionLab.Data.ImageFolder.Load(classes, "train", 28, 1));
         Assert.Contains("is truncated", (ex as AggregateException)?.InnerExceptions[0].Message ?? ex.Message);
     }
+
+    [Theory]
+    [InlineData("sample --n 2000000000", "writing 2,000,000,000 PNGs needs about 1.97 TB of disk (an estimate)")]
+    [InlineData("sample --unconditional --n 20000000 --batch-size 20000000 --grid-only", "sampling in batches of 20000000 needs about")]
+    [InlineData("anagram --class 6 --view-class 9 --n 200000000", "editing 200,000,000 images in batches of 100 needs about")]
+    public void SizesThatCannotFitAreRefusedUpFrontWithTheEstimate(string args, string expected)
+    {
+        // each estimate is terabytes: past any machine this suite runs on, so the refusal holds everywhere
+        var dir = CliRunner.Temp("difflab-absurd");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, _, err) = CliRunner.Run([.. args.Split(' '), "--out", dir]);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, err);
+        Assert.Matches(@"but [\d.,]+ [MGT]B (is available|is free)", err);
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(dir), f => !Path.GetFileName(f).StartsWith(".difflab", StringComparison.Ordinal)); // nothing written
+        Assert.True(clock.Elapsed.TotalSeconds < 30, $"took {clock.Elapsed.TotalSeconds:F0} s: the refusal must come before the work");
+    }
+
+    [Fact]
+    public void ResourceEstimatesAreComparedWithWhatIsThere()
+    {
+        ResourceCheck.EnsureMemory(1e9, "x", "y", available: 2_000_000_000); // fits
+        var e = Assert.Throws<DiffusionLabException>(() => ResourceCheck.EnsureMemory(3e9, "sampling", "lower --batch-size", available: 2_000_000_000));
+        Assert.Equal("sampling needs about 3 GB of memory (an estimate) but 2 GB is available; lower --batch-size", e.Message);
+        e = Assert.Throws<DiffusionLabException>(() => ResourceCheck.EnsureDisk("/x", 5e12, "writing", "lower --n", free: 1_500_000_000));
+        Assert.Equal("writing needs about 5 TB of disk (an estimate) but 1.5 GB is free in /x; lower --n", e.Message);
+    }
 }
