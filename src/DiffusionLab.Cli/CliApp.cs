@@ -60,11 +60,6 @@ public static class CliApp
             error.WriteLine($"difflab: error: {OneLine(e.Message)}");
             return ExitUserError;
         }
-        catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x => x is DiffusionLabException) is { } inner)
-        {
-            error.WriteLine($"difflab: error: {OneLine(inner.Message)}"); // from a parallel loop (images decoded in parallel)
-            return ExitUserError;
-        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"difflab: error: {OneLine(e.Message)}");

@@ -157,28 +157,41 @@ public static class EvalCommands
         {
             int? limit = parse.GetValue(n);
             if (limit is < 2) throw new DiffusionLabException($"--n must be at least 2, got {limit}");
-            using var fakeSet = ImageSets.Load(parse.GetValue(fake)!, limit);
-            using var realSet = parse.GetValue(real) is string r ? ImageSets.Load(r, limit) : null;
+            // progress on the output only when it is not JSON (a parser would read the progress lines too)
+            var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
+            ImageSet Read(string spec)
+            {
+                var reading = new ProgressReporter(progressOut, $"reading {spec}");
+                try { return ImageSets.Load(spec, limit, (done, total) => reading.Report(done, total)); }
+                finally { reading.Done(); }
+            }
+            using var fakeSet = Read(parse.GetValue(fake)!);
+            using var realSet = parse.GetValue(real) is string r ? Read(r) : null;
             using var classifier = Classifier.Load(parse.GetValue(features) ?? DefaultFeatures());
+            var scoring = new ProgressReporter(progressOut, "feature network");
+            Action<long, long> onProgress = (done, total) => scoring.Report(done, total);
             var result = new Dictionary<string, object?>();
             string? explanation = null;
             switch (name)
             {
                 case "fid":
-                    var fid = Evaluator.Fid(classifier, realSet!, fakeSet);
+                    var fid = Evaluator.Fid(classifier, realSet!, fakeSet, onProgress);
+                    scoring.Done();
                     result["fid"] = fid.Fid; result["n_real"] = fid.NReal; result["n_fake"] = fid.NFake;
                     result["floor"] = double.IsNaN(fid.Floor) ? null : fid.Floor; // JSON has no NaN: null when there is no floor
-                    result["floor_n"] = fid.FloorN; result["floor_reference_n"] = fid.FloorReferenceN;
+                    if (!double.IsNaN(fid.Floor)) { result["floor_n"] = fid.FloorN; result["floor_reference_n"] = fid.FloorReferenceN; }
                     if (fid.Warning is not null) Console.Error.WriteLine($"difflab: warning: {fid.Warning}");
                     explanation = fid.Explanation;
                     break;
                 case "kid":
-                    var kid = Evaluator.Kid(classifier, realSet!, fakeSet, parse.GetValue(seed));
+                    var kid = Evaluator.Kid(classifier, realSet!, fakeSet, parse.GetValue(seed), onProgress);
+                    scoring.Done();
                     result["kid"] = kid.Mean; result["kid_se"] = kid.StandardError; result["subsets"] = kid.Subsets; result["subset_size"] = kid.SubsetSize;
                     result["n_real"] = realSet!.Count; result["n_fake"] = fakeSet.Count;
                     break;
                 case "pr":
-                    var pr = Evaluator.PrecisionRecall(classifier, realSet!, fakeSet);
+                    var pr = Evaluator.PrecisionRecall(classifier, realSet!, fakeSet, onProgress: onProgress);
+                    scoring.Done();
                     result["precision"] = pr.Precision; result["recall"] = pr.Recall; result["k"] = pr.K;
                     result["n_real"] = realSet!.Count; result["n_fake"] = fakeSet.Count;
                     break;

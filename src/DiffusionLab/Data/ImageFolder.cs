@@ -41,7 +41,7 @@ public static class ImageFolder
         if (files.Count == 0) throw new DiffusionLabException($"no images ({string.Join(", ", Extensions)}) for the {split} split in {root}");
         int bytesPer = channels * size * size;
         var pixels = new byte[files.Count * bytesPer];
-        Parallel.For(0, files.Count, i =>
+        ParallelLoop.For(0, files.Count, i =>
         {
             using var bitmap = ImageTensor.Decode(files[i].Path);
             using var square = ImageTensor.CenterCropResize(bitmap, size);

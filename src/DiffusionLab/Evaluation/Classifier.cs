@@ -175,28 +175,32 @@ public sealed class Classifier : IDisposable
     public Tensor Probabilities(Tensor images) => Map(images, x => torch.softmax(Network.call(x), 1));
 
     /// <summary>Penultimate features [N, F] (float64), the input of FID, KID and precision/recall.</summary>
-    public Tensor Features(Tensor images) => Map(images, x => Network.Features(x).to_type(ScalarType.Float64));
+    public Tensor Features(Tensor images, Action<long, long>? onProgress = null) => Map(images, x => Network.Features(x).to_type(ScalarType.Float64), onProgress);
 
     /// <summary>
     /// Features of an image set; for a dataset split they are cached in the data folder
     /// (<c>DATA/NAME/features-SPLIT-N-HASH.bin</c>, keyed by the weights' hash) so repeated evaluations skip them.
     /// </summary>
-    public Tensor Features(ImageSet set)
+    public Tensor Features(ImageSet set, Action<long, long>? onProgress = null)
     {
         if (set.Dataset is null || WeightsHash.Length == 0 || !set.Name.StartsWith(set.Dataset + ":", StringComparison.Ordinal) || set.Name.Contains('/'))
-            return Features(set.Images);
+            return Features(set.Images, onProgress);
         var path = Path.Combine(Data.ImageDatasets.DataDirectory, set.Dataset, $"features-{set.Name[(set.Dataset.Length + 1)..]}-{set.Count}-{WeightsHash}.bin");
         if (File.Exists(path))
         {
             try
             {
                 var cached = Tensor.Load(path);
-                if (cached.shape[0] == set.Count) return cached;
+                if (cached.shape[0] == set.Count)
+                {
+                    onProgress?.Invoke(set.Count, set.Count);
+                    return cached;
+                }
                 cached.Dispose();
             }
             catch (Exception) { } // a damaged cache is recomputed below
         }
-        var f = Features(set.Images);
+        var f = Features(set.Images, onProgress);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -208,7 +212,7 @@ public sealed class Classifier : IDisposable
         return f;
     }
 
-    private Tensor Map(Tensor images, Func<Tensor, Tensor> f)
+    private Tensor Map(Tensor images, Func<Tensor, Tensor> f, Action<long, long>? onProgress = null)
     {
         CheckImages((int)images.shape[1], (int)images.shape[2], (int)images.shape[3], "the images");
         Network.eval();
@@ -218,6 +222,7 @@ public sealed class Classifier : IDisposable
         {
             using var scope = torch.NewDisposeScope();
             parts.Add(f(images[(int)s..(int)Math.Min(s + 500, images.shape[0])].to(Device)).cpu().MoveToOuterDisposeScope());
+            onProgress?.Invoke(Math.Min(s + 500, images.shape[0]), images.shape[0]);
         }
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();

@@ -31,18 +31,29 @@ public static class Evaluator
     /// <summary>Below this many samples FID is noticeably biased upwards (Chong &amp; Forsyth 2020); a warning says so.</summary>
     public const int RecommendedSamples = 1000;
 
-    public static FidReport Fid(Classifier features, ImageSet real, ImageSet fake)
+    /// <summary>FID of <paramref name="fake"/> against <paramref name="real"/> on the features of <paramref name="features"/>,
+    /// with its like-for-like floor; <paramref name="onProgress"/> gets (images through the feature network, of both sets).</summary>
+    public static FidReport Fid(Classifier features, ImageSet real, ImageSet fake, Action<long, long>? onProgress = null)
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
-        var fr = features.Features(real);
-        var ff = features.Features(fake);
+        var (fr, ff) = BothFeatures(features, real, fake, onProgress);
         double fid = FrechetDistance.Compute(fr, ff);
         double floor = Floor(fr, fake.Count);
         string? warning = fake.Count < RecommendedSamples || real.Count < RecommendedSamples
             ? $"FID on {Math.Min(fake.Count, real.Count)} samples is biased upwards; {RecommendedSamples}+ per set is recommended (compare with the floor at the same size)"
             : null;
-        return new FidReport(fid, real.Count, fake.Count, floor, fake.Count, real.Count - fake.Count, warning);
+        bool hasFloor = !double.IsNaN(floor);
+        return new FidReport(fid, real.Count, fake.Count, floor, hasFloor ? fake.Count : 0, hasFloor ? real.Count - fake.Count : 0, warning);
+    }
+
+    /// <summary>The features of both sets, with progress counted over both.</summary>
+    private static (Tensor Real, Tensor Fake) BothFeatures(Classifier features, ImageSet real, ImageSet fake, Action<long, long>? onProgress)
+    {
+        long total = real.Count + fake.Count;
+        var fr = features.Features(real, onProgress is null ? null : (done, _) => onProgress(done, total));
+        var ff = features.Features(fake, onProgress is null ? null : (done, _) => onProgress(real.Count + done, total));
+        return (fr, ff);
     }
 
     /// <summary>
@@ -63,18 +74,20 @@ public static class Evaluator
         return FrechetDistance.Compute(reference, heldOut);
     }
 
-    public static KidResult Kid(Classifier features, ImageSet real, ImageSet fake, long seed = 0)
+    public static KidResult Kid(Classifier features, ImageSet real, ImageSet fake, long seed = 0, Action<long, long>? onProgress = null)
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
-        return KernelInceptionDistance.Compute(features.Features(real), features.Features(fake), seed: seed);
+        var (fr, ff) = BothFeatures(features, real, fake, onProgress);
+        return KernelInceptionDistance.Compute(fr, ff, seed: seed);
     }
 
-    public static PrecisionRecallResult PrecisionRecall(Classifier features, ImageSet real, ImageSet fake, int k = 3)
+    public static PrecisionRecallResult PrecisionRecall(Classifier features, ImageSet real, ImageSet fake, int k = 3, Action<long, long>? onProgress = null)
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
-        return Metrics.PrecisionRecall.Compute(features.Features(real), features.Features(fake), k);
+        var (fr, ff) = BothFeatures(features, real, fake, onProgress);
+        return Metrics.PrecisionRecall.Compute(fr, ff, k);
     }
 
     /// <summary>Fraction of images the classifier reads as their label (or as <paramref name="target"/> for all).</summary>

@@ -177,8 +177,8 @@ public class OutputFolderTests
             Directory.CreateDirectory(Path.Combine(classes, c));
             foreach (var f in Directory.GetFiles(images)) File.Copy(f, Path.Combine(classes, c, Path.GetFileName(f)));
         }
-        var ex = Assert.ThrowsAny<Exception>(() => DiffusionLab.Data.ImageFolder.Load(classes, "train", 28, 1));
-        Assert.Contains("is truncated", (ex as AggregateException)?.InnerExceptions[0].Message ?? ex.Message);
+        var ex = Assert.Throws<DiffusionLabException>(() => DiffusionLab.Data.ImageFolder.Load(classes, "train", 28, 1));
+        Assert.Contains("is truncated", ex.Message);
     }
 
     [Theory]

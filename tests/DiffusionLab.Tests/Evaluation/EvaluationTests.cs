@@ -89,6 +89,7 @@ public class EvaluationTests
         (code, o, err) = Run("eval", "fid", "--real", folder, "--fake", half, "--features", features);
         Assert.True(code == 0, err);
         Assert.Contains("floor: 32 real images against the other 32", o); // like for like, explained
+        Assert.Contains("feature network: 100 % (96/96)", o); // progress, plain lines when redirected
         (code, o, err) = Run("eval", "accuracy", "--fake", folder, "--features", features, "--json");
         Assert.True(code == 0, err);
         Assert.Contains("\"accuracy\":", o);
