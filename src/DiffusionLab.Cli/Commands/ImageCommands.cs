@@ -162,11 +162,8 @@ public static class ImageCommands
             }
             try
             {
-                history = run.Train(data, outDir, parse.GetValue(resume), (step, l) =>
-                {
-                    lastLoss = l;
-                    progress.Report(step, totalSteps, string.Create(CultureInfo.InvariantCulture, $"loss {l:F4}"));
-                }, onEpoch: OnEpoch);
+                history = run.Train(data, outDir, parse.GetValue(resume), (_, l) => lastLoss = l, onEpoch: OnEpoch,
+                    onStep: step => progress.Report(step, totalSteps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")));
             }
             finally { progress.Done(); }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));

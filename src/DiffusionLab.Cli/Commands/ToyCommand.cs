@@ -91,8 +91,9 @@ public static class ToyCommand
             if (parse.GetValue(resume)) progress.Resumed();
             try
             {
-                history = run.Train(outDir, parse.GetValue(resume),
-                    (step, l) => progress.Report(step, config.Training.Steps, string.Create(CultureInfo.InvariantCulture, $"loss {l:F4}")));
+                double lastLoss = double.NaN;
+                history = run.Train(outDir, parse.GetValue(resume), (_, l) => lastLoss = l,
+                    step => progress.Report(step, config.Training.Steps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")));
             }
             finally { progress.Done(); }
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -187,7 +187,7 @@ public sealed class ImageRun : IDisposable
 
     /// <summary>Trains (or resumes) on <paramref name="data"/> into <paramref name="runDir"/>.</summary>
     public IReadOnlyList<LossPoint> Train(ImageDataset data, string runDir, bool resume = false, Action<long, double>? onLog = null,
-        Func<bool>? shouldStop = null, Action<int>? onEpoch = null)
+        Func<bool>? shouldStop = null, Action<int>? onEpoch = null, Action<long>? onStep = null)
     {
         CheckDataset(data);
         int b = Config.BatchSize;
@@ -235,7 +235,7 @@ public sealed class ImageRun : IDisposable
                 if (Config.GridEvery > 0 && (epoch % Config.GridEvery == 0 || epoch == Config.Epochs))
                     WriteEpochGrid((nn.Module<Tensor, Tensor, Tensor>)samplingNet, preview.Images, Path.Combine(runDir, "samples", $"epoch-{epoch:D3}.png"));
                 onEpoch?.Invoke(epoch);
-            });
+            }, onStep);
         preview.Images.Dispose();
         preview.Labels.Dispose();
         var ckpt = Path.Combine(runDir, Trainer.CheckpointFile);

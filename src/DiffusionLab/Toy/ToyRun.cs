@@ -80,7 +80,7 @@ public sealed class ToyRun : IDisposable
         c.Network == "mlp" ? new ToyMlp(c.Mlp) : new TimeLinearMlp(c.TimeLinear);
 
     /// <summary>Trains (or resumes) into <paramref name="runDir"/>; the final weights are in its checkpoint.</summary>
-    public IReadOnlyList<LossPoint> Train(string runDir, bool resume = false, Action<long, double>? onLog = null)
+    public IReadOnlyList<LossPoint> Train(string runDir, bool resume = false, Action<long, double>? onLog = null, Action<long>? onStep = null)
     {
         RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Training.Steps"); // the image runs' rules: no silent overwrite
 
@@ -88,7 +88,7 @@ public sealed class ToyRun : IDisposable
         var lossFunction = MakeLoss(data);
         using var shadow = Config.Training.EmaDecay > 0 ? BuildNetwork(Config) : null;
         shadow?.to(Device);
-        var history = Trainer.Train(Network, shadow, lossFunction, Config.Training, runDir, resume, onLog);
+        var history = Trainer.Train(Network, shadow, lossFunction, Config.Training, runDir, resume, onLog, onStep: onStep);
         Trainer.LoadWeights(Path.Combine(runDir, Trainer.CheckpointFile), Network); // sample with the EMA weights
         Network.eval();
         return history;

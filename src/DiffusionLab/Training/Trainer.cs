@@ -31,15 +31,18 @@ public sealed class Trainer
     /// <param name="onLog">Called with (step, mean loss) at each logging point.</param>
     /// <param name="shouldStop">Polled after each step; when true a checkpoint is written and training stops (used to test resume).</param>
     /// <param name="onCheckpoint">Called after each checkpoint with (step, sampling network: the EMA shadow, else the network in eval mode).</param>
+    /// <param name="onStep">Called after every step with the number of steps done (progress displays).</param>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, Tensor> loss, TrainingOptions options, string runDir,
-        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null) =>
-        Train(network, emaShadow, (g, _) => loss(g), options, runDir, resume, onLog, shouldStop, onCheckpoint);
+        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
+        Action<long>? onStep = null) =>
+        Train(network, emaShadow, (g, _) => loss(g), options, runDir, resume, onLog, shouldStop, onCheckpoint, onStep);
 
     /// <summary>The same, for a loss that also needs the 0-based step (epoch-based data order).</summary>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, long, Tensor> loss, TrainingOptions options, string runDir,
-        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null)
+        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
+        Action<long>? onStep = null)
     {
         options.Validate();
         Directory.CreateDirectory(runDir);
@@ -88,6 +91,7 @@ public sealed class Trainer
                 windowSum = 0;
                 windowCount = 0;
             }
+            onStep?.Invoke(done);
             bool stop = shouldStop?.Invoke() ?? false;
             if (done % options.CheckpointEvery == 0 || done == options.Steps || stop)
             {
