@@ -37,7 +37,7 @@ public static class BenchCommand
                 Precision = CommonOptions.ResolvePrecision(parse, precision, output),
                 Only = parse.GetValue(only) is { } list ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null,
             };
-            var dev = Diffusion.Devices.Resolve(parse.GetValue(device)!);
+            var dev = Devices.Resolve(parse.GetValue(device)!);
             output.WriteLine($"difflab bench: {NativeRuntime.DescribeWithCpu()}; {Environment.ProcessorCount} cores; median [min – max] of {options.Repeats} repeats after {options.Warmup} warm-up; {options.Precision}");
             var results = PerformanceBench.Run(options, dev, r => output.WriteLine(Format(r)));
             if (parse.GetValue(json) is { } path)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using DiffusionLab.Diffusion;
 using Spectre.Console;
 using TorchSharp;
 

@@ -8,6 +8,7 @@ using DiffusionLab.Images;
 using DiffusionLab.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Cli.Commands;
 
@@ -185,7 +186,7 @@ public static class EditCommands
             foreach (var (name, o) in runs)
             {
                 var clock = Stopwatch.StartNew();
-                var generator = Diffusion.TensorOps.SeededGenerator(seed);
+                var generator = TensorOps.SeededGenerator(seed);
                 var result = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => Inpainting.Run(dm, x, holes, o, generator), model.Compute);
                 double err = (result - images).mul(1 - holes).abs().max().item<float>();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -243,7 +244,7 @@ public static class EditCommands
             var clock = Stopwatch.StartNew();
             foreach (var level in levels)
             {
-                var generator = Diffusion.TensorOps.SeededGenerator(seed);
+                var generator = TensorOps.SeededGenerator(seed);
                 var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator), model.Compute);
                 written.AddRange(ImageCommands.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels));
                 columns.Add(edited);

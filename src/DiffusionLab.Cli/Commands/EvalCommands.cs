@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using DiffusionLab.Data;
 using DiffusionLab.Evaluation;
+using DiffusionLab.Studies;
 
 namespace DiffusionLab.Cli.Commands;
 

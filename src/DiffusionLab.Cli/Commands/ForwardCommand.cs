@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Imaging;
 using DiffusionLab.Schedules;
 using Spectre.Console;
 using TorchSharp;
+using DiffusionLab.Studies;
 
 namespace DiffusionLab.Cli.Commands;
 

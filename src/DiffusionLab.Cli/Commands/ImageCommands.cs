@@ -9,6 +9,7 @@ using DiffusionLab.Training;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Plotting;
 
 namespace DiffusionLab.Cli.Commands;
 
@@ -220,7 +221,7 @@ public static class ImageCommands
             var compute = CommonOptions.ResolvePrecision(parse, precision, output);
             var (seed, device, outDir) = common.Apply(parse);
             using var m = OpenModel(parse.GetValue(run), parse.GetValue(model), device);
-            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? Diffusion.ClassGuidance.ScaleFromW(ww) : 5.0);
+            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? Conditioning.ClassifierFreeGuidance.ScaleFromW(ww) : 5.0);
             int k = m.NumClasses;
             var classSpec = parse.GetValue(classes);
             int[]? classList = null;
@@ -242,7 +243,7 @@ public static class ImageCommands
             {
                 Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps) ?? (parse.GetValue(sampler) == SampleDefaultSampler ? SampleDefaultSteps : null), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
                 Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute,
-                Conditioning = guide is null ? null : (start, k) => new Guidance.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
+                Conditioning = guide is null ? null : (start, k) => new Conditioning.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };
             if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
@@ -388,7 +389,7 @@ public static class ImageCommands
             using var noGrad = torch.no_grad();
             int count = Math.Min(parse.GetValue(n), data.Count);
             var x = data.Batch(Enumerable.Range(0, count).Select(i => (int)((long)i * data.Count / count)).ToArray(), device).Images; // spread over the classes
-            var g = Diffusion.TensorOps.SeededGenerator(seed);
+            var g = TensorOps.SeededGenerator(seed);
             var eps = torch.randn(x.shape, generator: g).to(device);
             var rows = new List<Tensor>();
             var names = new List<string>();

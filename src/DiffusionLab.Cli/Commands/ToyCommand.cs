@@ -8,6 +8,7 @@ using DiffusionLab.Plotting;
 using DiffusionLab.Toy;
 using DiffusionLab.Training;
 using Spectre.Console;
+using DiffusionLab.Studies;
 
 namespace DiffusionLab.Cli.Commands;
 
@@ -122,7 +123,7 @@ public static class ToyCommand
         cmd.SetAction(parse =>
         {
             var seed = parse.GetValue(common.Seed);
-            var device = Diffusion.Devices.Resolve(parse.GetValue(common.Device)!);
+            var device = Devices.Resolve(parse.GetValue(common.Device)!);
             var outCsv = parse.GetValue(common.Out)!;
             using var model = ToyRun.Load(parse.GetValue(run)!, device);
             var frames = parse.GetValue(gif) ? new List<TorchSharp.torch.Tensor>() : null;
@@ -159,7 +160,7 @@ public static class ToyCommand
             if (frames is not null)
             {
                 var gifPath = Path.ChangeExtension(outCsv, ".gif");
-                Imaging.PointGif.Write(gifPath, frames, data);
+                Plotting.PointGif.Write(gifPath, frames, data);
                 foreach (var f in frames) f.Dispose();
                 console.WriteLine($"wrote {gifPath}");
             }

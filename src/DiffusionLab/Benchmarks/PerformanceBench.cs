@@ -1,7 +1,6 @@
 using System.Globalization;
 using DiffusionLab.Data;
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Images;
 using DiffusionLab.Models;
 using DiffusionLab.Runtime;
@@ -10,6 +9,7 @@ using DiffusionLab.Toy;
 using DiffusionLab.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Benchmarks;
 
@@ -246,7 +246,7 @@ public static class PerformanceBench
         using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
         var g = TensorOps.SeededGenerator(o.Seed);
         using var labels = torch.randint(0, 10, [o.GuidedBatch], generator: g).to(device);
-        model.Guidance = new ClassGuidance(labels, 5.0);
+        model.Guidance = new ClassifierFreeGuidance(labels, 5.0);
         using var noise = torch.randn([o.GuidedBatch, 1, 28, 28], generator: g).to(device);
         const int perRepeat = 2;
         int steps = o.Warmup + o.Repeats * perRepeat;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,7 +1,8 @@
-using DiffusionLab.Diffusion;
 using DiffusionLab.Samplers.Discrete;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Editing;
 

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using DiffusionLab.Data;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Evaluation;
 
@@ -29,8 +29,18 @@ public sealed record ClassifierInfo
 /// A trained domain classifier in a folder (<c>classifier.json</c> + <c>weights.bin</c>): the judge of conditional
 /// samples (does a "7" look like a 7?) and the feature network of FID, KID and precision/recall.
 /// </summary>
-public sealed class Classifier : IDisposable
+public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier
 {
+    bool Conditioning.INoisyClassifier.NoiseAware => Info.Network.NoiseAware;
+    int Conditioning.INoisyClassifier.DiffusionSteps => Info.DiffusionSteps;
+    string Conditioning.INoisyClassifier.NoiseSchedule => Info.NoiseSchedule ?? "no schedule";
+
+    Tensor Conditioning.INoisyClassifier.NoisyLogits(Tensor x, Tensor time)
+    {
+        Network.eval();
+        return Network.Logits(x.to(Device), time.to(Device));
+    }
+
     public const string InfoFile = "classifier.json";
     public const string WeightsFile = "weights.bin";
     private const string Magic = "DIFFLAB-CLASSIFIER-1";

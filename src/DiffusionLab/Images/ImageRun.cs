@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using DiffusionLab.Data;
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Imaging;
 using DiffusionLab.Models;
 using DiffusionLab.Samplers;
@@ -11,6 +10,7 @@ using DiffusionLab.Training;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Images;
 
@@ -373,8 +373,8 @@ public sealed class ImageRun : IDisposable
     }
 
     /// <summary>The class-guided conditioning of <paramref name="labels"/> at scale γ (null labels: the unconditional model).</summary>
-    public ClassGuidance? ClassCondition(int[]? labels, double guidanceScale) =>
-        labels is null ? null : new ClassGuidance(LabelTensor(labels), guidanceScale);
+    public ClassifierFreeGuidance? ClassCondition(int[]? labels, double guidanceScale) =>
+        labels is null ? null : new ClassifierFreeGuidance(LabelTensor(labels), guidanceScale);
 
     /// <summary>Checked class labels as an int64 tensor on the model's device.</summary>
     public Tensor LabelTensor(IReadOnlyList<int> labels)

@@ -36,7 +36,7 @@ public static class SdePlots
         // The forward marginal at T: x_T = α(T) x_0 + σ(T) ε for data x_0, against a prior sample (first coordinate).
         using var x0 = ToyDatasets.Sample(dataset, 20_000, seed).to_type(ScalarType.Float64);
         var panels = new List<SKBitmap>();
-        var g = Diffusion.TensorOps.SeededGenerator(seed);
+        var g = TensorOps.SeededGenerator(seed);
         foreach (var (s, i) in sdes.Select((s, i) => (s, i)))
         {
             using var scope = torch.NewDisposeScope();

@@ -1,5 +1,4 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using static TorchSharp.torch;
 
 namespace DiffusionLab.Sde;

@@ -1,4 +1,3 @@
-using DiffusionLab.Diffusion;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using DiffusionLab.Data;
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Losses;
 using DiffusionLab.Models;
 using DiffusionLab.Samplers;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Plotting;
 using TorchSharp;
 using TorchSharp.Modules;

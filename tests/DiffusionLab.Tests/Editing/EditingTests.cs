@@ -1,5 +1,4 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Editing;
 using DiffusionLab.Imaging;
 using DiffusionLab.Models;
@@ -7,6 +6,8 @@ using DiffusionLab.Samplers.Discrete;
 using TorchSharp;
 using static TorchSharp.torch;
 using S = DiffusionLab.Schedules.Schedules;
+using DiffusionLab.Conditioning;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Tests.Editing;
 
@@ -156,7 +157,7 @@ public class EditingTests
         using var __ = model;
         var x = torch.randn(3, 1, 8, 8);
         var labels = torch.tensor(new long[] { 0, 2, 3 });
-        model.Guidance = new ClassGuidance(labels, 3);
+        model.Guidance = new ClassifierFreeGuidance(labels, 3);
         var expected = model.Predict(x, 25);
         model.Guidance = new VisualAnagram(labels, labels, ImageView.Identity, 3);
         var same = model.Predict(x, 25);
@@ -167,7 +168,7 @@ public class EditingTests
         Assert.True((hybrid.X0 - expected.X0).abs().max().item<float>() < 1e-4);
         // the anagram through a real view: ½[ε(x, c₁) + v⁻¹ ε(v x, c₂)] from two separate guided passes
         var other = torch.tensor(new long[] { 1, 1, 0 });
-        model.Guidance = new ClassGuidance(other, 3);
+        model.Guidance = new ClassifierFreeGuidance(other, 3);
         var viewed = model.Predict(ImageView.Rotate90.Apply(x), 25);
         model.Guidance = new VisualAnagram(labels, other, ImageView.Rotate90, 3);
         var anagram = model.Predict(x, 25);

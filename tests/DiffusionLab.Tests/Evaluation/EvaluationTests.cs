@@ -4,6 +4,7 @@ using DiffusionLab.Imaging;
 using DiffusionLab.Tests.Images;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Studies;
 
 namespace DiffusionLab.Tests.Evaluation;
 
@@ -14,7 +15,7 @@ public class EvaluationTests
     {
         using var scope = torch.NewDisposeScope();
         var background = torch.full(4, 1, 28, 28, -1f);
-        var g = DiffusionLab.Diffusion.TensorOps.SeededGenerator(1);
+        var g = DiffusionLab.TensorOps.SeededGenerator(1);
         Assert.True((Classifier.RandomAffine(background, g, 2) + 1).abs().max().item<float>() < 1e-5); // padding is background, not grey
         var blob = torch.full(8, 1, 28, 28, -1f);
         blob[.., .., 10..18, 10..18] = torch.tensor(1f);
@@ -23,7 +24,7 @@ public class EvaluationTests
         // scale 0.9–1.1 changes the area by at most (1/0.9)² ≈ 1.23; rotation and shift keep it
         Assert.True(ink.min().item<float>() > 64 * 0.75f && ink.max().item<float>() < 64 * 1.3f, ink.ToString(TorchSharp.TensorStringStyle.Julia));
         Assert.True((warped - blob).abs().max().item<float>() > 0.5f, "the images were not warped");
-        Assert.Equal(0f, (Classifier.RandomAffine(blob, DiffusionLab.Diffusion.TensorOps.SeededGenerator(3), 2) - Classifier.RandomAffine(blob, DiffusionLab.Diffusion.TensorOps.SeededGenerator(3), 2)).abs().max().item<float>());
+        Assert.Equal(0f, (Classifier.RandomAffine(blob, DiffusionLab.TensorOps.SeededGenerator(3), 2) - Classifier.RandomAffine(blob, DiffusionLab.TensorOps.SeededGenerator(3), 2)).abs().max().item<float>());
     }
 
     private static string Temp() => Directory.CreateTempSubdirectory("difflab-eval").FullName;

@@ -1,4 +1,3 @@
-using DiffusionLab.Diffusion;
 using DiffusionLab.Denoisers;
 using DiffusionLab.Models;
 using DiffusionLab.Runtime;

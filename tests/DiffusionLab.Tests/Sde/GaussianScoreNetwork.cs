@@ -1,5 +1,4 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Sde;
 using TorchSharp;
 using static TorchSharp.torch;

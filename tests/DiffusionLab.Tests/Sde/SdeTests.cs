@@ -1,4 +1,3 @@
-using DiffusionLab.Diffusion;
 using DiffusionLab.Schedules;
 using DiffusionLab.Sde;
 using TorchSharp;

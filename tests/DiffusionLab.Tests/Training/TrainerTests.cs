@@ -1,6 +1,5 @@
 using DiffusionLab.Data;
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Models;
 using DiffusionLab.Training;
 using TorchSharp;

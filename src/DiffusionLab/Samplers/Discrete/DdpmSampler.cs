@@ -1,6 +1,6 @@
-using DiffusionLab.Diffusion;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Denoisers;
 
 namespace DiffusionLab.Samplers.Discrete;
 

@@ -1,5 +1,4 @@
-using DiffusionLab.Diffusion;
-
+using DiffusionLab.Denoisers;
 namespace DiffusionLab.Samplers.Discrete;
 
 /// <summary>The samplers of a discrete model by name — one list for image and 2-D runs, the CLI and the studies.</summary>

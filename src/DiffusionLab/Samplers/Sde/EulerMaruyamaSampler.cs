@@ -1,4 +1,3 @@
-using DiffusionLab.Diffusion;
 using DiffusionLab.Sde;
 using TorchSharp;
 using static TorchSharp.torch;

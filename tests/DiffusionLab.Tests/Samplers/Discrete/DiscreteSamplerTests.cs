@@ -1,5 +1,4 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Models;
 using DiffusionLab.Samplers;
 using DiffusionLab.Samplers.Discrete;

@@ -1,8 +1,9 @@
 using DiffusionLab.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Metrics;
 
-namespace DiffusionLab.Diffusion;
+namespace DiffusionLab.Studies;
 
 /// <summary>Settings of the forward-process structure study (seed 000: keep the data structured for as many steps as possible).</summary>
 public sealed record ForwardAnalysisOptions

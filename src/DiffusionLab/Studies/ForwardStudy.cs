@@ -5,7 +5,7 @@ using DiffusionLab.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Diffusion;
+namespace DiffusionLab.Studies;
 
 /// <summary>
 /// Seed 000's noise-schedule study as one call: for one image and several schedules, writes the strip of

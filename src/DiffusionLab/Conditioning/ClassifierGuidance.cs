@@ -1,10 +1,8 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
-using DiffusionLab.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Guidance;
+namespace DiffusionLab.Conditioning;
 
 /// <summary>
 /// Classifier guidance (Dhariwal &amp; Nichol 2021, eq. 14 with their gradient scale s of §4.3):
@@ -15,13 +13,13 @@ namespace DiffusionLab.Guidance;
 /// </summary>
 public sealed class ClassifierGuidance : IConditioning
 {
-    private readonly Classifier classifier;
+    private readonly INoisyClassifier classifier;
     private readonly Tensor labels;
     private readonly IConditioning? baseline;
 
-    public ClassifierGuidance(Classifier classifier, Tensor labels, double scale, IConditioning? baseline = null)
+    public ClassifierGuidance(INoisyClassifier classifier, Tensor labels, double scale, IConditioning? baseline = null)
     {
-        if (!classifier.Info.Network.NoiseAware)
+        if (!classifier.NoiseAware)
             throw new DiffusionLabException("classifier guidance needs a noise-aware classifier p(y | x_t, t): train one with 'difflab classifier train --noisy'");
         if (scale < 0) throw new DiffusionLabException($"the classifier scale must be non-negative, got {scale}");
         this.classifier = classifier;
@@ -35,8 +33,8 @@ public sealed class ClassifierGuidance : IConditioning
     public Prediction Predict(DiscreteModel model, Tensor x, Tensor steps)
     {
         using var scope = torch.NewDisposeScope();
-        if (classifier.Info.DiffusionSteps != model.Schedule.Steps)
-            throw new DiffusionLabException($"the classifier was trained on a {classifier.Info.DiffusionSteps}-step schedule ({classifier.Info.NoiseSchedule}) but the model has {model.Schedule.Steps} steps; train it with the model's schedule");
+        if (classifier.DiffusionSteps != model.Schedule.Steps)
+            throw new DiffusionLabException($"the classifier was trained on a {classifier.DiffusionSteps}-step schedule ({classifier.NoiseSchedule}) but the model has {model.Schedule.Steps} steps; train it with the model's schedule");
         if (labels.shape[0] != x.shape[0]) throw new DiffusionLabException($"{labels.shape[0]} class labels for a batch of {x.shape[0]}");
         Prediction p;
         if (baseline is not null) p = baseline.Predict(model, x, steps);
@@ -55,11 +53,11 @@ public sealed class ClassifierGuidance : IConditioning
     {
         using var grad = torch.enable_grad();
         using var scope = torch.NewDisposeScope();
-        classifier.Network.eval();
-        var xin = x.detach().to(classifier.Device).requires_grad_(true);
-        var time = steps.to_type(ScalarType.Float32).to(classifier.Device) / totalSteps;
-        var logp = nn.functional.log_softmax(classifier.Network.Logits(xin, time), 1);
-        var picked = logp.gather(1, labels.to(classifier.Device).view(-1, 1)).sum();
+        var xin = x.detach().requires_grad_(true);
+        var time = steps.to_type(ScalarType.Float32).to(x.device) / totalSteps;
+        var logits = classifier.NoisyLogits(xin, time);
+        var logp = nn.functional.log_softmax(logits, 1);
+        var picked = logp.gather(1, labels.to(logits.device).view(-1, 1)).sum();
         var g = torch.autograd.grad([picked], [xin])[0];
         return g.to(x.device).MoveToOuterDisposeScope();
     }

@@ -1,13 +1,13 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using S = DiffusionLab.Schedules.Schedules;
+using DiffusionLab.Conditioning;
 
-namespace DiffusionLab.Tests.Diffusion;
+namespace DiffusionLab.Tests.Conditioning;
 
-public class GuidanceTests
+public class ClassifierFreeGuidanceTests
 {
     [Fact]
     public void BatchedGuidanceEqualsTheFormulaFromTwoSeparatePasses()
@@ -25,7 +25,7 @@ public class GuidanceTests
         var epsU = net.call(x, tt);
         foreach (var gamma in new[] { 0.0, 1.0, 3.0, 7.5 })
         {
-            model.Guidance = new ClassGuidance(labels, gamma);
+            model.Guidance = new ClassifierFreeGuidance(labels, gamma);
             var p = model.Predict(x, 20);
             var expected = epsU + gamma * (epsC - epsU); // Ho & Salimans 2022 with γ = 1 + w
             Assert.True((p.Epsilon - expected).abs().max().item<float>() < 1e-5, $"γ = {gamma}");
@@ -35,10 +35,10 @@ public class GuidanceTests
             Assert.True((p.X0 - x0).abs().max().item<float>() < 1e-4);
         }
         // the w convention: (1 + w)ε_c − wε_u is γ = 1 + w
-        model.Guidance = new ClassGuidance(labels, ClassGuidance.ScaleFromW(2));
+        model.Guidance = new ClassifierFreeGuidance(labels, ClassifierFreeGuidance.ScaleFromW(2));
         var pw = model.Predict(x, 20);
         Assert.True((pw.Epsilon - (3 * epsC - 2 * epsU)).abs().max().item<float>() < 1e-5);
-        model.Guidance = new ClassGuidance(labels[..2], 2);
+        model.Guidance = new ClassifierFreeGuidance(labels[..2], 2);
         Assert.Throws<DiffusionLabException>(() => model.Predict(x, 20));
     }
 

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Diffusion;
+namespace DiffusionLab;
 
 /// <summary>Small tensor helpers shared by the forward process, samplers and losses.</summary>
 public static class TensorOps

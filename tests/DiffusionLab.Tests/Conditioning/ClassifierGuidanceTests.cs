@@ -1,14 +1,13 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Evaluation;
-using DiffusionLab.Guidance;
 using DiffusionLab.Models;
 using DiffusionLab.Tests.Images;
 using TorchSharp;
 using static TorchSharp.torch;
 using S = DiffusionLab.Schedules.Schedules;
+using DiffusionLab.Conditioning;
 
-namespace DiffusionLab.Tests.Guidance;
+namespace DiffusionLab.Tests.Conditioning;
 
 public class ClassifierGuidanceTests
 {

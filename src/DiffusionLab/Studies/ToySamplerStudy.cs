@@ -1,9 +1,10 @@
+using DiffusionLab.Toy;
 using System.Globalization;
 using System.Text;
 using DiffusionLab.Plotting;
 using DiffusionLab.Samplers.Discrete;
 
-namespace DiffusionLab.Toy;
+namespace DiffusionLab.Studies;
 
 /// <summary>One point of the 2-D sampler study: a sampler at a budget, what it spent and how close its samples came.</summary>
 public sealed record ToyStudyRow(string Sampler, int Budget, int Steps, int Nfe, double Chamfer, double Emd, double Seconds);

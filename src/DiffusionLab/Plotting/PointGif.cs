@@ -2,7 +2,7 @@ using DiffusionLab.Plotting;
 using ImageMagick;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Imaging;
+namespace DiffusionLab.Plotting;
 
 /// <summary>Animated GIFs: frames of PNG bytes, or a 2-D sampling trajectory drawn as scatter plots over the data.</summary>
 public static class PointGif

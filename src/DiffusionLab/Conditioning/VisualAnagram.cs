@@ -1,9 +1,8 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Editing;
+namespace DiffusionLab.Conditioning;
 
 /// <summary>
 /// Visual anagrams (Geng, Park &amp; Owens 2024, the mean over views with N = 2): ε̃ = ½[ε(x_t, c₁) + v⁻¹(ε(v(x_t), c₂))], so the
@@ -18,7 +17,7 @@ public sealed class VisualAnagram(Tensor labelsAsIs, Tensor labelsInView, ImageV
     {
         using var scope = torch.NewDisposeScope();
         int b = (int)x.shape[0];
-        var both = new ClassGuidance(torch.cat([labelsAsIs, labelsInView]), scale)
+        var both = new ClassifierFreeGuidance(torch.cat([labelsAsIs, labelsInView]), scale)
             .Predict(model, torch.cat([x, View.Apply(x)]), torch.cat([steps, steps]));
         // x̂_0 is affine in ε̂ with the same α, σ for both halves and the view is linear, so averaging x̂_0 the same way
         // keeps the pair consistent: x̂_0 = (x_t − σ ε̃)/α.

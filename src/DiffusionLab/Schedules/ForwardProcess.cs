@@ -2,7 +2,7 @@ using DiffusionLab.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Diffusion;
+namespace DiffusionLab.Schedules;
 
 /// <summary>
 /// The forward (noising) process q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) of a discrete schedule

@@ -1,11 +1,11 @@
-using DiffusionLab.Diffusion;
 using DiffusionLab.Imaging;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 using S = DiffusionLab.Schedules.Schedules;
+using DiffusionLab.Studies;
 
-namespace DiffusionLab.Tests.Diffusion;
+namespace DiffusionLab.Tests.Studies;
 
 public class ForwardStudyTests
 {

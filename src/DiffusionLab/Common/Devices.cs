@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace DiffusionLab.Diffusion;
+namespace DiffusionLab;
 
 /// <summary>Turns a --device value into a torch device, with a clear error when it is not available.</summary>
 public static class Devices

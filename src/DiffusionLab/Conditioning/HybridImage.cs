@@ -1,10 +1,9 @@
 using DiffusionLab.Denoisers;
-using DiffusionLab.Diffusion;
 using DiffusionLab.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Editing;
+namespace DiffusionLab.Conditioning;
 
 /// <summary>
 /// Hybrid images by factorised diffusion (Geng, Park &amp; Owens 2024, "Factorized Diffusion": the sum of a Gaussian
@@ -19,7 +18,7 @@ public sealed class HybridImage(Tensor labelsFar, Tensor labelsNear, GaussianBlu
     {
         using var scope = torch.NewDisposeScope();
         int b = (int)x.shape[0];
-        var both = new ClassGuidance(torch.cat([labelsFar, labelsNear]), scale)
+        var both = new ClassifierFreeGuidance(torch.cat([labelsFar, labelsNear]), scale)
             .Predict(model, torch.cat([x, x]), torch.cat([steps, steps]));
         // low + high = identity, so combining x̂_0 the same way stays consistent with ε̃: x̂_0 = (x_t − σ ε̃)/α.
         var eps = Blur.LowPass(both.Epsilon[..b]) + Blur.HighPass(both.Epsilon[b..]);

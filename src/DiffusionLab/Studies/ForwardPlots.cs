@@ -1,12 +1,12 @@
-using DiffusionLab.Diffusion;
 using DiffusionLab.Imaging;
 using DiffusionLab.Schedules;
 using ScottPlot;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Plotting;
 
-namespace DiffusionLab.Plotting;
+namespace DiffusionLab.Studies;
 
 /// <summary>Pictures of the forward process: a strip of x_t, pixel histograms against N(0, 1), and structure curves.</summary>
 public static class ForwardPlots

@@ -1,9 +1,9 @@
-using DiffusionLab.Diffusion;
 using TorchSharp;
 using static TorchSharp.torch;
 using S = DiffusionLab.Schedules.Schedules;
+using DiffusionLab.Schedules;
 
-namespace DiffusionLab.Tests.Diffusion;
+namespace DiffusionLab.Tests.Schedules;
 
 public class ForwardProcessTests
 {

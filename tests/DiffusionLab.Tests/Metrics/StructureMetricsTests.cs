@@ -1,10 +1,10 @@
-using DiffusionLab.Diffusion;
 using DiffusionLab.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 using S = DiffusionLab.Schedules.Schedules;
+using DiffusionLab.Metrics;
 
-namespace DiffusionLab.Tests.Diffusion;
+namespace DiffusionLab.Tests.Metrics;
 
 public class StructureMetricsTests
 {

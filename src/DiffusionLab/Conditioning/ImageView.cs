@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Editing;
+namespace DiffusionLab.Conditioning;
 
 /// <summary>
 /// An orthogonal pixel permutation v of image batches [B, C, H, W] with its inverse — the "views" of visual anagrams

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Diffusion;
+namespace DiffusionLab.Metrics;
 
 /// <summary>
 /// How much structure of the data survives in x_t: its correlation with x_0, and how far the

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
+using DiffusionLab.Evaluation;
 using DiffusionLab.Images;
 using DiffusionLab.Metrics;
 using DiffusionLab.Plotting;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionLab.Evaluation;
+namespace DiffusionLab.Studies;
 
 /// <summary>One row of a sampling study: the setting and its scores on the domain features.</summary>
 public sealed record StudyRow(string Setting, double Gamma, string Sampler, int Steps, int Nfe, int N, double Fid, double FidFloor,
