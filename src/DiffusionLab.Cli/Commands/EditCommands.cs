@@ -20,7 +20,7 @@ public static class EditCommands
     {
         public Option<string?> Run { get; } = new("--run") { Description = "Run folder written by 'difflab train'." };
         public Option<string?> Model { get; } = new("--model") { Description = "Model folder; default: the shipped models/mnist-cs180-class." };
-        public Option<double?> Scale { get; } = new("--guidance-scale") { Description = "γ of class-free guidance (default 5 with a class, else 1)." };
+        public Option<double?> Scale { get; } = new("--guidance-scale") { Description = $"γ of classifier-free guidance (default {ClassifierFreeGuidance.DefaultScale} with a class, else 1)." };
         public Option<string?> Judge { get; } = new("--judge") { Description = "Classifier that reads the results (default: the shipped models/mnist-classifier when the image size fits)." };
         public Option<int> Batch { get; } = new("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         public Option<string> Precision { get; } = CommonOptions.Precision("the network");
@@ -168,7 +168,7 @@ public static class EditCommands
             var (images, dataLabels) = input.Load(parse, m, output);
             using var _ = images;
             var labels = Labels(parse.GetValue(cls), (int)images.shape[0], dataLabels, m);
-            double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? 5;
+            double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             using var holes = Masks.Parse(parse.GetValue(mask)!, m.Config.ImageSize, seed);
             var options = new InpaintOptions { Steps = parse.GetValue(steps), JumpLength = parse.GetValue(jump), Resamples = parse.GetValue(resample), McgScale = parse.GetValue(mcg) };
             var runs = new List<(string Name, InpaintOptions Options)>();
@@ -236,7 +236,7 @@ public static class EditCommands
             var (images, dataLabels) = input.Load(parse, m, output);
             using var _ = images;
             var labels = Labels(parse.GetValue(cls), (int)images.shape[0], dataLabels, m);
-            double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? 5;
+            double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "sdedit", [.. levels.Select(l => $"i_start-{l}"), "strip.png"]);
             model.CheckFits(parse, m, outDir, (int)images.shape[0], gamma is 0 or 1 ? 1 : 2, 1 + levels.Length);
             var written = new List<string>();
@@ -286,7 +286,7 @@ public static class EditCommands
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
             int c1 = parse.GetValue(cls), c2 = parse.GetValue(viewCls);
             m.CheckLabels([c1, c2]);
-            double gamma = parse.GetValue(model.Scale) ?? 5;
+            double gamma = parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "anagram", "images", "grid.png", "judge.json");
             model.CheckFits(parse, m, outDir, count, 4, 2); // two views, each a guided pair
             var clock = Stopwatch.StartNew();
@@ -336,7 +336,7 @@ public static class EditCommands
             double s = parse.GetValue(sigma) ?? scaled.Sigma;
             if (!(s > 0)) throw new DiffusionLabException($"--sigma must be positive (a blur's standard deviation in pixels), got {s}");
             var blur = new GaussianBlur(parse.GetValue(kernel) ?? GaussianBlur.DefaultKernelSize(s), s);
-            double gamma = parse.GetValue(model.Scale) ?? 5;
+            double gamma = parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "hybrid", "images", "grid.png", "judge.json");
             model.CheckFits(parse, m, outDir, count, 4, 3); // two classes, each a guided pair; images, blurred, from afar
             var clock = Stopwatch.StartNew();

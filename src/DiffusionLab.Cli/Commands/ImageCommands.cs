@@ -10,6 +10,7 @@ using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Plotting;
+using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Cli.Commands;
 
@@ -199,7 +200,7 @@ public static class ImageCommands
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
         var variance = new Option<string>("--variance") { Description = "DDPM noise: posterior (β̃_t) or beta (β_t, the CS180 update).", DefaultValueFactory = _ => "posterior" };
         var classes = new Option<string?>("--class", "-c") { Description = "Class index, comma list, or 'all' (default for class-conditional models: all classes, one row each)." };
-        var scale = new Option<double?>("--guidance-scale") { Description = "γ in ε_u + γ(ε_c − ε_u) (0 = unconditional, 1 = conditional; default 5)." };
+        var scale = new Option<double?>("--guidance-scale") { Description = $"γ in ε_u + γ(ε_c − ε_u) (0 = unconditional, 1 = conditional; default {ClassifierFreeGuidance.DefaultScale})." };
         var w = new Option<double?>("--guidance-w") { Description = "w in (1 + w)ε_c − wε_u (Ho & Salimans 2022); the same as --guidance-scale 1 + w." };
         var uncond = new Option<bool>("--unconditional") { Description = "Sample a class-conditional model with the null class only." };
         var n = new Option<int?>("--n") { Description = "Number of images (default: 10 per class, or 64)." };
@@ -221,7 +222,7 @@ public static class ImageCommands
             var compute = CommonOptions.ResolvePrecision(parse, precision, output);
             var (seed, device, outDir) = common.Apply(parse);
             using var m = OpenModel(parse.GetValue(run), parse.GetValue(model), device);
-            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? Conditioning.ClassifierFreeGuidance.ScaleFromW(ww) : 5.0);
+            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? ClassifierFreeGuidance.ScaleFromW(ww) : ClassifierFreeGuidance.DefaultScale);
             int k = m.NumClasses;
             var classSpec = parse.GetValue(classes);
             int[]? classList = null;
@@ -249,7 +250,7 @@ public static class ImageCommands
             if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
             // after the options and the model are checked (their errors come first), before any sampling work
             OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
-            int perBatch = Math.Min(options.BatchSize, count) * ImageRun.GuidancePasses(labels is not null, gamma);
+            int perBatch = Math.Min(options.BatchSize, count) * ClassifierFreeGuidance.Passes(labels is not null, gamma);
             ResourceCheck.EnsureMemory(m.EstimatedBatchBytes(perBatch, training: false), $"sampling in batches of {Math.Min(options.BatchSize, count)}", "lower --batch-size");
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
             // images are written as each batch finishes (memory flat in --n; an interrupted run keeps what it wrote);
@@ -285,7 +286,7 @@ public static class ImageCommands
             double seconds = clock.Elapsed.TotalSeconds;
             using var images = torch.cat(kept, 0);
             foreach (var t in kept) t.Dispose();
-            bool paired = ImageRun.GuidancePasses(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
+            bool paired = ClassifierFreeGuidance.Passes(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}"));

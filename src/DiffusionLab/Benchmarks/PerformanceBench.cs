@@ -243,10 +243,10 @@ public static class PerformanceBench
         using var net = new Cs180UNet(config);
         net.to(device);
         net.eval();
-        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
+        using var unconditioned = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
         var g = TensorOps.SeededGenerator(o.Seed);
         using var labels = torch.randint(0, 10, [o.GuidedBatch], generator: g).to(device);
-        model.Guidance = new ClassifierFreeGuidance(labels, 5.0);
+        using var model = unconditioned.With(new ClassifierFreeGuidance(labels, ClassifierFreeGuidance.DefaultScale));
         using var noise = torch.randn([o.GuidedBatch, 1, 28, 28], generator: g).to(device);
         const int perRepeat = 2;
         int steps = o.Warmup + o.Repeats * perRepeat;
@@ -259,7 +259,7 @@ public static class PerformanceBench
         return r with
         {
             Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
-            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = 5{PrecisionNote(o)}",
+            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = {ClassifierFreeGuidance.DefaultScale}{PrecisionNote(o)}",
         };
     }
 

@@ -1,4 +1,3 @@
-using DiffusionLab.Denoisers;
 using DiffusionLab.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,6 +22,7 @@ public interface IConditioning
 public sealed class DiscreteModel : IDisposable
 {
     private readonly Tensor _sqrtAlphaBar, _sqrtOneMinusAlphaBar;
+    private readonly bool _ownsTables; // a model made by With shares its parent's tables and leaves them to it
 
     public DiscreteModel(NoiseSchedule schedule, Denoiser denoiser, Device? device = null)
     {
@@ -30,6 +30,16 @@ public sealed class DiscreteModel : IDisposable
         Denoiser = denoiser;
         _sqrtAlphaBar = schedule.TableTensor(schedule.SqrtAlphaBar, device);
         _sqrtOneMinusAlphaBar = schedule.TableTensor(schedule.SqrtOneMinusAlphaBar, device);
+        _ownsTables = true;
+    }
+
+    private DiscreteModel(DiscreteModel parent, IConditioning? conditioning)
+    {
+        Schedule = parent.Schedule;
+        Denoiser = parent.Denoiser;
+        _sqrtAlphaBar = parent._sqrtAlphaBar;
+        _sqrtOneMinusAlphaBar = parent._sqrtOneMinusAlphaBar;
+        Conditioning = conditioning;
     }
 
     public NoiseSchedule Schedule { get; }
@@ -37,15 +47,21 @@ public sealed class DiscreteModel : IDisposable
 
     /// <summary>
     /// The condition every <see cref="Predict(Tensor, Tensor)"/> applies (null = the network alone): class guidance,
-    /// an anagram, a hybrid… so any sampler draws conditional or guided samples without knowing about them.
+    /// an anagram, a hybrid… so any sampler draws conditional or guided samples without knowing about them. Fixed for
+    /// the life of this model: <see cref="With"/> gives the same network under another condition, so one network can
+    /// serve several sampling loops at once.
     /// </summary>
-    public IConditioning? Guidance { get; set; }
+    public IConditioning? Conditioning { get; }
 
-    /// <summary>ε̂ and x̂_0 for x_t at integer steps <paramref name="steps"/> ([B], values 1..T), under <see cref="Guidance"/>.</summary>
+    /// <summary>The same schedule and network under <paramref name="conditioning"/> (null: the network alone). Cheap: the
+    /// tables are shared, and disposing the result leaves them to this model.</summary>
+    public DiscreteModel With(IConditioning? conditioning) => new(this, conditioning);
+
+    /// <summary>ε̂ and x̂_0 for x_t at integer steps <paramref name="steps"/> ([B], values 1..T), under <see cref="Conditioning"/>.</summary>
     public Prediction Predict(Tensor x, Tensor steps) =>
-        Guidance is { } g ? g.Predict(this, x, steps) : PredictLabels(x, steps, null);
+        Conditioning is { } c ? c.Predict(this, x, steps) : PredictLabels(x, steps, null);
 
-    /// <summary>The network's ε̂ and x̂_0 with class labels [B] (null: an unconditional network), ignoring <see cref="Guidance"/>.</summary>
+    /// <summary>The network's ε̂ and x̂_0 with class labels [B] (null: an unconditional network), ignoring <see cref="Conditioning"/>.</summary>
     public Prediction PredictLabels(Tensor x, Tensor steps, Tensor? labels)
     {
         var (alpha, sigma) = Coefficients(steps, x);
@@ -110,6 +126,7 @@ public sealed class DiscreteModel : IDisposable
 
     public void Dispose()
     {
+        if (!_ownsTables) return;
         _sqrtAlphaBar.Dispose();
         _sqrtOneMinusAlphaBar.Dispose();
     }

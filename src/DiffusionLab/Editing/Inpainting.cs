@@ -57,7 +57,7 @@ public static class Inpainting
 
     /// <summary>
     /// Fills the holes (<paramref name="mask"/> = 1, [1 or B, 1, H, W]) of <paramref name="image"/> [B, C, H, W] in [−1, 1]
-    /// with the model under its current <see cref="DiscreteModel.Guidance"/>. <paramref name="onStep"/> sees each new x.
+    /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>). <paramref name="onStep"/> sees each new x.
     /// </summary>
     public static Tensor Run(DiscreteModel model, Tensor image, Tensor mask, InpaintOptions o, Generator? generator, Action<int, Tensor>? onStep = null)
     {

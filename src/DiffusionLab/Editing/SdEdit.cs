@@ -23,7 +23,7 @@ public static class SdEdit
 
     /// <summary>
     /// Edits <paramref name="image"/> [B, C, H, W] starting at level <paramref name="iStart"/> (0..<paramref name="steps"/>)
-    /// under the model's current <see cref="DiscreteModel.Guidance"/>.
+    /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>).
     /// </summary>
     public static Tensor Run(DiscreteModel model, Tensor image, int iStart, int steps, Generator? generator, Action<int, Tensor>? onStep = null)
     {

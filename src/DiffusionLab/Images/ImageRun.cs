@@ -320,13 +320,7 @@ public sealed class ImageRun : IDisposable
         SampleWith(Model, n, options, onBatch, onStep, onProgress);
     }
 
-    /// <summary>
-    /// Network passes per step of classifier-free guidance: 2 (conditional and unconditional, batched) when a class is
-    /// given and γ ∉ {0, 1}; γ = 1 needs only the conditional pass and γ = 0 only the unconditional one.
-    /// </summary>
-    public static int GuidancePasses(bool conditional, double gamma) => conditional && gamma != 0 && gamma != 1 ? 2 : 1;
-
-    /// <summary>Network evaluations per image of one sampling run without guidance (Heun and 2S: 2 per step but the last); times <see cref="GuidancePasses"/> with it.</summary>
+    /// <summary>Network evaluations per image of one sampling run without guidance (Heun and 2S: 2 per step but the last); times <see cref="Conditioning.ClassifierFreeGuidance.Passes"/> with it.</summary>
     public int FunctionEvaluations(ImageSampleOptions options) => DiscreteSamplers.FunctionEvaluations(options.Sampler, Model!.Schedule, StepsOf(options));
 
     /// <summary>The sampler steps of <paramref name="options"/> (default: all T for ddpm, at most 50 otherwise).</summary>
@@ -354,21 +348,17 @@ public sealed class ImageRun : IDisposable
             int count = Math.Min(o.BatchSize, n - start);
             using var scope = torch.NewDisposeScope();
             var noise = torch.randn([count, Config.Channels, Config.ImageSize, Config.ImageSize], generator: generator).to(Device);
-            model.Guidance = o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale);
+            using var conditioned = model.With(o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale));
             bool first = start == 0;
             Action<int, Tensor>? step = onStep is null && onProgress is null ? null : (i, x) =>
             {
                 if (first) onStep?.Invoke(i, x);
                 onProgress?.Invoke(++done, batches * steps);
             };
-            try
-            {
-                var result = sampler.Sample(model, noise, steps, generator, step);
-                if (!result.Samples.isfinite().all().item<bool>()) // a NaN batch would be written as black images
-                    throw new DiffusionLabException($"the sampled batch of images {start}–{start + count - 1} is not finite (NaN or Inf): check the model's weights and the guidance scale");
-                onBatch(start, result.Samples);
-            }
-            finally { model.Guidance = null; }
+            var result = sampler.Sample(conditioned, noise, steps, generator, step);
+            if (!result.Samples.isfinite().all().item<bool>()) // a NaN batch would be written as black images
+                throw new DiffusionLabException($"the sampled batch of images {start}–{start + count - 1} is not finite (NaN or Inf): check the model's weights and the guidance scale");
+            onBatch(start, result.Samples);
         }
     }
 
@@ -403,9 +393,8 @@ public sealed class ImageRun : IDisposable
         {
             int count = Math.Min(batchSize, n - start);
             using var scope = torch.NewDisposeScope();
-            Model.Guidance = ClassCondition(labels?[start..(start + count)], guidanceScale);
-            try { parts.Add(edit(Model, images[start..(start + count)].to(Device), start).cpu().MoveToOuterDisposeScope()); }
-            finally { Model.Guidance = null; }
+            using var conditioned = Model.With(ClassCondition(labels?[start..(start + count)], guidanceScale));
+            parts.Add(edit(conditioned, images[start..(start + count)].to(Device), start).cpu().MoveToOuterDisposeScope());
         }
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();

@@ -6,6 +6,7 @@ using DiffusionLab.Metrics;
 using DiffusionLab.Plotting;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Studies;
 
@@ -51,7 +52,7 @@ public static class GuidanceStudy
             var pr = PrecisionRecall.Compute(realFeatures, f);
             var predicted = features.Predict(images).data<long>().ToArray();
             double acc = s.Unconditional ? double.NaN : predicted.Zip(labels).Count(p => p.First == p.Second) / (double)n;
-            int nfe = model.FunctionEvaluations(options) * ImageRun.GuidancePasses(!s.Unconditional, s.Gamma);
+            int nfe = model.FunctionEvaluations(options) * ClassifierFreeGuidance.Passes(!s.Unconditional, s.Gamma);
             var row = new StudyRow(s.Name, s.Gamma, s.Sampler, model.StepsOf(options), nfe, n, fid, floor, kid.Mean, kid.StandardError, pr.Precision, pr.Recall, acc, seconds);
             rows.Add(row);
             onRow?.Invoke(row);

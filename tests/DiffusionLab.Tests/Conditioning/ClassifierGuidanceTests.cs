@@ -44,16 +44,16 @@ public class ClassifierGuidanceTests
         }
         // ε̃ = ε_u − s √(1 − ᾱ_t) ∇ log p (Dhariwal & Nichol 2021, eq. 14), base = the null-class pass
         using var ng = torch.no_grad();
-        model.Guidance = cg;
-        var guided = model.Predict(x, steps);
+        var conditioned1 = model.With(cg);
+        var guided = conditioned1.Predict(x, steps);
         var eps = model.PredictLabels(x, steps, torch.full_like(labels, IClassConditionalNetwork.NullLabel)).Epsilon;
         double sigma = Math.Sqrt(1 - model.Schedule.AlphaBar(30));
         Assert.True((guided.Epsilon - (eps - 2.0 * sigma * grad)).abs().max().item<float>() < 1e-4);
-        model.Guidance = new ClassifierGuidance(clf, labels, 0);
-        Assert.True((model.Predict(x, steps).Epsilon - eps).abs().max().item<float>() < 1e-6);
+        var conditioned2 = model.With(new ClassifierGuidance(clf, labels, 0));
+        Assert.True((conditioned2.Predict(x, steps).Epsilon - eps).abs().max().item<float>() < 1e-6);
         // a schedule of another length, or a classifier that is not noise-aware: clear errors
-        using var other = new DiscreteModel(S.Linear(40), new Denoiser(net, Parameterisation.Epsilon)) { Guidance = cg };
-        Assert.Contains("schedule", Assert.Throws<DiffusionLabException>(() => other.Predict(x, 10)).Message);
+        using var other = new DiscreteModel(S.Linear(40), new Denoiser(net, Parameterisation.Epsilon));
+        Assert.Contains("schedule", Assert.Throws<DiffusionLabException>(() => other.With(cg).Predict(x, 10)).Message);
         using var clean = Classifier.Train(data, data, "bars", epochs: 1, batchSize: 32, kind: "cnn");
         Assert.Contains("--noisy", Assert.Throws<DiffusionLabException>(() => new ClassifierGuidance(clean, labels, 1)).Message);
     }

@@ -157,26 +157,25 @@ public class EditingTests
         using var __ = model;
         var x = torch.randn(3, 1, 8, 8);
         var labels = torch.tensor(new long[] { 0, 2, 3 });
-        model.Guidance = new ClassifierFreeGuidance(labels, 3);
-        var expected = model.Predict(x, 25);
-        model.Guidance = new VisualAnagram(labels, labels, ImageView.Identity, 3);
-        var same = model.Predict(x, 25);
+        var conditioned1 = model.With(new ClassifierFreeGuidance(labels, 3));
+        var expected = conditioned1.Predict(x, 25);
+        var conditioned2 = model.With(new VisualAnagram(labels, labels, ImageView.Identity, 3));
+        var same = conditioned2.Predict(x, 25);
         Assert.True((same.Epsilon - expected.Epsilon).abs().max().item<float>() < 1e-5);
-        model.Guidance = new HybridImage(labels, labels, new GaussianBlur(3, 1.0), 3);
-        var hybrid = model.Predict(x, 25);
+        var conditioned3 = model.With(new HybridImage(labels, labels, new GaussianBlur(3, 1.0), 3));
+        var hybrid = conditioned3.Predict(x, 25);
         Assert.True((hybrid.Epsilon - expected.Epsilon).abs().max().item<float>() < 1e-5); // low + high = identity
         Assert.True((hybrid.X0 - expected.X0).abs().max().item<float>() < 1e-4);
         // the anagram through a real view: ½[ε(x, c₁) + v⁻¹ ε(v x, c₂)] from two separate guided passes
         var other = torch.tensor(new long[] { 1, 1, 0 });
-        model.Guidance = new ClassifierFreeGuidance(other, 3);
-        var viewed = model.Predict(ImageView.Rotate90.Apply(x), 25);
-        model.Guidance = new VisualAnagram(labels, other, ImageView.Rotate90, 3);
-        var anagram = model.Predict(x, 25);
+        var conditioned4 = model.With(new ClassifierFreeGuidance(other, 3));
+        var viewed = conditioned4.Predict(ImageView.Rotate90.Apply(x), 25);
+        var conditioned5 = model.With(new VisualAnagram(labels, other, ImageView.Rotate90, 3));
+        var anagram = conditioned5.Predict(x, 25);
         var formula = (expected.Epsilon + ImageView.Rotate90.Inverse(viewed.Epsilon)) / 2;
         Assert.True((anagram.Epsilon - formula).abs().max().item<float>() < 1e-5);
         double ab = model.Schedule.AlphaBar(25);
         Assert.True((anagram.X0 - (x - Math.Sqrt(1 - ab) * anagram.Epsilon) / Math.Sqrt(ab)).abs().max().item<float>() < 1e-4);
-        model.Guidance = null;
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using DiffusionLab.Images;
 using DiffusionLab.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Tests.Images;
 
@@ -22,11 +23,11 @@ public class ImageRunTests
     public void GuidanceDoublesTheEvaluationsOnlyWhenBothPassesAreNeeded()
     {
         // ε_u + γ(ε_c − ε_u): γ = 1 is ε_c alone and γ = 0 is ε_u alone; any other γ needs both
-        Assert.Equal(2, ImageRun.GuidancePasses(conditional: true, gamma: 5));
-        Assert.Equal(2, ImageRun.GuidancePasses(conditional: true, gamma: -0.5));
-        Assert.Equal(1, ImageRun.GuidancePasses(conditional: true, gamma: 1));
-        Assert.Equal(1, ImageRun.GuidancePasses(conditional: true, gamma: 0));
-        Assert.Equal(1, ImageRun.GuidancePasses(conditional: false, gamma: 5));
+        Assert.Equal(2, ClassifierFreeGuidance.Passes(conditional: true, scale: 5));
+        Assert.Equal(2, ClassifierFreeGuidance.Passes(conditional: true, scale: -0.5));
+        Assert.Equal(1, ClassifierFreeGuidance.Passes(conditional: true, scale: 1));
+        Assert.Equal(1, ClassifierFreeGuidance.Passes(conditional: true, scale: 0));
+        Assert.Equal(1, ClassifierFreeGuidance.Passes(conditional: false, scale: 5));
     }
 
     [Fact]
