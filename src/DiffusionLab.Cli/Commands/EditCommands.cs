@@ -227,7 +227,7 @@ public static class EditCommands
             if (parse.GetValue(starts) is not null && parse.GetValue(strength) is not null) throw new DiffusionLabException("give --i-start or --strength, not both");
             using var m = model.Open(parse, device, output);
             int k = parse.GetValue(steps);
-            Samplers.Discrete.DdimSampler.Timesteps(m.Config.DiffusionSteps, k); // checks --steps
+            Schedules.StepGrid.Uniform(m.Config.DiffusionSteps, k); // checks --steps
             var levels = parse.GetValue(strength) is string s
                 ? CommonOptions.ParseDoubles(s, "--strength").Select(v => SdEdit.StartFromStrength(v, k)).ToArray()
                 : CommonOptions.ParseInts(parse.GetValue(starts) ?? "1,3,5,7,10,20", "--i-start");

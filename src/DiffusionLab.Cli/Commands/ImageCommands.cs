@@ -212,8 +212,9 @@ public static class ImageCommands
         var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
         var precision = CommonOptions.Precision("the network (samples differ slightly)");
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the samples an earlier run left in --out (only the files its manifest.json lists)." };
+        var grid = new Option<string?>("--grid") { Description = $"The steps the sampler visits: {string.Join(", ", Schedules.StepGrid.Names)} or list:T1,T2,… (decreasing); default: the sampler's own (uniform; heun-karras: karras)." };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -242,12 +243,13 @@ public static class ImageCommands
             bool cfgBase = parse.GetValue(scale) is not null || parse.GetValue(w) is not null;
             var options = new ImageSampleOptions
             {
-                Sampler = parse.GetValue(sampler)!, Steps = parse.GetValue(steps) ?? (parse.GetValue(sampler) == SampleDefaultSampler ? SampleDefaultSteps : null), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
+                Sampler = parse.GetValue(sampler)!, Grid = parse.GetValue(grid), Steps = parse.GetValue(steps) ?? (parse.GetValue(sampler) == SampleDefaultSampler ? SampleDefaultSteps : null), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
                 Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute,
                 Conditioning = guide is null ? null : (start, k) => new Conditioning.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };
             if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
+            m.GridOf(options); // a bad --grid or --steps is an error before the folder is touched
             // after the options and the model are checked (their errors come first), before any sampling work
             OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
             int perBatch = Math.Min(options.BatchSize, count) * ClassifierFreeGuidance.Passes(labels is not null, gamma);
@@ -289,7 +291,7 @@ public static class ImageCommands
             bool paired = ClassifierFreeGuidance.Passes(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} images, {options.Sampler} {m.StepsOf(options)} steps ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}"));
+                $"{count} images, {options.Sampler} {m.GridOf(options).Length} steps{(options.Grid is null ? "" : $" on the {(options.Grid.StartsWith("list:", StringComparison.Ordinal) ? "given" : options.Grid)} grid")} ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}"));
             if (writeImages) output.WriteLine($"wrote {count} PNGs to {dir}");
             var gridPath = Path.Combine(outDir, "grid.png");
             WriteGrid(gridPath, images, labels is null ? null : keptLabels.ToArray(), m.Config.ClassNames);

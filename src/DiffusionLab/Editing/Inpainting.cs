@@ -9,7 +9,7 @@ namespace DiffusionLab.Editing;
 /// <summary>Settings of <see cref="Inpainting.Run"/>.</summary>
 public sealed record InpaintOptions
 {
-    /// <summary>Denoising steps (strided over the schedule as in <see cref="DdimSampler.Timesteps"/>).</summary>
+    /// <summary>Denoising steps (strided over the schedule as in <see cref="Schedules.StepGrid.Uniform"/>).</summary>
     public int Steps { get; init; } = 50;
     /// <summary>RePaint's jump length j: how many steps to go back up when resampling.</summary>
     public int JumpLength { get; init; } = 5;
@@ -65,7 +65,7 @@ public static class Inpainting
             throw new DiffusionLabException($"the mask is {mask.shape[^1]}×{mask.shape[^2]} but the image is {image.shape[3]}×{image.shape[2]}");
         if (o.McgScale < 0) throw new DiffusionLabException($"--mcg must be non-negative, got {o.McgScale}");
         var s = model.Schedule;
-        var taus = DdimSampler.Timesteps(s.Steps, o.Steps);
+        var taus = StepGrid.Uniform(s.Steps, o.Steps);
         int Level(int position) => position < taus.Length ? taus[position] : 0;
         var schedule = Schedule(taus.Length, o.JumpLength, o.Resamples);
         var m = mask.to(image.device).to(image.dtype);
@@ -98,7 +98,7 @@ public static class Inpainting
     /// <summary>The number of network evaluations of a run with these settings.</summary>
     public static int NetworkEvaluations(int totalSteps, InpaintOptions o)
     {
-        var sched = Schedule(DdimSampler.Timesteps(totalSteps, o.Steps).Length, o.JumpLength, o.Resamples);
+        var sched = Schedule(StepGrid.Uniform(totalSteps, o.Steps).Length, o.JumpLength, o.Resamples);
         return Enumerable.Range(1, sched.Count - 1).Count(i => sched[i] > sched[i - 1]);
     }
 

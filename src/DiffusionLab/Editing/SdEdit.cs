@@ -9,7 +9,7 @@ namespace DiffusionLab.Editing;
 /// <summary>
 /// SDEdit (Meng et al. 2022, in discrete form): noise an input to level t₀ with q(x_{t₀} | x) (Ho et al. 2020,
 /// eq. 4), then denoise with ancestral DDPM steps — the result is near the input and on the data manifold. Levels are
-/// indices into the strided steps τ of <see cref="DdimSampler.Timesteps"/>, as in CS180's i_start: 0 starts from pure
+/// indices into the strided steps τ of <see cref="Schedules.StepGrid.Uniform"/>, as in CS180's i_start: 0 starts from pure
 /// noise (a fresh sample; the input is ignored), K (the number of steps) returns the input unchanged.
 /// </summary>
 public static class SdEdit
@@ -27,7 +27,7 @@ public static class SdEdit
     /// </summary>
     public static Tensor Run(DiscreteModel model, Tensor image, int iStart, int steps, Generator? generator, Action<int, Tensor>? onStep = null)
     {
-        var taus = DdimSampler.Timesteps(model.Schedule.Steps, steps);
+        var taus = StepGrid.Uniform(model.Schedule.Steps, steps);
         if (iStart < 0 || iStart > taus.Length)
             throw new DiffusionLabException($"the start level {iStart} is beyond the schedule: levels run from 0 (pure noise) to {taus.Length} (the input), with {taus.Length} steps");
         if (iStart == taus.Length) return image.clone();

@@ -21,6 +21,8 @@ public sealed record ImageSampleOptions
     public string Sampler { get; init; } = "ddpm";
     /// <summary>Number of steps (null: all T for ddpm, 50 for the others).</summary>
     public int? Steps { get; init; }
+    /// <summary>The step grid (<see cref="Schedules.StepGrid"/>: uniform, trailing, karras or list:…; null: the sampler's own).</summary>
+    public string? Grid { get; init; }
     /// <summary>DDIM η.</summary>
     public double Eta { get; init; }
     /// <summary>DDPM variance: posterior (β̃_t) or beta (β_t, the CS180 update).</summary>
@@ -321,7 +323,15 @@ public sealed class ImageRun : IDisposable
     }
 
     /// <summary>Network evaluations per image of one sampling run without guidance (Heun and 2S: 2 per step but the last); times <see cref="Conditioning.ClassifierFreeGuidance.Passes"/> with it.</summary>
-    public int FunctionEvaluations(ImageSampleOptions options) => DiscreteSamplers.FunctionEvaluations(options.Sampler, Model!.Schedule, StepsOf(options));
+    public int FunctionEvaluations(ImageSampleOptions options) => DiscreteSamplers.FunctionEvaluations(options.Sampler, Model!.Schedule, StepsOf(options), options.Grid);
+
+    /// <summary>The steps the sampler of <paramref name="options"/> visits: its grid, or its default grid.</summary>
+    public int[] GridOf(ImageSampleOptions options)
+    {
+        if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot sample from noise; use 'difflab denoise'");
+        var sampler = DiscreteSamplers.Create(options.Sampler);
+        return options.Grid is null ? sampler.DefaultGrid(Model!.Schedule, StepsOf(options)) : Schedules.StepGrid.Create(options.Grid, Model!.Schedule, StepsOf(options));
+    }
 
     /// <summary>The sampler steps of <paramref name="options"/> (default: all T for ddpm, at most 50 otherwise).</summary>
     public int StepsOf(ImageSampleOptions options) => options.Steps ?? (options.Sampler == "ddpm" ? Config.DiffusionSteps : Math.Min(50, Config.DiffusionSteps));
@@ -340,7 +350,8 @@ public sealed class ImageRun : IDisposable
         if (o.Variance is not ("posterior" or "beta")) throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)");
         var sampler = DiscreteSamplers.Create(o.Sampler, o.Eta, o.Variance == "beta", o.ClipX0);
         using var precision = Runtime.MixedPrecision.Enter(o.Precision, Network);
-        int steps = StepsOf(o);
+        var grid = GridOf(o); // checked before any work
+        int steps = grid.Length;
         var generator = TensorOps.SeededGenerator(o.Seed);
         long batches = (n + o.BatchSize - 1) / o.BatchSize, done = 0;
         for (int start = 0; start < n; start += o.BatchSize)
@@ -355,7 +366,7 @@ public sealed class ImageRun : IDisposable
                 if (first) onStep?.Invoke(i, x);
                 onProgress?.Invoke(++done, batches * steps);
             };
-            var result = sampler.Sample(conditioned, noise, steps, generator, step);
+            var result = sampler.Sample(conditioned, noise, grid, generator, step);
             if (!result.Samples.isfinite().all().item<bool>()) // a NaN batch would be written as black images
                 throw new DiffusionLabException($"the sampled batch of images {start}–{start + count - 1} is not finite (NaN or Inf): check the model's weights and the guidance scale");
             onBatch(start, result.Samples);

@@ -55,7 +55,7 @@ public class EditingTests
         // the inpainting loop draws the known-region noise after each step; with m = 1 it is unused but still drawn,
         // so compare against a sampler fed the same draws: reproduce by hand
         var x = noise;
-        var taus = DdimSampler.Timesteps(50, 10);
+        var taus = StepGrid.Uniform(50, 10);
         for (int i = 0; i < taus.Length; i++)
         {
             int t = taus[i], prev = i + 1 < taus.Length ? taus[i + 1] : 0;

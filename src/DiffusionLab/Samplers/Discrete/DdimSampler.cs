@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Samplers.Discrete;
 
@@ -10,27 +11,15 @@ namespace DiffusionLab.Samplers.Discrete;
 /// σ = η √((1 − ᾱ_{τ_{i−1}})/(1 − ᾱ_{τ_i})) √(1 − ᾱ_{τ_i}/ᾱ_{τ_{i−1}}) (eq. 16). η = 0 is deterministic;
 /// η = 1 over all steps is DDPM ancestral sampling.
 /// </summary>
-public sealed class DdimSampler(double eta = 0.0, double? clipX0 = null) : ISampler<DiscreteModel>
+public sealed class DdimSampler(double eta = 0.0, double? clipX0 = null) : DiscreteSampler
 {
-    public string Name => "ddim";
+    public override string Name => "ddim";
 
-    /// <summary>
-    /// The seeds' strided steps, 1-based: with stride T/K, τ = 1 + (K−1)·stride, …, 1 + stride, 1 — for T = 1000,
-    /// K = 50 the 0-based 980, 960, …, 0 of seed 001. The step after the last is 0 (clean data).
-    /// </summary>
-    public static int[] Timesteps(int totalSteps, int steps)
-    {
-        if (steps < 1 || steps > totalSteps)
-            throw new DiffusionLabException($"--steps must be between 1 and the schedule's {totalSteps} steps, got {steps}");
-        int stride = totalSteps / steps;
-        return Enumerable.Range(0, steps).Select(k => 1 + k * stride).Reverse().ToArray();
-    }
-
-    public SampleResult Sample(DiscreteModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
     {
         if (eta < 0 || eta > 1) throw new DiffusionLabException($"eta must be in [0, 1], got {eta}");
         var s = model.Schedule;
-        var taus = Timesteps(s.Steps, steps);
+        var taus = StepGrid.Check(grid, s.Steps);
         using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         for (int i = 0; i < taus.Length; i++)

@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Samplers.Discrete;
 
@@ -8,15 +9,15 @@ namespace DiffusionLab.Samplers.Discrete;
 /// Ancestral DDPM sampling (Ho et al. 2020, Alg. 2) in the posterior form: x_{t'} ~ q(x_{t'} | x_t, x̂_0) =
 /// N(μ̃_t(x_t, x̂_0), σ_t² I) with μ̃_t from eq. 7 and σ_t² = β̃_t (default, "posterior") or β_t ("beta": the CS180
 /// update of seed 002, both given in §3.2). With fewer steps than the schedule it walks the strided steps of
-/// <see cref="DdimSampler.Timesteps"/> with α_t = ᾱ_t/ᾱ_{t'} and β_t = 1 − α_t — seed 002 part A's "iterative
+/// <see cref="Schedules.StepGrid.Uniform"/> with α_t = ᾱ_t/ᾱ_{t'} and β_t = 1 − α_t — seed 002 part A's "iterative
 /// denoising". No noise is added at the last step.
 /// </summary>
-public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = null) : ISampler<DiscreteModel>
+public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = null) : DiscreteSampler
 {
-    public string Name => "ddpm";
+    public override string Name => "ddpm";
 
-    public SampleResult Sample(DiscreteModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
-        SampleFrom(model, noise, DdimSampler.Timesteps(model.Schedule.Steps, steps), generator, onStep);
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
+        SampleFrom(model, noise, StepGrid.Check(grid, model.Schedule.Steps), generator, onStep);
 
     /// <summary>Runs the update over the given decreasing steps (the last goes to 0); used by SDEdit and inpainting to start mid-way.</summary>
     public SampleResult SampleFrom(DiscreteModel model, Tensor start, IReadOnlyList<int> taus, Generator? generator = null, Action<int, Tensor>? onStep = null)

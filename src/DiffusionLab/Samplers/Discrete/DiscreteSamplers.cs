@@ -1,4 +1,5 @@
 using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 namespace DiffusionLab.Samplers.Discrete;
 
 /// <summary>The samplers of a discrete model by name — one list for image and 2-D runs, the CLI and the studies.</summary>
@@ -11,7 +12,7 @@ public static class DiscreteSamplers
     /// <param name="eta">DDIM's η.</param>
     /// <param name="betaVariance">DDPM: σ_t² = β_t instead of β̃_t.</param>
     /// <param name="clipX0">Clip x̂_0 to [−c, c] (every sampler).</param>
-    public static ISampler<DiscreteModel> Create(string name, double eta = 0, bool betaVariance = false, double? clipX0 = null) => name switch
+    public static DiscreteSampler Create(string name, double eta = 0, bool betaVariance = false, double? clipX0 = null) => name switch
     {
         "ddpm" => new DdpmSampler(betaVariance, clipX0),
         "ddim" => new DdimSampler(eta, clipX0),
@@ -33,13 +34,13 @@ public static class DiscreteSamplers
         return names;
     }
 
-    /// <summary>Network evaluations per sample of <paramref name="steps"/> steps (Heun and 2S: 2 per step but the last).</summary>
-    public static int FunctionEvaluations(string name, Schedules.NoiseSchedule schedule, int steps) => name switch
+    /// <summary>Network evaluations per sample of <paramref name="steps"/> steps on the sampler's default grid, or on the
+    /// named <paramref name="grid"/> (Heun and 2S: 2 per step but the last).</summary>
+    public static int FunctionEvaluations(string name, Schedules.NoiseSchedule schedule, int steps, string? grid = null)
     {
-        "heun-karras" => 2 * HeunKarrasSampler.KarrasSteps(schedule, steps).Length - 1,
-        "dpm++2s" => DpmSolverPlusPlus2SSampler.FunctionEvaluations(schedule, steps),
-        _ => steps,
-    };
+        var sampler = Create(name);
+        return sampler.FunctionEvaluations(schedule, grid is null ? sampler.DefaultGrid(schedule, steps) : Schedules.StepGrid.Create(grid, schedule, steps));
+    }
 
     /// <summary>The steps that spend at most <paramref name="nfe"/> network evaluations (Heun and 2S: ⌈(nfe + 1)/2⌉ steps, at least 2).</summary>
     public static int StepsForBudget(string name, int nfe) => name is "heun-karras" or "dpm++2s" ? Math.Max(2, (nfe + 1) / 2) : nfe;

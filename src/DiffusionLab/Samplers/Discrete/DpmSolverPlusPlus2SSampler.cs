@@ -1,21 +1,22 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Samplers.Discrete;
 
 /// <summary>
 /// DPM-Solver++(2S) (Lu et al. 2022, "DPM-Solver++", Alg. 1): a second-order singlestep solver of the probability-flow
-/// ODE in the data-prediction form. Each step t → s of the strided steps τ (<see cref="DdimSampler.Timesteps"/>) first
+/// ODE in the data-prediction form. Each step t → s of the strided steps τ (<see cref="Schedules.StepGrid.Uniform"/>) first
 /// takes a DDIM step to an intermediate step u with λ_u ≈ (λ_t + λ_s)/2 (λ = log(α/σ)), evaluates the network there and
 /// then steps from t to s with D = (1 − 1/(2r)) x̂_0(t) + 1/(2r) x̂_0(u), r = (λ_u − λ_t)/h, h = λ_s − λ_t.
 /// The discrete network was trained at integer steps, so u is the integer step nearest the λ midpoint and r its actual
 /// ratio. A step with no integer between t and s, and the last step to t = 0 (λ = ∞), are first order (DDIM).
 /// 2 network evaluations per step but the last. Needs no history, so it is exact from the first step on.
 /// </summary>
-public sealed class DpmSolverPlusPlus2SSampler(double? clipX0 = null) : ISampler<DiscreteModel>
+public sealed class DpmSolverPlusPlus2SSampler(double? clipX0 = null) : DiscreteSampler
 {
-    public string Name => "dpm++2s";
+    public override string Name => "dpm++2s";
 
     /// <summary>The integer step strictly between <paramref name="next"/> and <paramref name="t"/> nearest the λ midpoint, or null.</summary>
     public static int? Midpoint(Schedules.NoiseSchedule s, int t, int next)
@@ -28,17 +29,17 @@ public sealed class DpmSolverPlusPlus2SSampler(double? clipX0 = null) : ISampler
         return best;
     }
 
-    /// <summary>Network evaluations of <paramref name="steps"/> strided steps: 2 for each step with a midpoint, else 1.</summary>
-    public static int FunctionEvaluations(Schedules.NoiseSchedule s, int steps)
+    /// <summary>Network evaluations on a grid: 2 for each step with a midpoint, else 1.</summary>
+    public override int FunctionEvaluations(Schedules.NoiseSchedule s, IReadOnlyList<int> grid)
     {
-        var taus = DdimSampler.Timesteps(s.Steps, steps);
+        var taus = StepGrid.Check(grid, s.Steps);
         return taus.Select((t, i) => Midpoint(s, t, i + 1 < taus.Length ? taus[i + 1] : 0) is null ? 1 : 2).Sum();
     }
 
-    public SampleResult Sample(DiscreteModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
-        var taus = DdimSampler.Timesteps(s.Steps, steps);
+        var taus = StepGrid.Check(grid, s.Steps);
         using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         int nfe = 0;

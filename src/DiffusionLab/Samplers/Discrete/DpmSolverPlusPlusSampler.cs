@@ -1,12 +1,13 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Samplers.Discrete;
 
 /// <summary>
 /// DPM-Solver++(2M) (Lu et al. 2022, Alg. 2): a second-order multistep solver in the data-prediction form, over the
-/// strided steps τ of <see cref="DdimSampler.Timesteps"/>, with λ = log(α/σ), α = √ᾱ, σ = √(1 − ᾱ), h = λ_s − λ_t for a
+/// strided steps τ of <see cref="Schedules.StepGrid.Uniform"/>, with λ = log(α/σ), α = √ᾱ, σ = √(1 − ᾱ), h = λ_s − λ_t for a
 /// step t → s and D1 = (x̂_0(t) − x̂_0(t_prev))/r, r = h_prev/h (x̂_0 taken as linear in λ).
 /// <para>Probability-flow ODE (<c>dpm++2m</c>, deterministic): x_s = (σ_s/σ_t) x_t − α_s (e^{−h} − 1) D with
 /// D = (1 + 1/(2r)) x̂_0(t) − 1/(2r) x̂_0(t_prev) = x̂_0(t) + D1/2.</para>
@@ -19,14 +20,14 @@ namespace DiffusionLab.Samplers.Discrete;
 /// the extrapolation ratio 1/r explodes; diffusers' lower_order_final — are first order; the last step, to t = 0 where
 /// λ = ∞ and σ_0 = 0, gives x_0 = x̂_0. One network evaluation per step; x̂_0 optionally clipped to [−c, c].
 /// </summary>
-public sealed class DpmSolverPlusPlusSampler(double? clipX0 = null, bool stochastic = false) : ISampler<DiscreteModel>
+public sealed class DpmSolverPlusPlusSampler(double? clipX0 = null, bool stochastic = false) : DiscreteSampler
 {
-    public string Name => stochastic ? "dpm++2m-sde" : "dpm++2m";
+    public override string Name => stochastic ? "dpm++2m-sde" : "dpm++2m";
 
-    public SampleResult Sample(DiscreteModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
-        var taus = DdimSampler.Timesteps(s.Steps, steps);
+        var taus = StepGrid.Check(grid, s.Steps);
         using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         Tensor? previousX0 = null;

@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Samplers.Discrete;
 
@@ -12,35 +13,20 @@ namespace DiffusionLab.Samplers.Discrete;
 /// trained at integer steps; k-diffusion's "quantize"), then σ = 0. Every step but the last is an Euler step plus a
 /// trapezoidal correction (2 evaluations); the last, to σ = 0, is Euler (x̃ = D): 2N − 1 network evaluations.
 /// </summary>
-public sealed class HeunKarrasSampler(double rho = 7.0, double? clipX0 = null) : ISampler<DiscreteModel>
+public sealed class HeunKarrasSampler(double rho = 7.0, double? clipX0 = null) : DiscreteSampler
 {
-    public string Name => "heun-karras";
+    public override string Name => "heun-karras";
 
-    /// <summary>The decreasing steps t of N Karras noise levels on the schedule's σ grid (duplicates after rounding dropped).</summary>
-    public static int[] KarrasSteps(Schedules.NoiseSchedule schedule, int levels, double rho = 7.0)
-    {
-        if (levels < 1 || levels > schedule.Steps)
-            throw new DiffusionLabException($"--steps must be between 1 and the schedule's {schedule.Steps} steps, got {levels}");
-        double Sigma(int t) => Math.Sqrt((1 - schedule.AlphaBar(t)) / schedule.AlphaBar(t));
-        double max = Math.Pow(Sigma(schedule.Steps), 1 / rho), min = Math.Pow(Sigma(1), 1 / rho);
-        var logSigmas = Enumerable.Range(1, schedule.Steps).Select(t => Math.Log(Sigma(t))).ToArray();
-        var steps = new List<int>();
-        for (int i = 0; i < levels; i++)
-        {
-            double sigma = Math.Pow(levels == 1 ? max : max + i / (double)(levels - 1) * (min - max), rho); // EDM eq. 5
-            // nearest schedule step in log σ (σ_t increases with t)
-            int best = 1;
-            for (int t = 2; t <= schedule.Steps; t++)
-                if (Math.Abs(logSigmas[t - 1] - Math.Log(sigma)) < Math.Abs(logSigmas[best - 1] - Math.Log(sigma))) best = t;
-            if (steps.Count == 0 || steps[^1] != best) steps.Add(best);
-        }
-        return steps.ToArray();
-    }
+    /// <summary>Its default grid: N Karras noise levels (<see cref="StepGrid.Karras"/>).</summary>
+    public override int[] DefaultGrid(Schedules.NoiseSchedule schedule, int steps) => StepGrid.Karras(schedule, steps, rho);
 
-    public SampleResult Sample(DiscreteModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    /// <summary>2 network evaluations per step but the last (Euler to σ = 0).</summary>
+    public override int FunctionEvaluations(Schedules.NoiseSchedule schedule, IReadOnlyList<int> grid) => 2 * grid.Count - 1;
+
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
-        var ts = KarrasSteps(s, steps, rho);
+        var ts = StepGrid.Check(grid, s.Steps);
         double Sigma(int t) => t == 0 ? 0 : Math.Sqrt((1 - s.AlphaBar(t)) / s.AlphaBar(t));
         Tensor Denoise(Tensor xTilde, int t)
         {

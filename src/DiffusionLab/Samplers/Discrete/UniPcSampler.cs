@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
+using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Samplers.Discrete;
 
@@ -13,9 +14,9 @@ namespace DiffusionLab.Samplers.Discrete;
 /// step. The first step (no history), the step into τ_1 (where λ jumps) and the last step to t = 0 are first order.
 /// <paramref name="corrector"/> = false leaves the predictor alone (diffusers' disable_corrector), i.e. DPM-Solver++(2M).
 /// </summary>
-public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) : ISampler<DiscreteModel>
+public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) : DiscreteSampler
 {
-    public string Name => corrector ? "unipc" : "unip";
+    public override string Name => corrector ? "unipc" : "unip";
 
     /// <summary>
     /// The corrector's weights ρ for a step of size h = λ_t − λ_s with earlier points at ratios <paramref name="ratios"/>
@@ -36,10 +37,10 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
         return [rho1, b1 - rho1];
     }
 
-    public SampleResult Sample(DiscreteModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
-        var taus = DdimSampler.Timesteps(s.Steps, steps);
+        var taus = StepGrid.Check(grid, s.Steps);
         using var noGrad = torch.no_grad(); // sampling never backpropagates
         var x = noise.alias();
         Tensor? start = null, m0 = null, mEarlier = null; // the last step's starting x and x̂_0 there; x̂_0 one step before

@@ -1,3 +1,4 @@
+using DiffusionLab.Schedules;
 using DiffusionLab.Denoisers;
 using DiffusionLab.Models;
 using DiffusionLab.Samplers;
@@ -50,13 +51,13 @@ public class DiscreteSamplerTests
     [Fact]
     public void DdimTimestepsAreTheSeedsStridedSequence()
     {
-        var taus = DdimSampler.Timesteps(1000, 50);
+        var taus = StepGrid.Uniform(1000, 50);
         Assert.Equal(50, taus.Length);
         Assert.Equal(981, taus[0]);   // 0-based 980
         Assert.Equal(961, taus[1]);   // 0-based 960
         Assert.Equal(1, taus[^1]);    // 0-based 0
-        Assert.Throws<DiffusionLabException>(() => DdimSampler.Timesteps(1000, 0));
-        Assert.Throws<DiffusionLabException>(() => DdimSampler.Timesteps(1000, 1001));
+        Assert.Throws<DiffusionLabException>(() => StepGrid.Uniform(1000, 0));
+        Assert.Throws<DiffusionLabException>(() => StepGrid.Uniform(1000, 1001));
     }
 
     [Fact]
@@ -133,12 +134,12 @@ public class FastSamplerTests
         var schedule = S.Linear(1000);
         using var model = GaussianModel(schedule);
         var noise = torch.randn(4096, 1, generator: new Generator(2), dtype: ScalarType.Float64);
-        int tStart = DdimSampler.Timesteps(1000, 10)[0];
+        int tStart = StepGrid.Uniform(1000, 10)[0];
         var exact = DdimExact(noise, schedule, tStart);
         double Error(ISampler<DiscreteModel> sampler, int steps)
         {
             // every sampler starts at its own first step; compare with the exact solution from that step
-            int t0 = DdimSampler.Timesteps(1000, steps)[0];
+            int t0 = StepGrid.Uniform(1000, steps)[0];
             var target = DdimExact(noise, schedule, t0);
             return (sampler.Sample(model, noise, steps).Samples - target).abs().max().item<double>();
         }
@@ -172,12 +173,12 @@ public class FastSamplerTests
         Assert.True(e80 < 5e-3, $"80 levels (159 evaluations): {e80}");
         // 2N − 1 network evaluations; the levels run from σ_T down to σ_1 (EDM eq. 5, ρ = 7), closer together at low noise
         Assert.Equal(19, sampler.Sample(model, noise, 10).FunctionEvaluations);
-        var levels = HeunKarrasSampler.KarrasSteps(schedule, 10);
+        var levels = StepGrid.Karras(schedule, 10);
         Assert.Equal(1000, levels[0]);
         Assert.Equal(1, levels[^1]);
         Assert.True(levels.Zip(levels.Skip(1)).All(p => p.First > p.Second));
         Assert.True(levels[^2] - levels[^1] < levels[0] - levels[1], string.Join(",", levels));
-        Assert.Throws<DiffusionLabException>(() => HeunKarrasSampler.KarrasSteps(schedule, 0));
+        Assert.Throws<DiffusionLabException>(() => StepGrid.Karras(schedule, 0));
     }
 
     [Fact]
@@ -187,7 +188,7 @@ public class FastSamplerTests
         foreach (var name in DiscreteSamplers.Names) Assert.Equal(name, DiscreteSamplers.Create(name).Name);
         Assert.Contains("unknown sampler 'euler'", Assert.Throws<DiffusionLabException>(() => DiscreteSamplers.Create("euler")).Message);
         Assert.Equal(50, DiscreteSamplers.FunctionEvaluations("ddim", schedule, 50));
-        Assert.Equal(2 * HeunKarrasSampler.KarrasSteps(schedule, 10).Length - 1, DiscreteSamplers.FunctionEvaluations("heun-karras", schedule, 10));
+        Assert.Equal(2 * StepGrid.Karras(schedule, 10).Length - 1, DiscreteSamplers.FunctionEvaluations("heun-karras", schedule, 10));
         // budgets: Heun gets ⌈(k + 1)/2⌉ levels (at least 2), i.e. at most k evaluations
         foreach (int k in new[] { 3, 5, 10, 20, 300 })
         {
@@ -281,7 +282,7 @@ public class FastSamplerTests
         // evaluations: 2 per step but the last; the midpoint lies strictly inside each step, nearest the λ midpoint
         var r = sampler.Sample(model, noise, 10);
         Assert.Equal(19, r.FunctionEvaluations);
-        Assert.Equal(19, DpmSolverPlusPlus2SSampler.FunctionEvaluations(schedule, 10));
+        Assert.Equal(19, sampler.FunctionEvaluations(schedule, StepGrid.Uniform(schedule.Steps, 10)));
         Assert.Equal(19, DiscreteSamplers.FunctionEvaluations("dpm++2s", schedule, 10));
         Assert.Null(DpmSolverPlusPlus2SSampler.Midpoint(schedule, 5, 4));
         int u = DpmSolverPlusPlus2SSampler.Midpoint(schedule, 901, 801)!.Value;
@@ -334,7 +335,7 @@ public class FastSamplerTests
 
     private static double ErrorAt(ISampler<DiscreteModel> sampler, DiscreteModel model, Tensor noise, int steps, int at)
     {
-        var taus = DdimSampler.Timesteps(model.Schedule.Steps, steps);
+        var taus = StepGrid.Uniform(model.Schedule.Steps, steps);
         double ab0 = model.Schedule.AlphaBar(taus[0]);
         using var z = (noise - Math.Sqrt(ab0) * Mu) / Math.Sqrt(ab0 * Std * Std + 1 - ab0); // constant along the ODE
         double error = double.NaN;
