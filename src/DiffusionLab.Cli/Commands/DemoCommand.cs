@@ -14,7 +14,7 @@ public static class DemoCommand
         {
             var (seed, _, outDir) = common.Apply(parse);
             var console = CommonOptions.ConsoleFor(output);
-            var all = Schedules.Schedules.Names.Select(n => Schedules.Schedules.Create(n, 1000)).ToList();
+            var all = Schedules.NoiseSchedules.Names.Select(n => Schedules.NoiseSchedules.Create(n, 1000)).ToList();
             ScheduleCommand.Run(all, Path.Combine(outDir, "schedule"), console);
             using var x0 = ForwardCommand.LoadImage(null, 64);
             var compared = all.Where(s => s.Name is "linear" or "cosine").ToList();

@@ -31,7 +31,7 @@ public static class ScheduleCommand
     {
         int steps = parse.GetValue(StepsOption);
         bool ztsnr = parse.GetValue(ZeroTerminalSnrOption);
-        return Schedules.Schedules.SplitSpecs(parse.GetValue(schedules)!).Select(s => Schedules.Schedules.Create(s, steps, ztsnr)).ToList();
+        return Schedules.NoiseSchedules.SplitSpecs(parse.GetValue(schedules)!).Select(s => Schedules.NoiseSchedules.Create(s, steps, ztsnr)).ToList();
     }
 
     public static Command Build(TextWriter output)

@@ -348,7 +348,7 @@ public static class PerformanceBench
 
     /// <summary>An ε-predicting discrete model of <paramref name="net"/> on the named schedule of T steps.</summary>
     private static DiscreteModel EpsilonModel(nn.Module<Tensor, Tensor, Tensor> net, string schedule, int steps, Device device) =>
-        new(Schedules.Schedules.Create(schedule, steps), new Denoiser(net, Parameterisation.Epsilon), device);
+        new(Schedules.NoiseSchedules.Create(schedule, steps), new Denoiser(net, Parameterisation.Epsilon), device);
 
     /// <summary>
     /// Times training through <see cref="Trainer.Train(nn.Module, nn.Module?, Func{Generator, Tensor}, TrainingOptions, string, bool, Action{long, double}?, Func{bool}?, Action{long, nn.Module}?, Action{long}?)"/>

@@ -83,7 +83,7 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier
             FeatureDim = train.Channels == 1 && train.Height <= 32 ? 128 : 256,
             NoiseAware = noiseSchedule is not null,
         };
-        var schedule = noiseSchedule is null ? null : Schedules.Schedules.Create(noiseSchedule, diffusionSteps);
+        var schedule = noiseSchedule is null ? null : Schedules.NoiseSchedules.Create(noiseSchedule, diffusionSteps);
         using var forward = schedule is null ? null : new ForwardProcess(schedule, device);
         var net = new DomainClassifier(config);
         net.to(device);

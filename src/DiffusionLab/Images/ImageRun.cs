@@ -69,7 +69,7 @@ public sealed class ImageRun : IDisposable
         Network = BuildNetwork(config);
         Network.to(device);
         if (!config.IsSingleStep)
-            Model = new DiscreteModel(Schedules.Schedules.Create(config.Schedule, config.DiffusionSteps),
+            Model = new DiscreteModel(Schedules.NoiseSchedules.Create(config.Schedule, config.DiffusionSteps),
                 new Denoiser(Network, PredictionMath.Parse(config.Prediction)), device);
     }
 

@@ -45,7 +45,7 @@ public sealed class ToyRun : IDisposable
         Network.to(device);
         var denoiser = new Denoiser(Network, PredictionMath.Parse(config.Prediction));
         if (config.Process == "ddpm")
-            Discrete = new DiscreteModel(Schedules.Schedules.Create(config.Schedule, config.DiffusionSteps), denoiser, device);
+            Discrete = new DiscreteModel(Schedules.NoiseSchedules.Create(config.Schedule, config.DiffusionSteps), denoiser, device);
         else
             Score = new ScoreModel(SdeFactory.Create(config.Sde), denoiser);
     }

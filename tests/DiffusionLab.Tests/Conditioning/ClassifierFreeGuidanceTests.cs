@@ -2,7 +2,7 @@ using DiffusionLab.Denoisers;
 using DiffusionLab.Models;
 using TorchSharp;
 using static TorchSharp.torch;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Tests.Conditioning;

@@ -4,7 +4,7 @@ using DiffusionLab.Models;
 using DiffusionLab.Tests.Images;
 using TorchSharp;
 using static TorchSharp.torch;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Tests.Conditioning;

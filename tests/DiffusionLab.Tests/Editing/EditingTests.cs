@@ -5,7 +5,7 @@ using DiffusionLab.Models;
 using DiffusionLab.Samplers.Discrete;
 using TorchSharp;
 using static TorchSharp.torch;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 using DiffusionLab.Conditioning;
 using DiffusionLab.Schedules;
 

@@ -1,7 +1,7 @@
 using DiffusionLab.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 using DiffusionLab.Metrics;
 
 namespace DiffusionLab.Tests.Metrics;

@@ -158,7 +158,7 @@ public class MixedPrecisionTests
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(3);
         var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 16, 16, 4));
-        using var model = new DiscreteModel(DiffusionLab.Schedules.Schedules.Create("linear", 100), new Denoiser(net, Parameterisation.Epsilon), CPU);
+        using var model = new DiscreteModel(DiffusionLab.Schedules.NoiseSchedules.Create("linear", 100), new Denoiser(net, Parameterisation.Epsilon), CPU);
         var x = torch.rand(8, 1, 16, 16) * 2 - 1;
         var labels = torch.tensor(new long[] { 0, 1, 2, 3, 0, 1, 2, 3 });
         net.train();

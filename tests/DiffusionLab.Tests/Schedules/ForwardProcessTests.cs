@@ -1,6 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Tests.Schedules;

@@ -1,6 +1,6 @@
 using DiffusionLab.Schedules;
 using DiffusionLab.Tests.Golden;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 
 namespace DiffusionLab.Tests.Schedules;
 

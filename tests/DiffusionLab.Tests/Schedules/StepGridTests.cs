@@ -2,7 +2,7 @@ using DiffusionLab.Denoisers;
 using DiffusionLab.Samplers.Discrete;
 using DiffusionLab.Schedules;
 using TorchSharp;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 
 namespace DiffusionLab.Tests.Schedules;
 

@@ -2,7 +2,7 @@ using DiffusionLab.Imaging;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 using DiffusionLab.Studies;
 
 namespace DiffusionLab.Tests.Studies;

@@ -4,7 +4,7 @@ using DiffusionLab.Models;
 using DiffusionLab.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using S = DiffusionLab.Schedules.Schedules;
+using S = DiffusionLab.Schedules.NoiseSchedules;
 
 namespace DiffusionLab.Tests.Training;
 

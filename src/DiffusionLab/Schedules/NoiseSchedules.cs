@@ -5,7 +5,7 @@ namespace DiffusionLab.Schedules;
 /// <c>--schedules</c>) into a <see cref="NoiseSchedule"/>: a name (linear, cosine, quadratic, sigmoid, sqrt)
 /// or a formula <c>beta=EXPR</c> / <c>alphabar=EXPR</c> in the normalised time t = step/T (see <see cref="Formula"/>).
 /// </summary>
-public static class Schedules
+public static class NoiseSchedules
 {
     public const double DefaultBetaStart = 1e-4;
     public const double DefaultBetaEnd = 0.02;
