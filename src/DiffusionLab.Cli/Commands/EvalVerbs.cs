@@ -7,66 +7,12 @@ using DiffusionLab.Studies;
 
 namespace DiffusionLab.Cli.Commands;
 
-/// <summary><c>difflab classifier train</c> and <c>difflab eval fid|kid|pr|accuracy</c> (issue 5).</summary>
-public static class EvalCommands
+/// <summary>What the evaluation verbs share.</summary>
+internal static class EvalVerbs
 {
-    private static string DefaultFeatures() => CommonOptions.ShippedModel("mnist-classifier", "--features");
+    internal static string DefaultFeatures() => CommonOptions.ShippedModel("mnist-classifier", "--features");
 
-    public static Command BuildClassifier(TextWriter output)
-    {
-        var classifier = new Command("classifier", "Domain classifiers: the judge of class-conditional samples and the feature network of FID/KID/precision/recall.");
-        var common = new CommonOptions("runs/classifier");
-        common.Out.Description = "Folder to write classifier.json and weights.bin to.";
-        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 5 };
-        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
-        var size = new Option<int>("--image-size") { Description = "Folders: square image size.", DefaultValueFactory = _ => 32 };
-        var kind = new Option<string?>("--kind") { Description = "cnn (default for ≤ 32 px grayscale) or resnet (default for RGB)." };
-        var noisy = new Option<bool>("--noisy") { Description = "Train a noise-aware classifier p(y | x_t, t) on the schedule of --model, for classifier guidance." };
-        var model = new Option<string?>("--model") { Description = "--noisy: the model (or run) whose schedule to train on; default: the shipped models/mnist-cs180-class." };
-        var train = new Command("train", "Train a domain classifier and report its held-out accuracy.");
-        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind, noisy, model }) train.Options.Add(o);
-        common.AddTo(train);
-        train.SetAction(parse =>
-        {
-            var (seed, device, outDir) = common.Apply(parse);
-            var spec = parse.GetValue(dataset)!;
-            var trainSet = ImageDatasets.Load(spec, "train", parse.GetValue(size));
-            var heldout = ImageDatasets.Load(spec, "heldout", parse.GetValue(size));
-            string? schedule = null;
-            int steps = 0;
-            if (parse.GetValue(noisy))
-            {
-                var config = Images.ImageRun.ReadConfig(parse.GetValue(model) ?? CommonOptions.ShippedModel("mnist-cs180-class", "--model"));
-                (schedule, steps) = (config.Schedule, config.DiffusionSteps);
-                output.WriteLine($"noise-aware: x_t on the {schedule} schedule with {steps} steps");
-            }
-            else if (parse.GetValue(model) is not null) throw new DiffusionLabException("--model is only used with --noisy");
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var c = Classifier.Train(trainSet, heldout, spec, parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), seed,
-                parse.GetValue(kind), device, (e, loss, acc) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}")),
-                schedule, steps);
-            c.Save(outDir);
-            if (c.Info.NoisyHeldoutAccuracy is { } noisyAcc)
-                output.WriteLine("held-out accuracy on x_t at t = 0, T/4, T/2, 3T/4, T: " + string.Join(", ", noisyAcc.Select(a => a.ToString("P1", CultureInfo.InvariantCulture))));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"held-out accuracy {c.Info.HeldoutAccuracy:P2} on {c.Info.HeldoutCount} images ({clock.Elapsed.TotalSeconds:F0} s); wrote {outDir}/classifier.json and weights.bin"));
-            return 0;
-        });
-        classifier.Subcommands.Add(train);
-        return classifier;
-    }
-
-    public static Command BuildStudy(TextWriter output)
-    {
-        var study = new Command("study", "Sampling studies scored on domain features: guidance sweep (with the unconditional pass), sampler and step count.");
-        study.Subcommands.Add(Study("guidance", "FID, KID, precision, recall and class accuracy against the guidance scale γ, plus the unconditional pass alone (seeds 000, 001, 004).", output));
-        study.Subcommands.Add(Study("samplers", "FID against budgets of network evaluations for every sampler (DDPM, DDIM, DPM-Solver++ 2M / 2S / 2M-SDE, UniPC, Heun on Karras σ): study.csv and fid-vs-nfe.png.", output));
-        return study;
-    }
-
-    private static Command Study(string kind, string description, TextWriter output)
+    internal static Command Study(string kind, string description, TextWriter output)
     {
         var common = new CommonOptions($"out/study-{kind}");
         var run = new Option<string?>("--run") { Description = "Run folder." };
@@ -87,7 +33,7 @@ public static class EvalCommands
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
-            using var m = ImageCommands.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
+            using var m = ImageVerbs.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
             using var c = Classifier.Load(parse.GetValue(features) ?? DefaultFeatures(), device);
             using var realSet = ImageSets.Load(parse.GetValue(real)!);
             var settings = new List<GuidanceStudy.Setting>();
@@ -131,17 +77,7 @@ public static class EvalCommands
         return cmd;
     }
 
-    public static Command BuildEval(TextWriter output)
-    {
-        var eval = new Command("eval", "Evaluate generated images on the domain classifier's features: fid, kid, pr, accuracy.");
-        eval.Subcommands.Add(Metric("fid", "Fréchet distance of feature statistics, with the real-vs-real floor at the same sample size.", output, true));
-        eval.Subcommands.Add(Metric("kid", "Kernel Inception Distance (unbiased MMD², cubic kernel) with its standard error.", output, true));
-        eval.Subcommands.Add(Metric("pr", "Improved precision and recall (k-NN manifolds, k = 3).", output, true));
-        eval.Subcommands.Add(Metric("accuracy", "How often the classifier reads each image as its class (--class, or the -classC of file names); also the classifier score.", output, false));
-        return eval;
-    }
-
-    private static Command Metric(string name, string description, TextWriter output, bool needsReal)
+    internal static Command Metric(string name, string description, TextWriter output, bool needsReal)
     {
         var real = new Option<string?>("--real") { Description = "Real images: a dataset split (mnist:heldout) or a folder.", Required = needsReal };
         var fake = new Option<string>("--fake") { Description = "Generated images: a folder (e.g. OUT/images of 'difflab sample').", Required = true };

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DiffusionLab.Editing;
+using DiffusionLab.Evaluation;
+using DiffusionLab.Images;
+using DiffusionLab.Imaging;
+using TorchSharp;
+using static TorchSharp.torch;
+using DiffusionLab.Conditioning;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary><c>difflab anagram</c>.</summary>
+public static class AnagramCommand
+{
+    public static Command Build(TextWriter output)
+    {
+        var common = new CommonOptions("out/anagram");
+        var model = new EditVerbs.ModelOptions();
+        var cls = new Option<int>("--class", "-c") { Description = "Class the image shows as is.", Required = true };
+        var viewCls = new Option<int>("--view-class") { Description = "Class it shows through the view.", Required = true };
+        var view = new Option<string>("--view") { Description = $"The view: {string.Join(", ", ImageView.All.Select(v => $"{v.Name} ({v.Description})"))}.", DefaultValueFactory = _ => "flip" };
+        var n = new Option<int>("--n") { Description = "Number of anagrams.", DefaultValueFactory = _ => 16 };
+        var steps = new Option<int>("--steps") { Description = "DDPM steps (strided).", DefaultValueFactory = _ => 100 };
+        var cmd = new Command("anagram", "Visual anagrams: images that read as --class as is and as --view-class through --view; OUT/grid.png shows both, OUT/judge.json how the classifier reads them.");
+        foreach (var o in new Option[] { cls, viewCls, view, n, steps }) cmd.Options.Add(o);
+        model.AddTo(cmd);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var (seed, device, outDir) = common.Apply(parse);
+            using var m = model.Open(parse, device, output);
+            var v = ImageView.Parse(parse.GetValue(view)!);
+            int count = parse.GetValue(n);
+            if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
+            int c1 = parse.GetValue(cls), c2 = parse.GetValue(viewCls);
+            m.CheckLabels([c1, c2]);
+            double gamma = parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
+            model.PrepareOut(parse, outDir, "anagram", "images", "grid.png", "judge.json");
+            model.CheckFits(parse, m, outDir, count, 4, 2); // two views, each a guided pair
+            var clock = Stopwatch.StartNew();
+            using var images = m.Sample(count, new ImageSampleOptions
+            {
+                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = model.Compute,
+                Conditioning = (start, k) => new VisualAnagram(m.LabelTensor(Enumerable.Repeat(c1, k).ToArray()), m.LabelTensor(Enumerable.Repeat(c2, k).ToArray()), v, gamma),
+            }).cpu();
+            using var viewed = v.Apply(images);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} anagrams ({c1} as is, {c2} {v.Description}), γ = {gamma}, {clock.Elapsed.TotalSeconds:F1} s"));
+            string[] names = [$"as is ({m.Config.ClassNames[c1]})", $"{v.Description} ({m.Config.ClassNames[c2]})"];
+            ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..Math.Min(16, count)], viewed[..Math.Min(16, count)]], names);
+            var written = SampleSheets.SaveImages(images, Path.Combine(outDir, "images"), null);
+            written.Add(Path.Combine(outDir, "grid.png"));
+            using var judge = model.OpenJudge(parse, m, output);
+            if (judge is not null) written.Add(EditVerbs.JudgeAndWrite(judge, [(names[0], images, c1), (names[1], viewed, c2)], Path.Combine(outDir, "judge.json"), output));
+            EditVerbs.WriteManifest(outDir, "anagram", written);
+            output.WriteLine($"wrote {outDir}/grid.png and {outDir}/images/");
+            return 0;
+        });
+        return cmd;
+    }
+}

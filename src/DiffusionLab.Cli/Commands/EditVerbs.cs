@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DiffusionLab.Editing;
+using DiffusionLab.Evaluation;
+using DiffusionLab.Images;
+using DiffusionLab.Imaging;
+using TorchSharp;
+using static TorchSharp.torch;
+using DiffusionLab.Conditioning;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary>What the editing verbs share.</summary>
+internal static class EditVerbs
+{
+    /// <summary>The options every editing verb shares: the model, the class condition and the judge.</summary>
+    internal sealed class ModelOptions
+    {
+        public Option<string?> Run { get; } = new("--run") { Description = "Run folder written by 'difflab train'." };
+        public Option<string?> Model { get; } = new("--model") { Description = "Model folder; default: the shipped models/mnist-cs180-class." };
+        public Option<double?> Scale { get; } = new("--guidance-scale") { Description = $"γ of classifier-free guidance (default {ClassifierFreeGuidance.DefaultScale} with a class, else 1)." };
+        public Option<string?> Judge { get; } = new("--judge") { Description = "Classifier that reads the results (default: the shipped models/mnist-classifier when the image size fits)." };
+        public Option<int> Batch { get; } = new("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
+        public Option<string> Precision { get; } = CommonOptions.Precision("the network");
+        public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace the outputs an earlier run left in --out (only the files its manifest.json lists)." };
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Run, Model, Scale, Judge, Batch, Precision, Overwrite }) c.Options.Add(o);
+        }
+
+        /// <summary>
+        /// Refuses an --out that already holds outputs unless --overwrite (<see cref="OutputManifest.Prepare"/>); called
+        /// after the options and the model are checked, before any editing work.
+        /// </summary>
+        public void PrepareOut(ParseResult parse, string outDir, string verb, params string[] ownNames) =>
+            OutputManifest.Prepare(outDir, verb, parse.GetValue(Overwrite), ownNames);
+
+        /// <summary>
+        /// Refuses, before any work, an edit whose batch (<paramref name="passes"/> network images per image: guidance
+        /// pairs, views) or whose <paramref name="kept"/> full-size copies of all <paramref name="count"/> images cannot fit
+        /// in memory, or whose PNGs cannot fit on the disk of <paramref name="outDir"/>.
+        /// </summary>
+        public void CheckFits(ParseResult parse, ImageRun m, string outDir, int count, int passes, int kept, bool gradients = false)
+        {
+            int batch = Math.Min(parse.GetValue(Batch), count);
+            double images = (double)count * kept * m.Config.Channels * m.Config.ImageSize * m.Config.ImageSize * sizeof(float);
+            ResourceCheck.EnsureMemory(m.EstimatedBatchBytes((long)batch * passes, gradients) + images,
+                $"editing {count:N0} images in batches of {batch}", "lower --n or --batch-size");
+            ResourceCheck.EnsureDisk(outDir, (double)count * kept * m.EstimatedPngBytes, $"writing {count:N0} images", "lower --n or choose another --out");
+        }
+
+        /// <summary>The precision the verb computes in, set by <see cref="Open"/> (bf16 may be declined there).</summary>
+        public string Compute { get; private set; } = "fp32";
+
+        public ImageRun Open(ParseResult parse, Device device, TextWriter output)
+        {
+            Compute = CommonOptions.ResolvePrecision(parse, Precision, output);
+            return ImageVerbs.OpenModel(parse.GetValue(Run), parse.GetValue(Model), device);
+        }
+
+        /// <summary>The judge classifier, or null when none fits the model's images.</summary>
+        public Classifier? OpenJudge(ParseResult parse, ImageRun m, TextWriter output)
+        {
+            var explicitJudge = parse.GetValue(Judge);
+            string? dir = explicitJudge;
+            if (dir is null)
+            {
+                try { dir = CommonOptions.ShippedModel("mnist-classifier", "--judge"); }
+                catch (DiffusionLabException) { return null; }
+            }
+            var c = Classifier.Load(dir);
+            if (c.Channels == m.Config.Channels && c.ImageSize == m.Config.ImageSize && c.Info.ClassNames.Length == m.NumClasses) return c;
+            c.Dispose();
+            if (explicitJudge is not null)
+                throw new DiffusionLabException($"the judge {dir} reads {c.Channels}×{c.ImageSize}×{c.ImageSize} images of {c.Info.ClassNames.Length} classes; the model makes {m.Config.Channels}×{m.Config.ImageSize}×{m.Config.ImageSize} images of {m.NumClasses} classes");
+            output.WriteLine("(no judge: the shipped classifier does not fit this model's images; give --judge)");
+            return null;
+        }
+    }
+
+    /// <summary>Where the images to edit come from: --image files or --from a dataset split / folder.</summary>
+    internal sealed class InputOptions
+    {
+        public Option<string?> Image { get; } = new("--image", "-i") { Description = "Image file(s) to edit, comma-separated (resized and converted to the model's format)." };
+        public Option<string?> From { get; } = new("--from") { Description = "Images from a dataset split (mnist:heldout) or a folder; spread evenly over the set." };
+        public Option<int> N { get; } = new("--n") { Description = "With --from: how many images (spread evenly over the set).", DefaultValueFactory = _ => 10 };
+        public Option<string> Invert { get; } = new("--invert") { Description = "--image on a grayscale model: auto (invert mostly-bright drawings to white-on-black, like MNIST), yes or no.", DefaultValueFactory = _ => "auto" };
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Image, From, N, Invert }) c.Options.Add(o);
+        }
+
+        public (Tensor Images, int[]? Labels) Load(ParseResult parse, ImageRun m, TextWriter output)
+        {
+            var image = parse.GetValue(Image);
+            var from = parse.GetValue(From);
+            if ((image is null) == (from is null)) throw new DiffusionLabException("give the images to edit with --image FILE or --from DATASET|FOLDER (one of them)");
+            int size = m.Config.ImageSize, channels = m.Config.Channels;
+            if (image is not null)
+            {
+                var invert = parse.GetValue(Invert)!;
+                if (invert is not ("auto" or "yes" or "no")) throw new DiffusionLabException($"--invert must be auto, yes or no, got '{invert}'");
+                var list = new List<Tensor>();
+                foreach (var path in image.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    var x = ImageTensor.LoadSquare(path, size, channels);
+                    bool flip = invert == "yes" || (invert == "auto" && channels == 1 && x.mean().item<float>() > 0);
+                    if (flip)
+                    {
+                        x = -x;
+                        if (invert == "auto") output.WriteLine($"{path}: mostly bright, inverted to white on black like the training data (--invert no to keep it)");
+                    }
+                    list.Add(x);
+                }
+                var all = torch.stack(list);
+                foreach (var t in list) t.Dispose();
+                return (all, null);
+            }
+            int n = parse.GetValue(N);
+            if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
+            using var set = ImageSets.Load(from!);
+            if (set.Channels != channels || set.Height != size || set.Width != size)
+                throw new DiffusionLabException($"{from} holds {set.Channels}×{set.Height}×{set.Width} images but the model works on {channels}×{size}×{size}");
+            n = Math.Min(n, set.Count);
+            var idx = Enumerable.Range(0, n).Select(i => (long)i * set.Count / n).ToArray();
+            var images = set.Images.index_select(0, torch.tensor(idx));
+            return (images, set.Labels is null ? null : idx.Select(i => set.Labels[i]).ToArray());
+        }
+    }
+
+    /// <summary>--class: one class for all, 'data' for the dataset's own labels, or none (unconditional).</summary>
+    internal static int[]? Labels(string? spec, int count, int[]? dataLabels, ImageRun m)
+    {
+        if (spec is null) return null;
+        if (spec == "data")
+            return dataLabels ?? throw new DiffusionLabException("--class data needs labelled inputs (--from a dataset split or -classC file names)");
+        var cls = CommonOptions.ParseInts(spec, "--class");
+        if (cls.Length != 1 && cls.Length != count) throw new DiffusionLabException($"--class: give one class or one per image ({count}), got {cls.Length}");
+        m.CheckLabels(cls);
+        return Enumerable.Range(0, count).Select(i => cls[cls.Length == 1 ? 0 : i]).ToArray();
+    }
+
+    /// <summary>Writes OUT/manifest.json: every file the verb wrote (paths under <paramref name="outDir"/>), the PNGs of
+    /// single images as its images (what the evaluators read).</summary>
+    internal static void WriteManifest(string outDir, string verb, IEnumerable<string> written)
+    {
+        var files = written.Select(f => Path.GetRelativePath(outDir, f)).ToList();
+        new OutputManifest(verb, files, files.Where(f => Path.GetDirectoryName(f) is { Length: > 0 } && f.EndsWith(".png", StringComparison.Ordinal)).ToList()).Write(outDir);
+    }
+
+    /// <summary>The judge's verdicts on each set, printed and written to <paramref name="path"/> as JSON; returns the path.</summary>
+    internal static string JudgeAndWrite(Classifier judge, IReadOnlyList<(string Name, Tensor Images, int Target)> sets, string path, TextWriter output)
+    {
+        var verdicts = Judge.Read(judge, sets);
+        foreach (var v in verdicts) output.WriteLine(v.ToString());
+        Judge.WriteJson(path, verdicts);
+        return path;
+    }
+}

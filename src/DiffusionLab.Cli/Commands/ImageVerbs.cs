@@ -1,0 +1,37 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionLab.Data;
+using DiffusionLab.Images;
+using DiffusionLab.Imaging;
+using DiffusionLab.Models;
+using DiffusionLab.Training;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+using DiffusionLab.Plotting;
+using DiffusionLab.Conditioning;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary>What the image verbs share.</summary>
+internal static class ImageVerbs
+{
+    internal static string SafeName(string s) => string.Concat(s.Select(ch => char.IsLetterOrDigit(ch) || ch == '-' ? ch : '_'));
+
+    /// <summary>Opens --run / --model (or the shipped model when neither is given).</summary>
+    internal static ImageRun OpenModel(string? run, string? model, torch.Device device)
+    {
+        if (run is not null && model is not null) throw new DiffusionLabException("give --run or --model, not both");
+        return ImageRun.Load(run ?? model ?? CommonOptions.ShippedModel("mnist-cs180-class", "--run or --model"), device);
+    }
+
+    /// <summary>
+    /// The sample verb's default: DPM-Solver++(2M) in 20 steps. On the shipped MNIST model at γ = 5 (500 images each,
+    /// domain FID and class accuracy, 2026-11-29) it scored FID 155.3 and 97.6 % against DDPM-300's 151.3 and 98.0 % —
+    /// within the sampling noise at n = 500 (accuracy ± 0.6 points) — with 40 instead of 600 network evaluations.
+    /// </summary>
+    internal const string SampleDefaultSampler = "dpm++2m";
+
+    internal const int SampleDefaultSteps = 20;
+}

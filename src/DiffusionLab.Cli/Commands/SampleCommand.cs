@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionLab.Data;
+using DiffusionLab.Images;
+using DiffusionLab.Imaging;
+using DiffusionLab.Models;
+using DiffusionLab.Training;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+using DiffusionLab.Plotting;
+using DiffusionLab.Conditioning;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary><c>difflab sample</c>.</summary>
+public static class SampleCommand
+{
+    public static Command Build(TextWriter output)
+    {
+        var common = new CommonOptions("out/samples");
+        var run = new Option<string?>("--run") { Description = "Run folder written by 'difflab train'." };
+        var model = new Option<string?>("--model") { Description = "Model folder (config.json + weights.bin); default: the shipped models/mnist-cs180-class." };
+        var sampler = new Option<string>("--sampler") { Description = "dpm++2m (DPM-Solver++(2M), the default, in 20 steps: as good as 300 DDPM steps at γ = 5 on the shipped model, docs/RESULTS.md), ddpm (ancestral; strided with --steps < T), ddim, dpm++2s (DPM-Solver++(2S), 2 evaluations per step), dpm++2m-sde (its stochastic form: best at 10 steps on an imperfect network), unipc (UniPC-2, predictor-corrector) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => ImageVerbs.SampleDefaultSampler };
+        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {ImageVerbs.SampleDefaultSteps} for {ImageVerbs.SampleDefaultSampler}, all T for ddpm, 50 for the others)." };
+        var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
+        var variance = new Option<string>("--variance") { Description = "DDPM noise: posterior (β̃_t) or beta (β_t, the CS180 update).", DefaultValueFactory = _ => "posterior" };
+        var classes = new Option<string?>("--class", "-c") { Description = "Class index, comma list, or 'all' (default for class-conditional models: all classes, one row each)." };
+        var scale = new Option<double?>("--guidance-scale") { Description = $"γ in ε_u + γ(ε_c − ε_u) (0 = unconditional, 1 = conditional; default {ClassifierFreeGuidance.DefaultScale})." };
+        var w = new Option<double?>("--guidance-w") { Description = "w in (1 + w)ε_c − wε_u (Ho & Salimans 2022); the same as --guidance-scale 1 + w." };
+        var uncond = new Option<bool>("--unconditional") { Description = "Sample a class-conditional model with the null class only." };
+        var n = new Option<int?>("--n") { Description = "Number of images (default: 10 per class, or 64)." };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
+        var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
+        var noImages = new Option<bool>("--grid-only") { Description = "Skip the individual PNGs." };
+        var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; default off)." };
+        var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
+        var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
+        var precision = CommonOptions.Precision("the network (samples differ slightly)");
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the samples an earlier run left in --out (only the files its manifest.json lists)." };
+        var grid = new Option<string?>("--grid") { Description = $"The steps the sampler visits: {string.Join(", ", Schedules.StepGrid.Names)} or list:T1,T2,… (decreasing); default: the sampler's own (uniform; heun-karras: karras)." };
+        var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
+        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            if (parse.GetValue(scale) is not null && parse.GetValue(w) is not null) throw new DiffusionLabException("give --guidance-scale or --guidance-w, not both");
+            if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
+            var compute = CommonOptions.ResolvePrecision(parse, precision, output);
+            var (seed, device, outDir) = common.Apply(parse);
+            using var m = ImageVerbs.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
+            double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? ClassifierFreeGuidance.ScaleFromW(ww) : ClassifierFreeGuidance.DefaultScale);
+            int k = m.NumClasses;
+            var classSpec = parse.GetValue(classes);
+            int[]? classList = null;
+            if (parse.GetValue(uncond) || k == 0)
+            {
+                if (classSpec is not null) m.CheckLabels(CommonOptions.ParseInts(classSpec, "--class"));
+            }
+            else classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : CommonOptions.ParseInts(classSpec, "--class");
+            if (classList is not null) m.CheckLabels(classList);
+            int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
+            if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
+            if (!parse.GetValue(noImages)) // before anything of --n's size is made
+                ResourceCheck.EnsureDisk(outDir, (double)count * m.EstimatedPngBytes, $"writing {count:N0} PNGs", "lower --n, use --grid-only, or choose another --out");
+            int[]? labels = classList is null ? null : Enumerable.Range(0, count).Select(i => classList[(int)((long)i * classList.Length / count)]).ToArray();
+            using var guide = parse.GetValue(classifier) is string cdir ? Evaluation.Classifier.Load(cdir, device) : null;
+            if (guide is not null && labels is null) throw new DiffusionLabException("classifier guidance needs a class (--class)");
+            bool cfgBase = parse.GetValue(scale) is not null || parse.GetValue(w) is not null;
+            var options = new ImageSampleOptions
+            {
+                Sampler = parse.GetValue(sampler)!, Grid = parse.GetValue(grid), Steps = parse.GetValue(steps) ?? (parse.GetValue(sampler) == ImageVerbs.SampleDefaultSampler ? ImageVerbs.SampleDefaultSteps : null), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
+                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute,
+                Conditioning = guide is null ? null : (start, k) => new Conditioning.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
+                    parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
+            };
+            if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
+            m.GridOf(options); // a bad --grid or --steps is an error before the folder is touched
+            // after the options and the model are checked (their errors come first), before any sampling work
+            OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
+            int perBatch = Math.Min(options.BatchSize, count) * ClassifierFreeGuidance.Passes(labels is not null, gamma);
+            ResourceCheck.EnsureMemory(m.EstimatedBatchBytes(perBatch, training: false), $"sampling in batches of {Math.Min(options.BatchSize, count)}", "lower --batch-size");
+            var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
+            // images are written as each batch finishes (memory flat in --n; an interrupted run keeps what it wrote);
+            // only what the grid shows is kept: 16 per class, or the first 256 without classes
+            var dir = Path.Combine(outDir, "images");
+            bool writeImages = !parse.GetValue(noImages);
+            if (writeImages) Directory.CreateDirectory(dir);
+            var written = new List<string>();
+            var kept = new List<Tensor>();
+            var keptLabels = new List<int>();
+            var perClass = new Dictionary<int, int>();
+            var progress = new ProgressReporter(output, $"sampling {count} images");
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                m.SampleBatches(count, options, (start, batch) =>
+                {
+                    int k = (int)batch.shape[0];
+                    var batchLabels = labels?[start..(start + k)];
+                    if (writeImages) written.AddRange(SampleSheets.SaveImages(batch, dir, batchLabels, start).Select(f => Path.Combine("images", Path.GetFileName(f))));
+                    for (int i = 0; i < k; i++)
+                    {
+                        int label = batchLabels?[i] ?? -1;
+                        int have = perClass.GetValueOrDefault(label);
+                        if (have >= (batchLabels is null ? 256 : 16)) continue;
+                        perClass[label] = have + 1;
+                        kept.Add(batch[i].unsqueeze(0).detach().cpu().clone().DetachFromDisposeScope());
+                        keptLabels.Add(label);
+                    }
+                }, frames is null ? null : (i, x) => frames.Add(x.detach().cpu().clone().DetachFromDisposeScope()), (done, total) => progress.Report(done, total));
+            }
+            finally { progress.Done(); }
+            double seconds = clock.Elapsed.TotalSeconds;
+            using var images = torch.cat(kept, 0);
+            foreach (var t in kept) t.Dispose();
+            bool paired = ClassifierFreeGuidance.Passes(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
+            int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{count} images, {options.Sampler} {m.GridOf(options).Length} steps{(options.Grid is null ? "" : $" on the {(options.Grid.StartsWith("list:", StringComparison.Ordinal) ? "given" : options.Grid)} grid")} ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}"));
+            if (writeImages) output.WriteLine($"wrote {count} PNGs to {dir}");
+            var gridPath = Path.Combine(outDir, "grid.png");
+            SampleSheets.WriteGrid(gridPath, images, labels is null ? null : keptLabels.ToArray(), m.Config.ClassNames);
+            written.Add("grid.png");
+            output.WriteLine($"wrote {gridPath}");
+            if (frames is not null)
+            {
+                var gifPath = Path.Combine(outDir, "trajectory.gif");
+                SampleSheets.WriteGif(gifPath, frames, labels, m.Config.ClassNames);
+                foreach (var f in frames) f.Dispose();
+                written.Add("trajectory.gif");
+                output.WriteLine($"wrote {gifPath}");
+            }
+            new OutputManifest("sample", written, written.Where(f => f.StartsWith("images", StringComparison.Ordinal)).ToList()).Write(outDir);
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionLab.Data;
+using DiffusionLab.Images;
+using DiffusionLab.Imaging;
+using DiffusionLab.Models;
+using DiffusionLab.Training;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+using DiffusionLab.Plotting;
+using DiffusionLab.Conditioning;
+
+namespace DiffusionLab.Cli.Commands;
+
+/// <summary><c>difflab train</c>.</summary>
+public static class TrainCommand
+{
+    public static Command Build(TextWriter output)
+    {
+        var common = new CommonOptions("runs/mnist");
+        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
+        var model = new Option<string>("--model") { Description = $"{string.Join(", ", ImageRunConfig.Models)} (each brings its recipe as defaults).", DefaultValueFactory = _ => "cs180-class" };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (preset: 5 single, 20 otherwise)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size (preset: 256 single, 128 cs180, 64 unet)." };
+        var lr = new Option<double?>("--lr") { Description = "Adam learning rate (preset: 1e-4 single, 1e-3 cs180, 2e-4 unet)." };
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "constant, cosine or exponential (γ = 0.1^(1/epochs) per epoch)." };
+        var hidden = new Option<int?>("--hidden") { Description = "CS180 U-Net channels D (preset 128 single, 64 otherwise)." };
+        var schedule = new Option<string?>("--schedule") { Description = "Noise schedule (see 'difflab schedule --help'); preset linear." };
+        var diffusionSteps = new Option<int?>("--diffusion-steps") { Description = "T (preset 300 cs180, 1000 unet)." };
+        var prediction = new Option<string?>("--prediction") { Description = "eps, x0 or v (preset eps)." };
+        var pUncond = new Option<double?>("--p-uncond") { Description = "Probability of dropping the class in training (preset 0.1)." };
+        var sigma = new Option<double?>("--sigma") { Description = "cs180-single: training noise σ (preset 0.5)." };
+        var imageSize = new Option<int?>("--image-size") { Description = "Folders: square image size (preset 32)." };
+        var ch = new Option<int?>("--ch") { Description = "unet: base channels (preset 64)." };
+        var chMult = new Option<string?>("--ch-mult") { Description = "unet: channel multipliers, e.g. 1,2,2." };
+        var resBlocks = new Option<int?>("--num-res-blocks") { Description = "unet: residual blocks per level (preset 2)." };
+        var attn = new Option<string?>("--attn") { Description = "unet: resolutions with self-attention, e.g. 8 or 16,8 (empty: none)." };
+        var dropout = new Option<double?>("--dropout") { Description = "unet: dropout (preset 0.1)." };
+        var uncond = new Option<bool>("--unconditional") { Description = "unet: no class conditioning." };
+        var flip = new Option<bool?>("--flip") { Description = "Random horizontal flips (preset: on for unet)." };
+        var ema = new Option<double?>("--ema") { Description = "EMA decay of the sampling weights (0 = off; preset 0.999 cs180, 0.9999 unet)." };
+        var clip = new Option<double?>("--grad-clip") { Description = "Gradient-norm clip (0 = off)." };
+        var gridEvery = new Option<int>("--grid-every") { Description = "Write samples/epoch-N.png every N epochs (0 = never).", DefaultValueFactory = _ => 1 };
+        var limit = new Option<int?>("--limit") { Description = "Train on the first N images only (quick trials)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
+        var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
+        var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, ema, clip, gridEvery, limit, resume, precision })
+            cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(parse =>
+        {
+            var compute = CommonOptions.ResolvePrecision(parse, precision, output); // before the data is read
+            var (seed, device, outDir) = common.Apply(parse);
+            var p = ImageRunConfig.Preset(parse.GetValue(model)!);
+            int e = parse.GetValue(epochs) ?? p.Epochs;
+            var spec = parse.GetValue(dataset)!;
+            int size = parse.GetValue(imageSize) ?? (p.Model == "unet" ? p.ImageSize : 64);
+            var data = ImageDatasets.Load(spec, "train", size, 3);
+            if (parse.GetValue(limit) is int lim)
+            {
+                if (lim < 1) throw new DiffusionLabException($"--limit must be positive, got {lim}");
+                data = data.Subset(Enumerable.Range(0, Math.Min(lim, data.Count)).ToArray());
+            }
+            var t = p.Training;
+            var lrs = parse.GetValue(lrSchedule) ?? t.LrSchedule;
+            var config = p with
+            {
+                Dataset = spec, ImageSize = data.Height, Channels = data.Channels, ClassNames = data.ClassNames.ToArray(),
+                Epochs = e, BatchSize = parse.GetValue(batch) ?? p.BatchSize, Hidden = parse.GetValue(hidden) ?? p.Hidden,
+                Schedule = parse.GetValue(schedule) ?? p.Schedule, DiffusionSteps = parse.GetValue(diffusionSteps) ?? p.DiffusionSteps,
+                Prediction = parse.GetValue(prediction) ?? p.Prediction, PUncond = parse.GetValue(pUncond) ?? p.PUncond,
+                Sigma = parse.GetValue(sigma) ?? p.Sigma, Flip = parse.GetValue(flip) ?? p.Flip, GridEvery = parse.GetValue(gridEvery),
+                ClassConditional = !parse.GetValue(uncond),
+                UNet = p.UNet with
+                {
+                    Ch = parse.GetValue(ch) ?? p.UNet.Ch,
+                    ChMult = (parse.GetValue(chMult) is string cm ? CommonOptions.ParseInts(cm, "--ch-mult") : null) ?? p.UNet.ChMult,
+                    NumResBlocks = parse.GetValue(resBlocks) ?? p.UNet.NumResBlocks,
+                    AttnResolutions = (parse.GetValue(attn) is string at ? CommonOptions.ParseInts(at, "--attn") : null) ?? p.UNet.AttnResolutions,
+                    Dropout = parse.GetValue(dropout) ?? p.UNet.Dropout,
+                },
+                Training = t with
+                {
+                    LearningRate = parse.GetValue(lr) ?? t.LearningRate, LrSchedule = lrs,
+                    LrGamma = lrs == "exponential" ? Math.Pow(0.1, 1.0 / e) : 1.0,
+                    EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed, Precision = compute,
+                },
+            };
+            if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
+                throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4; the dataset has {data.Height} px");
+            using var run = ImageRun.Create(config, device);
+            ResourceCheck.EnsureMemory(run.EstimatedBatchBytes(config.BatchSize, training: true), $"a training step on batches of {config.BatchSize}", "lower --batch-size");
+            long parameters = run.Network.parameters().Sum(x => x.numel());
+            int perEpoch = data.Count / config.BatchSize;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{config.Model}: {parameters:N0} parameters; {data.Name}: {data.Count} images of {data.Channels}×{data.Height}×{data.Width}, {data.NumClasses} classes; {config.Epochs} epochs × {perEpoch} steps of {config.BatchSize}; {Runtime.NativeRuntime.Describe()}{(config.Training.Precision == "fp32" ? "" : $"; {config.Training.Precision} mixed precision")}"));
+            var clock = Stopwatch.StartNew();
+            var epochClock = Stopwatch.StartNew();
+            IReadOnlyList<LossPoint> history = [];
+            double lastLoss = double.NaN;
+            long totalSteps = (long)perEpoch * config.Epochs;
+            var progress = new ProgressReporter(output, "training");
+            if (parse.GetValue(resume)) progress.Resumed();
+            void OnEpoch(int epoch)
+            {
+                double s = epochClock.Elapsed.TotalSeconds;
+                epochClock.Restart();
+                progress.Done();
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {epoch}/{config.Epochs}: loss {lastLoss:F4}, {s:F1} s ({perEpoch * config.BatchSize / s:F0} img/s incl. checkpoint and grid); {Runtime.NativeRuntime.DescribeMemory()}"));
+            }
+            try
+            {
+                history = run.Train(data, outDir, parse.GetValue(resume), (_, l) => lastLoss = l, onEpoch: OnEpoch,
+                    onStep: step => progress.Report(step, totalSteps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")));
+            }
+            finally { progress.Done(); }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));
+            output.WriteLine($"wrote {outDir}/config.json, checkpoint.bin, loss.csv, loss.png, samples/");
+            return 0;
+        });
+        return cmd;
+    }
+}
