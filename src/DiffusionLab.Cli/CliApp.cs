@@ -1,4 +1,3 @@
-using System.CommandLine;
 using DiffusionLab.Cli.Commands;
 
 namespace DiffusionLab.Cli;

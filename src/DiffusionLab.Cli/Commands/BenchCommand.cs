@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using DiffusionLab.Benchmarks;
 using DiffusionLab.Runtime;

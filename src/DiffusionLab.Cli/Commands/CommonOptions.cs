@@ -1,7 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
 using Spectre.Console;
-using TorchSharp;
 
 namespace DiffusionLab.Cli.Commands;
 

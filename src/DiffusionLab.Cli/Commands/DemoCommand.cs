@@ -1,5 +1,5 @@
-using System.CommandLine;
 using DiffusionLab.Studies;
+
 namespace DiffusionLab.Cli.Commands;
 
 /// <summary><c>difflab demo</c>: the README's main job — the schedule comparison and the forward-process study on defaults.</summary>

@@ -1,7 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
 using DiffusionLab.Runtime;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Cli.Commands;
 

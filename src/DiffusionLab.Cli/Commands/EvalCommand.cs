@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using DiffusionLab.Data;
-using DiffusionLab.Evaluation;
 using DiffusionLab.Studies;
 
 namespace DiffusionLab.Cli.Commands;

@@ -1,10 +1,6 @@
-using System.CommandLine;
-using System.Globalization;
-using DiffusionLab.Imaging;
 using DiffusionLab.Schedules;
-using Spectre.Console;
-using TorchSharp;
 using DiffusionLab.Studies;
+using Spectre.Console;
 
 namespace DiffusionLab.Cli.Commands;
 

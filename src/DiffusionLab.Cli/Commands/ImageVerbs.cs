@@ -1,16 +1,4 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using DiffusionLab.Data;
-using DiffusionLab.Images;
-using DiffusionLab.Imaging;
 using DiffusionLab.Models;
-using DiffusionLab.Training;
-using SkiaSharp;
-using TorchSharp;
-using static TorchSharp.torch;
-using DiffusionLab.Plotting;
-using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Cli.Commands;
 

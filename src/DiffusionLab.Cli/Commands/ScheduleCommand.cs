@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using DiffusionLab.Plotting;
 using DiffusionLab.Schedules;
 using Spectre.Console;

@@ -1,14 +1,4 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using DiffusionLab.Editing;
-using DiffusionLab.Evaluation;
-using DiffusionLab.Images;
-using DiffusionLab.Imaging;
-using TorchSharp;
-using static TorchSharp.torch;
-using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Cli.Commands;
 

@@ -1,7 +1,6 @@
-using System.CommandLine;
+using Spectre.Console;
 using DiffusionLab.Plotting;
 using DiffusionLab.Sde;
-using Spectre.Console;
 
 namespace DiffusionLab.Cli.Commands;
 

@@ -1,14 +1,10 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
-using DiffusionLab.Data;
+using Spectre.Console;
 using DiffusionLab.Models;
 using DiffusionLab.Plotting;
+using DiffusionLab.Studies;
 using DiffusionLab.Toy;
 using DiffusionLab.Training;
-using Spectre.Console;
-using DiffusionLab.Studies;
 
 namespace DiffusionLab.Cli.Commands;
 

@@ -7,8 +7,6 @@ using DiffusionLab.Runtime;
 using DiffusionLab.Samplers.Discrete;
 using DiffusionLab.Toy;
 using DiffusionLab.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Benchmarks;

@@ -1,4 +1,3 @@
-using TorchSharp;
 
 namespace DiffusionLab;
 

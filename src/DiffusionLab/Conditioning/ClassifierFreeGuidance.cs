@@ -1,6 +1,4 @@
 using DiffusionLab.Denoisers;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Conditioning;
 

@@ -1,7 +1,5 @@
 using DiffusionLab.Denoisers;
 using DiffusionLab.Imaging;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Conditioning;
 

@@ -1,6 +1,4 @@
 using System.Text;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Data;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Data;
 

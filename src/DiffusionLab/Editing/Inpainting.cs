@@ -1,6 +1,4 @@
 using DiffusionLab.Samplers.Discrete;
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
 using DiffusionLab.Schedules;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using DiffusionLab.Imaging;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Editing;
 

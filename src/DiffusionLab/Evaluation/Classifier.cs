@@ -2,8 +2,6 @@ using System.Text;
 using System.Text.Json;
 using DiffusionLab.Data;
 using DiffusionLab.Models;
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Evaluation;

@@ -1,7 +1,5 @@
 using System.Globalization;
 using DiffusionLab.Metrics;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Evaluation;
 

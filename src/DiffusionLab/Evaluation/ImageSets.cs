@@ -1,8 +1,6 @@
 using DiffusionLab.Data;
 using DiffusionLab.Imaging;
 using SkiaSharp;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Evaluation;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Evaluation;
 

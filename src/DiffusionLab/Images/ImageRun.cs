@@ -8,8 +8,6 @@ using DiffusionLab.Samplers;
 using DiffusionLab.Samplers.Discrete;
 using DiffusionLab.Training;
 using SkiaSharp;
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Images;

@@ -1,5 +1,4 @@
 using SkiaSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Imaging;
 

@@ -1,5 +1,4 @@
 using DiffusionLab.Sde;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Losses;
 

@@ -1,7 +1,5 @@
 using DiffusionLab.Runtime;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Models;
 

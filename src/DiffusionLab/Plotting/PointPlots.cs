@@ -1,6 +1,4 @@
 using ScottPlot;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Plotting;
 

@@ -3,8 +3,6 @@ using DiffusionLab.Imaging;
 using DiffusionLab.Sde;
 using ScottPlot;
 using SkiaSharp;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Plotting;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Runtime;
 

@@ -1,6 +1,4 @@
 using System.Runtime.InteropServices;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Runtime;
 

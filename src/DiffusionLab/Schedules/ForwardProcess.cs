@@ -1,6 +1,4 @@
 using DiffusionLab.Schedules;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Schedules;
 

@@ -1,5 +1,4 @@
 using DiffusionLab.Denoisers;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Sde;
 

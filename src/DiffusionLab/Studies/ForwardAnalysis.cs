@@ -1,6 +1,4 @@
 using DiffusionLab.Schedules;
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Metrics;
 
 namespace DiffusionLab.Studies;

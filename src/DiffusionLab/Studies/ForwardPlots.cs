@@ -2,8 +2,6 @@ using DiffusionLab.Imaging;
 using DiffusionLab.Schedules;
 using ScottPlot;
 using SkiaSharp;
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Plotting;
 
 namespace DiffusionLab.Studies;

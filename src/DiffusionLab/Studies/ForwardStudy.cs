@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text;
 using DiffusionLab.Plotting;
 using DiffusionLab.Schedules;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Studies;
 

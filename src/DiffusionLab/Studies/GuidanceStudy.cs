@@ -4,8 +4,6 @@ using DiffusionLab.Evaluation;
 using DiffusionLab.Images;
 using DiffusionLab.Metrics;
 using DiffusionLab.Plotting;
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Conditioning;
 
 namespace DiffusionLab.Studies;

@@ -1,6 +1,5 @@
 using DiffusionLab.Data;
 using DiffusionLab.Metrics;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Toy;
 

@@ -8,8 +8,6 @@ using DiffusionLab.Samplers.Discrete;
 using DiffusionLab.Samplers.Sde;
 using DiffusionLab.Sde;
 using DiffusionLab.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Toy;
 

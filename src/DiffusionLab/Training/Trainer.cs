@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text;
 using DiffusionLab.Plotting;
-using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Training;
 

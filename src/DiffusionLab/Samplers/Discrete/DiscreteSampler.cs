@@ -1,6 +1,5 @@
 using DiffusionLab.Denoisers;
 using DiffusionLab.Schedules;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Samplers.Discrete;
 

@@ -1,5 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
 using DiffusionLab.Denoisers;
 using DiffusionLab.Schedules;
 

@@ -1,6 +1,4 @@
 using DiffusionLab.Sde;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Samplers.Sde;
 
@@ -13,27 +11,17 @@ public sealed class EulerMaruyamaSampler(double endTime = SdeSampling.DefaultEnd
 {
     public string Name => "euler-maruyama";
 
-    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
-    {
-        SdeSampling.CheckNoise(noise);
-        var sde = model.Sde;
-        var grid = SdeSampling.TimeGrid(sde, endTime, steps);
-        using var noGrad = torch.no_grad();
-        var x = noise.alias();
-        for (int i = 0; i < steps; i++)
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
+        SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>
         {
-            using var scope = torch.NewDisposeScope();
-            double dt = grid[i] - grid[i + 1];
-            var t = SdeSampling.Times(x, grid[i]);
+            var sde = model.Sde;
+            double dt = t0 - t1;
+            var t = SdeSampling.Times(x, t0);
             var drift = sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: false);
             var mean = x - drift * dt; // SBGM eq. 6 discretised by Euler–Maruyama, integrating backwards in time
             var next = i == steps - 1
                 ? mean
                 : mean + TensorOps.ToRankOf(sde.Diffusion(t), x) * Math.Sqrt(dt) * SdeSampling.Noise(x, generator); // + g√Δt z
-            x.Dispose();
-            x = next.MoveToOuterDisposeScope();
-            onStep?.Invoke(i + 1, x);
-        }
-        return new SampleResult(x, steps);
-    }
+            return (next, 1);
+        });
 }

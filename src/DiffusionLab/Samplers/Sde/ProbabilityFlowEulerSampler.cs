@@ -1,6 +1,4 @@
 using DiffusionLab.Sde;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Samplers.Sde;
 
@@ -12,23 +10,11 @@ public sealed class ProbabilityFlowEulerSampler(double endTime = SdeSampling.Def
 {
     public string Name => "pf-euler";
 
-    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
-    {
-        SdeSampling.CheckNoise(noise);
-        var sde = model.Sde;
-        var grid = SdeSampling.TimeGrid(sde, endTime, steps);
-        using var noGrad = torch.no_grad();
-        var x = noise.alias();
-        for (int i = 0; i < steps; i++)
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
+        SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>
         {
-            using var scope = torch.NewDisposeScope();
-            var t = SdeSampling.Times(x, grid[i]);
-            var drift = sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: true);
-            var next = x + drift * (grid[i + 1] - grid[i]); // Euler step of SBGM eq. 13 (dt < 0)
-            x.Dispose();
-            x = next.MoveToOuterDisposeScope();
-            onStep?.Invoke(i + 1, x);
-        }
-        return new SampleResult(x, steps);
-    }
+            var t = SdeSampling.Times(x, t0);
+            var drift = model.Sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: true);
+            return (x + drift * (t1 - t0), 1); // Euler step of SBGM eq. 13 (dt < 0)
+        });
 }

@@ -1,6 +1,4 @@
 using DiffusionLab.Sde;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Samplers.Sde;
 
@@ -13,33 +11,17 @@ public sealed class ProbabilityFlowHeunSampler(double endTime = SdeSampling.Defa
 {
     public string Name => "pf-heun";
 
-    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
-    {
-        SdeSampling.CheckNoise(noise);
-        var sde = model.Sde;
-        var grid = SdeSampling.TimeGrid(sde, endTime, steps);
-        using var noGrad = torch.no_grad();
-        var x = noise.alias();
-        int nfe = 0;
-        for (int i = 0; i < steps; i++)
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
+        SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>
         {
-            using var scope = torch.NewDisposeScope();
-            double dt = grid[i + 1] - grid[i]; // negative: integrating from T down to ε_t
-            var t = SdeSampling.Times(x, grid[i]);
+            var sde = model.Sde;
+            double dt = t1 - t0; // negative: integrating from T down to ε_t
+            var t = SdeSampling.Times(x, t0);
             var d = sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: true);
-            nfe++;
             var next = x + d * dt; // Euler predictor (SBGM eq. 13)
-            if (i < steps - 1)
-            {
-                var tNext = SdeSampling.Times(x, grid[i + 1]);
-                var dNext = sde.ReverseDrift(next, tNext, model.Score(next, tNext), probabilityFlow: true);
-                nfe++;
-                next = x + 0.5 * (d + dNext) * dt; // trapezoidal corrector (Heun; Karras et al. 2022, Alg. 1)
-            }
-            x.Dispose();
-            x = next.MoveToOuterDisposeScope();
-            onStep?.Invoke(i + 1, x);
-        }
-        return new SampleResult(x, nfe);
-    }
+            if (i == steps - 1) return (next, 1);
+            var tNext = SdeSampling.Times(x, t1);
+            var dNext = sde.ReverseDrift(next, tNext, model.Score(next, tNext), probabilityFlow: true);
+            return (x + 0.5 * (d + dNext) * dt, 2); // trapezoidal corrector (Heun; Karras et al. 2022, Alg. 1)
+        });
 }

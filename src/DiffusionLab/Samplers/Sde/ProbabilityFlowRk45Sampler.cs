@@ -1,6 +1,4 @@
 using DiffusionLab.Sde;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Samplers.Sde;
 

@@ -1,6 +1,4 @@
 using DiffusionLab.Sde;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionLab.Samplers.Sde;
 
@@ -22,6 +20,32 @@ public static class SdeSampling
         for (int i = 0; i <= steps; i++) grid[i] = sde.EndTime - i * (sde.EndTime - endTime) / steps;
         grid[steps] = endTime;
         return grid;
+    }
+
+    /// <summary>
+    /// The loop every fixed-step SDE/ODE sampler shares: from the prior sample <paramref name="noise"/> over the uniform
+    /// grid from T to <paramref name="endTime"/>, x ← <paramref name="step"/>(x, i, t_i, t_{i+1}) with each step's
+    /// temporaries freed, <paramref name="onStep"/> after each; <paramref name="step"/> returns the new x and the network
+    /// evaluations it spent.
+    /// </summary>
+    public static SampleResult Integrate(ScoreModel model, Tensor noise, int steps, double endTime, Action<int, Tensor>? onStep,
+        Func<Tensor, int, double, double, (Tensor Next, int Evaluations)> step)
+    {
+        CheckNoise(noise);
+        var grid = TimeGrid(model.Sde, endTime, steps);
+        using var noGrad = torch.no_grad();
+        var x = noise.alias();
+        int nfe = 0;
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (next, evaluations) = step(x, i, grid[i], grid[i + 1]);
+            nfe += evaluations;
+            x.Dispose();
+            x = next.MoveToOuterDisposeScope();
+            onStep?.Invoke(i + 1, x);
+        }
+        return new SampleResult(x, nfe);
     }
 
     /// <summary>The same time for every sample of <paramref name="x"/>, [B], in x's dtype and device.</summary>
