@@ -19,28 +19,28 @@ public interface IConditioning
 /// </summary>
 public sealed class DiscreteModel : IDisposable
 {
-    private readonly Tensor _sqrtAlphaBar, _sqrtOneMinusAlphaBar;
-    private readonly bool _ownsTables; // a model made by With shares its parent's tables and leaves them to it
+    private readonly bool _ownsForward; // a model made by With shares its parent's forward process and leaves it to it
 
     public DiscreteModel(NoiseSchedule schedule, Denoiser denoiser, Device? device = null)
     {
         Schedule = schedule;
         Denoiser = denoiser;
-        _sqrtAlphaBar = schedule.TableTensor(schedule.SqrtAlphaBar, device);
-        _sqrtOneMinusAlphaBar = schedule.TableTensor(schedule.SqrtOneMinusAlphaBar, device);
-        _ownsTables = true;
+        Forward = new ForwardProcess(schedule, device);
+        _ownsForward = true;
     }
 
     private DiscreteModel(DiscreteModel parent, IConditioning? conditioning)
     {
         Schedule = parent.Schedule;
         Denoiser = parent.Denoiser;
-        _sqrtAlphaBar = parent._sqrtAlphaBar;
-        _sqrtOneMinusAlphaBar = parent._sqrtOneMinusAlphaBar;
+        Forward = parent.Forward;
         Conditioning = conditioning;
     }
 
     public NoiseSchedule Schedule { get; }
+
+    /// <summary>q(x_t | x_0) of the schedule: the training loss noises through it, and its α, σ read the network's output.</summary>
+    public ForwardProcess Forward { get; }
     public Denoiser Denoiser { get; }
 
     /// <summary>
@@ -77,7 +77,7 @@ public sealed class DiscreteModel : IDisposable
 
     /// <summary>α = √ᾱ_t and σ = √(1 − ᾱ_t) of x_t = α x_0 + σ ε per sample, shaped [B, 1, …] like <paramref name="like"/>.</summary>
     public (Tensor Alpha, Tensor Sigma) Coefficients(Tensor steps, Tensor like) =>
-        (TensorOps.Extract(_sqrtAlphaBar, steps, like), TensorOps.Extract(_sqrtOneMinusAlphaBar, steps, like));
+        Forward.Coefficients(steps, like);
 
     /// <summary>Same, with one step for the whole batch.</summary>
     public Prediction Predict(Tensor x, int step)
@@ -109,9 +109,8 @@ public sealed class DiscreteModel : IDisposable
         long b = x0.shape[0];
         var steps = torch.randint(1, Schedule.Steps + 1, [b], dtype: ScalarType.Int64, generator: generator).to(x0.device);
         var eps = torch.randn(x0.shape, dtype: x0.dtype, generator: generator).to(x0.device);
-        var alpha = TensorOps.Extract(_sqrtAlphaBar, steps, x0);
-        var sigma = TensorOps.Extract(_sqrtOneMinusAlphaBar, steps, x0);
-        var xt = alpha * x0 + sigma * eps;
+        var (alpha, sigma) = Forward.Coefficients(steps, x0);
+        var xt = Forward.Sample(x0, steps, eps); // q(x_t | x_0), Ho et al. 2020, eq. 4
         if (labels is not null && pUncond > 0)
         {
             var drop = torch.rand([b], generator: generator).to(x0.device).lt(pUncond);
@@ -124,8 +123,6 @@ public sealed class DiscreteModel : IDisposable
 
     public void Dispose()
     {
-        if (!_ownsTables) return;
-        _sqrtAlphaBar.Dispose();
-        _sqrtOneMinusAlphaBar.Dispose();
+        if (_ownsForward) Forward.Dispose();
     }
 }

@@ -62,9 +62,7 @@ public static class ForwardAnalysis
             using var scope = torch.NewDisposeScope();
             var steps = evalSteps.Skip(start).Take(chunk).ToArray();
             int count = steps.Length;
-            var a = torch.tensor(steps.Select(schedule.SqrtAlphaBar).ToArray(), dtype: x0.dtype, device: x0.device).view(count, 1, 1, 1);
-            var b = torch.tensor(steps.Select(schedule.SqrtOneMinusAlphaBar).ToArray(), dtype: x0.dtype, device: x0.device).view(count, 1, 1, 1);
-            var xt = a * x0.unsqueeze(0) + b * noise.unsqueeze(0); // x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε (Ho et al. 2020, eq. 4)
+            var xt = ForwardProcess.SampleEachStep(schedule, x0, steps, noise);
             var corr = StructureMetrics.BatchCorrelation(xt, x0).cpu().data<double>().ToArray();
             var sw = StructureMetrics.BatchSlicedWassersteinToStandardNormal(StructureMetrics.BatchPatches(xt, options.PatchSize), directions)
                 .cpu().data<double>().ToArray();

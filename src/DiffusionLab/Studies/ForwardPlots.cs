@@ -19,7 +19,7 @@ public static class ForwardPlots
             foreach (var t in steps)
             {
                 using var scope = torch.NewDisposeScope();
-                row.Add(ImageTensor.ToBitmap(s.SqrtAlphaBar(t) * x0 + s.SqrtOneMinusAlphaBar(t) * noise));
+                row.Add(ImageTensor.ToBitmap(ForwardProcess.Sample(s, x0, t, noise)));
             }
             rows.Add(row);
         }
@@ -45,7 +45,7 @@ public static class ForwardPlots
             {
                 double[] values;
                 using (var scope = torch.NewDisposeScope())
-                    values = (s.SqrtAlphaBar(t) * x0 + s.SqrtOneMinusAlphaBar(t) * noise).flatten().to_type(ScalarType.Float64).data<double>().ToArray();
+                    values = ForwardProcess.Sample(s, x0, t, noise).flatten().to_type(ScalarType.Float64).data<double>().ToArray();
                 var density = new double[bins];
                 foreach (var v in values)
                 {
