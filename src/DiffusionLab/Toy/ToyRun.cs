@@ -31,7 +31,7 @@ public sealed class ToyRun : IDisposable
 {
     public const string ConfigFile = "config.json";
     public static readonly IReadOnlyList<string> DiscreteSamplers = Samplers.Discrete.DiscreteSamplers.Names;
-    public static readonly IReadOnlyList<string> SdeSamplers = ["em", "pc", "ode-euler", "ode-heun", "ode-rk45"];
+    public static readonly IReadOnlyList<string> SdeSamplers = Samplers.Sde.SdeSamplers.Names;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     private ToyRun(ToyRunConfig config, Device device)
@@ -122,15 +122,8 @@ public sealed class ToyRun : IDisposable
             using var noise = torch.randn([n, dim], generator: generator).to(Device);
             return s.Sample(Discrete, noise, steps, generator, onStep);
         }
-        ISampler<ScoreModel> sde = sampler switch
-        {
-            "em" => new EulerMaruyamaSampler(),
-            "pc" => new PredictorCorrectorSampler(snr: options.Snr),
-            "ode-euler" => new ProbabilityFlowEulerSampler(),
-            "ode-heun" => new ProbabilityFlowHeunSampler(),
-            "ode-rk45" => new ProbabilityFlowRk45Sampler(options.Tolerance, options.Tolerance),
-            _ => throw WrongSampler(sampler, SdeSamplers),
-        };
+        if (!SdeSamplers.Contains(sampler)) throw WrongSampler(sampler, SdeSamplers);
+        var sde = Samplers.Sde.SdeSamplers.Create(sampler, options.Snr, options.Tolerance);
         using var prior = Score!.Sde.PriorSample([n, dim], generator).to(Device);
         return sde.Sample(Score, prior, steps, generator, onStep);
     }

@@ -9,7 +9,7 @@ namespace DiffusionLab.Samplers.Sde;
 /// </summary>
 public sealed class EulerMaruyamaSampler(double endTime = SdeSampling.DefaultEndTime) : ISampler<ScoreModel>
 {
-    public string Name => "euler-maruyama";
+    public string Name => "em";
 
     public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
         SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>

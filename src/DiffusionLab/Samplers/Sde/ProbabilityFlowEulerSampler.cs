@@ -8,7 +8,7 @@ namespace DiffusionLab.Samplers.Sde;
 /// </summary>
 public sealed class ProbabilityFlowEulerSampler(double endTime = SdeSampling.DefaultEndTime) : ISampler<ScoreModel>
 {
-    public string Name => "pf-euler";
+    public string Name => "ode-euler";
 
     public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
         SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>

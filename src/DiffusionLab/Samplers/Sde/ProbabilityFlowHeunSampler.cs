@@ -9,7 +9,7 @@ namespace DiffusionLab.Samplers.Sde;
 /// </summary>
 public sealed class ProbabilityFlowHeunSampler(double endTime = SdeSampling.DefaultEndTime) : ISampler<ScoreModel>
 {
-    public string Name => "pf-heun";
+    public string Name => "ode-heun";
 
     public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
         SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>

@@ -47,7 +47,7 @@ public sealed class ProbabilityFlowRk45Sampler : ISampler<ScoreModel>
         _endTime = endTime;
     }
 
-    public string Name => "pf-rk45";
+    public string Name => "ode-rk45";
 
     public double RelativeTolerance { get; }
 

@@ -14,22 +14,17 @@ public class SdeSamplersTests
 
     private static ISampler<ScoreModel> Sampler(string name) => name switch
     {
-        "em" => new EulerMaruyamaSampler(),
-        "pc" => new PredictorCorrectorSampler(),
         "pc-em" => new PredictorCorrectorSampler(PcPredictor.EulerMaruyama, correctorSteps: 2),
-        "pf-euler" => new ProbabilityFlowEulerSampler(),
-        "pf-heun" => new ProbabilityFlowHeunSampler(),
-        "pf-rk45" => new ProbabilityFlowRk45Sampler(),
-        _ => throw new ArgumentException(name),
+        _ => SdeSamplers.Create(name),
     };
 
     [Theory]
     [InlineData("em", 400, 400)]
     [InlineData("pc", 200, 400)]
     [InlineData("pc-em", 200, 600)]
-    [InlineData("pf-euler", 400, 400)]
-    [InlineData("pf-heun", 100, 199)]
-    [InlineData("pf-rk45", 1000, -1)]
+    [InlineData("ode-euler", 400, 400)]
+    [InlineData("ode-heun", 100, 199)]
+    [InlineData("ode-rk45", 1000, -1)]
     public void SamplesFromTheExactScoreHaveTheDataMoments(string name, int steps, int expectedNfe)
     {
         // Data N(μ, s²I) under the VP SDE: the exact score of p_t is −(x − αμ)/(α²s² + σ²).
@@ -96,9 +91,9 @@ public class SdeSamplersTests
     [InlineData("em", true)]
     [InlineData("pc", true)]
     [InlineData("pc-em", true)]
-    [InlineData("pf-euler", false)]
-    [InlineData("pf-heun", false)]
-    [InlineData("pf-rk45", false)]
+    [InlineData("ode-euler", false)]
+    [InlineData("ode-heun", false)]
+    [InlineData("ode-rk45", false)]
     public void SameSeedSameSamples(string name, bool stochastic)
     {
         var sde = new VeSde();
@@ -119,9 +114,9 @@ public class SdeSamplersTests
     [InlineData("em")]
     [InlineData("pc")]
     [InlineData("pc-em")]
-    [InlineData("pf-euler")]
-    [InlineData("pf-heun")]
-    [InlineData("pf-rk45")]
+    [InlineData("ode-euler")]
+    [InlineData("ode-heun")]
+    [InlineData("ode-rk45")]
     public void SamplersLeakNoTensorsWorkOnAnyRankAndLeaveTheNoiseAlone(string name)
     {
         // Images-shaped data [B, C, H, W] under the sub-VP SDE, with an onStep callback that only looks.
@@ -130,7 +125,7 @@ public class SdeSamplersTests
         var sampler = Sampler(name);
         using var noise = sde.PriorSample([4, 2, 3, 3], new Generator(8));
         var before = noise.data<float>().ToArray();
-        int steps = name == "pf-rk45" ? 500 : 10; // for RK45 only a cap on its adaptive steps
+        int steps = name == "ode-rk45" ? 500 : 10; // for RK45 only a cap on its adaptive steps
         sampler.Sample(model, noise, steps, new Generator(9)).Samples.Dispose(); // warm-up
         long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         int calls = 0;
@@ -182,5 +177,12 @@ public class SdeSamplersTests
         Assert.Equal(10.0, grid[0]);
         Assert.Equal(1e-3, grid[^1]);
         Assert.Equal(10.0 - (10.0 - 1e-3) / 4, grid[1], 1e-12);
+    }
+
+    [Fact]
+    public void EverySdeSamplerIsNamedByItsRegistryName()
+    {
+        foreach (var name in SdeSamplers.Names) Assert.Equal(name, SdeSamplers.Create(name).Name);
+        Assert.Contains("unknown sampler 'pf-euler'", Assert.Throws<DiffusionLabException>(() => SdeSamplers.Create("pf-euler")).Message);
     }
 }
