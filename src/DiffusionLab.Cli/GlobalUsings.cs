@@ -6,7 +6,7 @@ global using System.Globalization;
 global using DiffusionLab.Conditioning;
 global using DiffusionLab.Data;
 global using DiffusionLab.Evaluation;
-global using DiffusionLab.Images;
+global using DiffusionLab.Runs;
 global using DiffusionLab.Imaging;
 global using TorchSharp;
 global using static TorchSharp.torch;

@@ -31,7 +31,7 @@ public static class ClassifierCommand
             int steps = 0;
             if (parse.GetValue(noisy))
             {
-                var config = Images.ImageRun.ReadConfig(parse.GetValue(model) ?? CommonOptions.ShippedModel("mnist-cs180-class", "--model"));
+                var config = Runs.ImageRun.ReadConfig(parse.GetValue(model) ?? CommonOptions.ShippedModel("mnist-cs180-class", "--model"));
                 (schedule, steps) = (config.Schedule, config.DiffusionSteps);
                 output.WriteLine($"noise-aware: x_t on the {schedule} schedule with {steps} steps");
             }

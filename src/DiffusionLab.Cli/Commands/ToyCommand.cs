@@ -3,7 +3,7 @@ using Spectre.Console;
 using DiffusionLab.Models;
 using DiffusionLab.Plotting;
 using DiffusionLab.Studies;
-using DiffusionLab.Toy;
+using DiffusionLab.Runs;
 using DiffusionLab.Training;
 
 namespace DiffusionLab.Cli.Commands;

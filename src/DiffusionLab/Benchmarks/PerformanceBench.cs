@@ -1,11 +1,10 @@
 using System.Globalization;
 using DiffusionLab.Data;
 using DiffusionLab.Denoisers;
-using DiffusionLab.Images;
+using DiffusionLab.Runs;
 using DiffusionLab.Models;
 using DiffusionLab.Runtime;
 using DiffusionLab.Samplers.Discrete;
-using DiffusionLab.Toy;
 using DiffusionLab.Training;
 using DiffusionLab.Conditioning;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using DiffusionLab.Evaluation;
-using DiffusionLab.Images;
+using DiffusionLab.Runs;
 using DiffusionLab.Metrics;
 using DiffusionLab.Plotting;
 using DiffusionLab.Conditioning;

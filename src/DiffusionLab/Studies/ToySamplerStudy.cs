@@ -1,8 +1,9 @@
-using DiffusionLab.Toy;
+using DiffusionLab.Runs;
 using System.Globalization;
 using System.Text;
 using DiffusionLab.Plotting;
 using DiffusionLab.Samplers.Discrete;
+using DiffusionLab.Evaluation;
 
 namespace DiffusionLab.Studies;
 

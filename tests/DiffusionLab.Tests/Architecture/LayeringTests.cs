@@ -13,11 +13,11 @@ public partial class LayeringTests
     /// <summary>What each ground-floor folder must never reference.</summary>
     private static readonly Dictionary<string, string[]> Forbidden = new()
     {
-        ["Schedules"] = ["Models", "Denoisers", "Plotting", "Images", "Toy", "Training", "Studies", "Evaluation", "Benchmarks"],
-        ["Sde"] = ["Models", "Plotting", "Images", "Toy", "Training", "Studies", "Evaluation", "Benchmarks"],
-        ["Samplers"] = ["Models", "Plotting", "Images", "Toy", "Training", "Studies", "Evaluation", "Benchmarks", "Conditioning"],
-        ["Metrics"] = ["Models", "Denoisers", "Plotting", "Images", "Toy", "Training", "Studies", "Evaluation", "Benchmarks"],
-        ["Common"] = ["Models", "Denoisers", "Plotting", "Images", "Toy", "Training", "Studies", "Evaluation", "Benchmarks", "Samplers", "Schedules", "Sde"],
+        ["Schedules"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks"],
+        ["Sde"] = ["Models", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks"],
+        ["Samplers"] = ["Models", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks", "Conditioning"],
+        ["Metrics"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks"],
+        ["Common"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks", "Samplers", "Schedules", "Sde"],
     };
 
     private static string LibraryRoot()

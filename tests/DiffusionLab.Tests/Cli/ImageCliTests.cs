@@ -1,5 +1,5 @@
 using DiffusionLab.Cli;
-using DiffusionLab.Tests.Images;
+using DiffusionLab.Tests.Runs;
 using SkiaSharp;
 
 namespace DiffusionLab.Tests.Cli;

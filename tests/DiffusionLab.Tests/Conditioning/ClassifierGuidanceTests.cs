@@ -1,7 +1,7 @@
 using DiffusionLab.Denoisers;
 using DiffusionLab.Evaluation;
 using DiffusionLab.Models;
-using DiffusionLab.Tests.Images;
+using DiffusionLab.Tests.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 using S = DiffusionLab.Schedules.NoiseSchedules;

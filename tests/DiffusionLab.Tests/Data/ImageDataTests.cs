@@ -2,7 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using DiffusionLab.Data;
-using DiffusionLab.Tests.Images;
+using DiffusionLab.Tests.Runs;
 
 namespace DiffusionLab.Tests.Data;
 

@@ -1,7 +1,7 @@
 using DiffusionLab.Cli;
 using DiffusionLab.Evaluation;
 using DiffusionLab.Imaging;
-using DiffusionLab.Tests.Images;
+using DiffusionLab.Tests.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Studies;
@@ -132,11 +132,11 @@ public class EvaluationTests
     {
         var features = TrainedClassifier();
         using var classifier = Classifier.Load(features);
-        var config = DiffusionLab.Images.ImageRunConfig.Preset("cs180-class") with
+        var config = DiffusionLab.Runs.ImageRunConfig.Preset("cs180-class") with
         {
             Dataset = "bars", ImageSize = 8, Channels = 1, ClassNames = ["bar0", "bar1", "bar2", "bar3"], Hidden = 4, BatchSize = 16, Epochs = 1, DiffusionSteps = 20, GridEvery = 0,
         };
-        using var model = DiffusionLab.Images.ImageRun.Create(config);
+        using var model = DiffusionLab.Runs.ImageRun.Create(config);
         model.Train(TinyData.Bars(64), Temp());
         var (images, _) = TinyData.Bars(32, seed: 4).Take(32);
         using var real = new ImageSet("bars", images, null, "bars");

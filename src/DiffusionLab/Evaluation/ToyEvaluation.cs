@@ -1,7 +1,7 @@
 using DiffusionLab.Data;
 using DiffusionLab.Metrics;
 
-namespace DiffusionLab.Toy;
+namespace DiffusionLab.Evaluation;
 
 /// <summary>Chamfer distance and EMD of generated points against a fresh reference draw, by one of the seeds' protocols.</summary>
 public sealed record ToyScore(string Protocol, double Chamfer, double Emd, int N);

@@ -9,7 +9,7 @@ using DiffusionLab.Samplers.Sde;
 using DiffusionLab.Sde;
 using DiffusionLab.Training;
 
-namespace DiffusionLab.Toy;
+namespace DiffusionLab.Runs;
 
 /// <summary>Sampler settings that are not the step count.</summary>
 public sealed record ToySamplerOptions

@@ -10,7 +10,7 @@ using DiffusionLab.Training;
 using SkiaSharp;
 using DiffusionLab.Conditioning;
 
-namespace DiffusionLab.Images;
+namespace DiffusionLab.Runs;
 
 /// <summary>Sampling settings of an image model.</summary>
 public sealed record ImageSampleOptions

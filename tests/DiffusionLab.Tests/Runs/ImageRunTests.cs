@@ -1,10 +1,10 @@
-using DiffusionLab.Images;
+using DiffusionLab.Runs;
 using DiffusionLab.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using DiffusionLab.Conditioning;
 
-namespace DiffusionLab.Tests.Images;
+namespace DiffusionLab.Tests.Runs;
 
 public class ImageRunTests
 {

@@ -1,7 +1,7 @@
 using DiffusionLab.Data;
 using SkiaSharp;
 
-namespace DiffusionLab.Tests.Images;
+namespace DiffusionLab.Tests.Runs;
 
 /// <summary>Small synthetic image datasets for fast tests.</summary>
 internal static class TinyData

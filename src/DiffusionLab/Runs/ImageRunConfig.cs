@@ -1,7 +1,7 @@
 using DiffusionLab.Models;
 using DiffusionLab.Training;
 
-namespace DiffusionLab.Images;
+namespace DiffusionLab.Runs;
 
 /// <summary>
 /// Everything needed to rebuild an image run: saved as <c>config.json</c> in a run folder (and next to shipped

@@ -1,7 +1,7 @@
 using DiffusionLab.Models;
 using DiffusionLab.Training;
 
-namespace DiffusionLab.Toy;
+namespace DiffusionLab.Runs;
 
 /// <summary>
 /// Everything needed to rebuild a 2-D run: saved as <c>RUN/config.json</c> when training starts and read back
