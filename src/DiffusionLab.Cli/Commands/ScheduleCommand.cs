@@ -28,6 +28,7 @@ public static class ScheduleCommand
     public static IReadOnlyList<NoiseSchedule> ReadSchedules(ParseResult parse, Option<string> schedules)
     {
         int steps = parse.GetValue(StepsOption);
+        if (steps < 1) throw new DiffusionLabException($"--steps must be at least 1, got {steps}"); // the library names T; the flag is ours
         bool ztsnr = parse.GetValue(ZeroTerminalSnrOption);
         return Schedules.NoiseSchedules.SplitSpecs(parse.GetValue(schedules)!).Select(s => Schedules.NoiseSchedules.Create(s, steps, ztsnr)).ToList();
     }

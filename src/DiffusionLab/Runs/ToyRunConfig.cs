@@ -40,6 +40,7 @@ public sealed record ToyRunConfig
         if (Network is not ("mlp" or "timelinear")) throw new DiffusionLabException($"unknown network '{Network}'{In("Network")} (mlp or timelinear)");
         if (BatchSize < 1) throw new DiffusionLabException($"{Name("BatchSize", "--batch-size")} must be positive, got {BatchSize}");
         if (DataSize < 1) throw new DiffusionLabException($"{Name("DataSize", "--data-size")} must be positive, got {DataSize}");
+        if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps", "--diffusion-steps")} must be positive, got {DiffusionSteps}");
         if (Mlp.Width < 1) throw new DiffusionLabException($"{Name("Mlp.Width", "--width")} must be positive, got {Mlp.Width}");
         if (Mlp.Depth < 0) throw new DiffusionLabException($"{Name("Mlp.Depth", "--depth")} must not be negative, got {Mlp.Depth}");
         Training.Validate(file);

@@ -16,7 +16,7 @@ public static class NoiseSchedules
     /// <summary>Builds a schedule from a spec string; <paramref name="zeroTerminalSnr"/> applies Lin et al. 2023's rescaling.</summary>
     public static NoiseSchedule Create(string spec, int steps, bool zeroTerminalSnr = false)
     {
-        if (steps < 1) throw new DiffusionLabException($"--steps must be at least 1, got {steps}");
+        if (steps < 1) throw new DiffusionLabException($"a noise schedule needs at least 1 step (T), got {steps}");
         spec = spec.Trim();
         NoiseSchedule s;
         if (spec.StartsWith("beta=", StringComparison.OrdinalIgnoreCase))

@@ -81,6 +81,7 @@ public class CliTests
     [Theory]
     [InlineData(1, "unknown schedule 'nope'", "schedule", "--schedules", "nope")]
     [InlineData(1, "--steps must be at least 1", "schedule", "--steps", "0")]
+    [InlineData(1, "--diffusion-steps must be positive, got 0", "toy", "train", "--diffusion-steps", "0", "--steps", "5")]
     [InlineData(1, "image not found: missing.png", "forward", "--image", "missing.png")]
     [InlineData(2, "Unrecognized command or argument '--bogus'", "schedule", "--bogus")]
     [InlineData(2, "Cannot parse argument 'abc'", "schedule", "--steps", "abc")]

@@ -124,7 +124,7 @@ public class NoiseScheduleTests
 
     [Fact]
     public void StepsMustBePositive() =>
-        Assert.Contains("--steps must be at least 1", Assert.Throws<DiffusionLabException>(() => S.Create("linear", 0)).Message);
+        Assert.Contains("a noise schedule needs at least 1 step (T), got 0", Assert.Throws<DiffusionLabException>(() => S.Create("linear", 0)).Message);
 
     [Fact]
     public void SpecListSplitsOnTopLevelCommasOnly() =>
