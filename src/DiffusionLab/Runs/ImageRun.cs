@@ -352,12 +352,10 @@ public sealed class ImageRun : IDisposable
         int steps = grid.Length;
         var generator = TensorOps.SeededGenerator(o.Seed);
         long batches = (n + o.BatchSize - 1) / o.BatchSize, done = 0;
-        for (int start = 0; start < n; start += o.BatchSize)
+        InBatches(model, n, o.BatchSize, (start, count) => o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale),
+            (conditioned, start, count) =>
         {
-            int count = Math.Min(o.BatchSize, n - start);
-            using var scope = torch.NewDisposeScope();
             var noise = torch.randn([count, Config.Channels, Config.ImageSize, Config.ImageSize], generator: generator).to(Device);
-            using var conditioned = model.With(o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale));
             bool first = start == 0;
             Action<int, Tensor>? step = onStep is null && onProgress is null ? null : (i, x) =>
             {
@@ -368,6 +366,22 @@ public sealed class ImageRun : IDisposable
             if (!result.Samples.isfinite().all().item<bool>()) // a NaN batch would be written as black images
                 throw new DiffusionLabException($"the sampled batch of images {start}–{start + count - 1} is not finite (NaN or Inf): check the model's weights and the guidance scale");
             onBatch(start, result.Samples);
+        });
+    }
+
+    /// <summary>
+    /// The batching that sampling and editing share: <paramref name="n"/> items in batches of <paramref name="batchSize"/>,
+    /// each run by <paramref name="body"/> (model under that batch's conditioning, first index, count) in its own dispose
+    /// scope, so memory is one batch's whatever n is.
+    /// </summary>
+    private static void InBatches(DiscreteModel model, int n, int batchSize, Func<int, int, IConditioning?> conditioning, Action<DiscreteModel, int, int> body)
+    {
+        for (int start = 0; start < n; start += batchSize)
+        {
+            int count = Math.Min(batchSize, n - start);
+            using var scope = torch.NewDisposeScope();
+            using var conditioned = model.With(conditioning(start, count));
+            body(conditioned, start, count);
         }
     }
 
@@ -398,13 +412,8 @@ public sealed class ImageRun : IDisposable
         using var lowered = Runtime.MixedPrecision.Enter(precision, Network);
         var parts = new List<Tensor>();
         int n = (int)images.shape[0];
-        for (int start = 0; start < n; start += batchSize)
-        {
-            int count = Math.Min(batchSize, n - start);
-            using var scope = torch.NewDisposeScope();
-            using var conditioned = Model.With(ClassCondition(labels?[start..(start + count)], guidanceScale));
-            parts.Add(edit(conditioned, images[start..(start + count)].to(Device), start).cpu().MoveToOuterDisposeScope());
-        }
+        InBatches(Model, n, batchSize, (start, count) => ClassCondition(labels?[start..(start + count)], guidanceScale),
+            (conditioned, start, count) => parts.Add(edit(conditioned, images[start..(start + count)].to(Device), start).cpu().MoveToOuterDisposeScope()));
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         return all;

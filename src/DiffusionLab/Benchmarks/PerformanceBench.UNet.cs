@@ -1,0 +1,129 @@
+using System.Globalization;
+using DiffusionLab.Conditioning;
+using DiffusionLab.Denoisers;
+using DiffusionLab.Models;
+using DiffusionLab.Runs;
+using DiffusionLab.Runtime;
+using DiffusionLab.Samplers.Discrete;
+using DiffusionLab.Training;
+
+namespace DiffusionLab.Benchmarks;
+
+// The bench's cases on the CS180 U-Net: Trainer steps, their phases, guided DDPM steps.
+public static partial class PerformanceBench
+{
+    /// <summary>
+    /// Training steps of the class-conditioned CS180 U-Net with hidden width D through <see cref="Trainer"/> (the
+    /// preset's Adam, EMA and learning-rate schedule, label dropout 0.1, T = 300) on a fixed batch, so data loading is
+    /// not timed. Work per image is counted as 3 × the forward FLOPs (backward ≈ 2 × forward).
+    /// </summary>
+    public static BenchResult TrainUNet(BenchOptions o, Device device, int hidden)
+    {
+        using var f = new UNetTraining(o, device, hidden);
+        var (net, model, x, labels) = (f.Net, f.Model, f.X, f.Labels);
+        double pUncond = f.Preset.PUncond;
+        var seconds = TimedTrainerSteps(net, f.Shadow, gen => model.Loss(x, gen, labels, pUncond), f.Preset.Training with { Seed = o.Seed, Precision = o.Precision }, o, o.TrainStepsPerRepeat);
+        var r = Timing.Rate($"train-d{hidden}", "img/s", (double)o.TrainBatch * o.TrainStepsPerRepeat, seconds);
+        long parameters = net.parameters().Sum(p => p.numel());
+        return r with
+        {
+            Gflops = r.Median * 3 * Cs180UNet.ForwardFlops(f.Config) / 1e9,
+            Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA{PrecisionNote(o)}"),
+        };
+    }
+
+    /// <summary>
+    /// Where a training step of <see cref="TrainUNet"/> spends its time: the same network, loss, Adam and EMA, in a loop
+    /// that stamps the clock between the phases of <see cref="Trainer"/>'s step — forward (the loss, read back to the host),
+    /// backward, and the update (Adam + EMA) — as seconds per step. The forward and backward shares are each compared with
+    /// the matmul peak (backward ≈ 2 × forward FLOPs).
+    /// </summary>
+    public static IReadOnlyList<BenchResult> TrainPhases(BenchOptions o, Device device, int hidden)
+    {
+        using var fixture = new UNetTraining(o, device, hidden);
+        var (net, shadow, model, x, labels, preset, config) = (fixture.Net, fixture.Shadow, fixture.Model, fixture.X, fixture.Labels, fixture.Preset, fixture.Config);
+        var ema = new Ema(net, shadow, preset.Training.EmaDecay);
+        var parameters = net.parameters().ToList();
+        using var optimizer = torch.optim.Adam(parameters, lr: preset.Training.LearningRate);
+        net.train();
+        int k = o.TrainStepsPerRepeat;
+        var forward = new List<double>();
+        var backward = new List<double>();
+        var update = new List<double>();
+        long step = 0;
+        for (int r = -o.Warmup; r < o.Repeats; r++)
+        {
+            double f = 0, b = 0, u = 0;
+            for (int i = 0; i < k; i++, step++)
+            {
+                using var scope = torch.NewDisposeScope();
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                optimizer.zero_grad();
+                Tensor loss;
+                using (MixedPrecision.Enter(o.Precision, net)) loss = model.Loss(x, TensorOps.SeededGenerator(o.Seed * 1_000_003 + step), labels, preset.PUncond);
+                loss.item<float>();
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                loss.backward();
+                parameters[0].grad!.sum().item<float>(); // wait for the gradients (asynchronous devices)
+                long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                optimizer.step();
+                ema.Update(step, preset.Training.EmaWarmup);
+                shadow.parameters().First().sum().item<float>();
+                long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+                double tick = System.Diagnostics.Stopwatch.Frequency;
+                f += (t1 - t0) / tick;
+                b += (t2 - t1) / tick;
+                u += (t3 - t2) / tick;
+            }
+            if (r < 0) continue;
+            forward.Add(f);
+            backward.Add(b);
+            update.Add(u);
+        }
+        double flops = o.TrainBatch * Cs180UNet.ForwardFlops(config);
+        var fr = Timing.Time($"phases-d{hidden}-forward", "s/step", k, forward);
+        var br = Timing.Time($"phases-d{hidden}-backward", "s/step", k, backward);
+        var ur = Timing.Time($"phases-d{hidden}-update", "s/step", k, update);
+        string note = $"batch {o.TrainBatch}{PrecisionNote(o)}";
+        return
+        [
+            fr with { Gflops = flops / fr.Median / 1e9, Detail = $"the loss, read back; {note}" },
+            br with { Gflops = 2 * flops / br.Median / 1e9, Detail = $"backward ≈ 2 × forward FLOPs; {note}" },
+            ur with { Detail = $"Adam + EMA on {parameters.Sum(p => p.numel()):N0} parameters" },
+        ];
+    }
+
+    /// <summary>
+    /// Classifier-free guided DDPM steps (γ = 5) of the D-wide class U-Net: each step is one forward call on the
+    /// conditional and unconditional halves together (2 × batch images; the class-free encoder runs once, see
+    /// <see cref="Cs180UNet.ForwardPair"/>) plus the ancestral update. GFLOP/s counts the full 2 × batch forward — the
+    /// work a plain batched call does — so a share above the plain call's is the saving.
+    /// </summary>
+    public static BenchResult GuidedStep(BenchOptions o, Device device, int hidden)
+    {
+        var preset = ImageRunConfig.Preset("cs180-class");
+        var config = ClassUNet(hidden);
+        torch.manual_seed(o.Seed);
+        using var net = new Cs180UNet(config);
+        net.to(device);
+        net.eval();
+        using var unconditioned = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
+        var g = TensorOps.SeededGenerator(o.Seed);
+        using var labels = torch.randint(0, 10, [o.GuidedBatch], generator: g).to(device);
+        using var model = unconditioned.With(new ClassifierFreeGuidance(labels, ClassifierFreeGuidance.DefaultScale));
+        using var noise = torch.randn([o.GuidedBatch, 1, 28, 28], generator: g).to(device);
+        const int perRepeat = 2;
+        int steps = o.Warmup + o.Repeats * perRepeat;
+        var stamps = new List<long>();
+        using var precision = MixedPrecision.Enter(o.Precision, net);
+        var result = new DdpmSampler().Sample(model, noise, steps, g, (_, x) => { x.sum().item<float>(); stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); });
+        result.Samples.Dispose();
+        var seconds = RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
+        var r = Timing.Time($"guided-step-d{hidden}", "s/step", perRepeat, seconds);
+        return r with
+        {
+            Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
+            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = {ClassifierFreeGuidance.DefaultScale}{PrecisionNote(o)}",
+        };
+    }
+}
