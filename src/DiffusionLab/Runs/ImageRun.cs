@@ -118,17 +118,8 @@ public sealed class ImageRun : IDisposable
         }
     }
 
-    public static ImageRunConfig ReadConfig(string dir)
-    {
-        if (!Directory.Exists(dir)) throw new DiffusionLabException($"model folder not found: {dir}");
-        var path = Path.Combine(dir, ConfigFile);
-        if (!File.Exists(path)) throw new DiffusionLabException($"not a run or model folder (no {ConfigFile}): {dir}");
-        ImageRunConfig config;
-        try { config = JsonSerializer.Deserialize<ImageRunConfig>(File.ReadAllText(path), Json) ?? throw new JsonException("empty"); }
-        catch (JsonException e) { throw new DiffusionLabException($"{path} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
-        config.Validate(path); // a bad field is named as the file's field, not as an option the user never gave
-        return config;
-    }
+    public static ImageRunConfig ReadConfig(string dir) =>
+        RunFolder.ReadConfig<ImageRunConfig>(dir, ConfigFile, Json, (config, path) => config.Validate(path));
 
     /// <summary>
     /// Writes config.json and the sampling weights (weights.bin) to <paramref name="dir"/>: a self-contained model to ship.

@@ -60,11 +60,7 @@ public sealed class ToyRun : IDisposable
     public static ToyRun Load(string runDir, Device? device = null)
     {
         var configPath = Path.Combine(runDir, ConfigFile);
-        if (!File.Exists(configPath)) throw new DiffusionLabException($"not a run folder (no {ConfigFile}): {runDir}");
-        ToyRunConfig config;
-        try { config = JsonSerializer.Deserialize<ToyRunConfig>(File.ReadAllText(configPath), Json) ?? throw new JsonException("empty"); }
-        catch (JsonException e) { throw new DiffusionLabException($"{configPath} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
-        config.Validate(configPath); // a bad field is named as the file's field, not as an option the user never gave
+        var config = RunFolder.ReadConfig<ToyRunConfig>(runDir, ConfigFile, Json, (c, path) => c.Validate(path));
         ToyRun run;
         try { run = new ToyRun(config, device ?? CPU); }
         catch (DiffusionLabException e) { throw new DiffusionLabException($"{configPath}: {e.Message}", e); }

@@ -12,6 +12,23 @@ namespace DiffusionLab.Training;
 public static class RunFolder
 {
     /// <summary>
+    /// Reads <paramref name="configFile"/> of a run folder: a missing folder or file, malformed JSON and bad fields are
+    /// one-line errors naming the file (<paramref name="validate"/> gets the path, so a bad field is named as that file's
+    /// field, not as an option the user never gave).
+    /// </summary>
+    public static TConfig ReadConfig<TConfig>(string runDir, string configFile, JsonSerializerOptions json, Action<TConfig, string> validate) where TConfig : class
+    {
+        if (!Directory.Exists(runDir)) throw new DiffusionLabException($"run or model folder not found: {runDir}");
+        var path = Path.Combine(runDir, configFile);
+        if (!File.Exists(path)) throw new DiffusionLabException($"not a run or model folder (no {configFile}): {runDir}");
+        TConfig config;
+        try { config = JsonSerializer.Deserialize<TConfig>(File.ReadAllText(path), json) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new DiffusionLabException($"{path} is not a valid run configuration ({e.Message.Split('\n')[0]})"); }
+        validate(config, path);
+        return config;
+    }
+
+    /// <summary>
     /// Checks <paramref name="runDir"/> for a fresh or resumed run of <paramref name="config"/> and writes its config file.
     /// <paramref name="lengthFields"/> are the JSON paths (e.g. "Epochs", "Training.Steps") that may differ on resume.
     /// </summary>
