@@ -152,7 +152,7 @@ public class CliTests
         var bad = Run("toy", "eval", "--samples", csv);
         Assert.Equal(1, bad.Code);
         Assert.Contains("line 3: 'oops' is not a finite number", bad.Err);
-        Assert.Contains("not a run folder", Run("toy", "sample", "--run", dir, "--out", csv).Err);
+        Assert.Contains("not a run or model folder", Run("toy", "sample", "--run", dir, "--out", csv).Err);
         Assert.Contains("unknown dataset 'nope'", Run("toy", "train", "--dataset", "nope", "--out", run).Err);
     }
 
