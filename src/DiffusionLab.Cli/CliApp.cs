@@ -56,7 +56,7 @@ public static class CliApp
         }
         catch (DiffusionLabException e)
         {
-            error.WriteLine($"difflab: error: {OneLine(e.Message)}");
+            error.WriteLine($"difflab: error: {OneLine(ParameterFlags.Render(e, parse.CommandResult.Command))}");
             return ExitUserError;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -18,8 +18,9 @@ public static class ClassifierCommand
         var kind = new Option<string?>("--kind") { Description = "cnn (default for ≤ 32 px grayscale) or resnet (default for RGB)." };
         var noisy = new Option<bool>("--noisy") { Description = "Train a noise-aware classifier p(y | x_t, t) on the schedule of --model, for classifier guidance." };
         var model = new Option<string?>("--model") { Description = "--noisy: the model (or run) whose schedule to train on; default: the shipped models/mnist-cs180-class." };
+        var resume = new Option<bool>("--resume") { Description = "Continue a stopped training from OUT/checkpoint.bin (same options; a larger --epochs extends it)." };
         var train = new Command("train", "Train a domain classifier and report its held-out accuracy.");
-        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind, noisy, model }) train.Options.Add(o);
+        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind, noisy, model, resume }) train.Options.Add(o);
         common.AddTo(train);
         train.SetAction(parse =>
         {
@@ -37,14 +38,20 @@ public static class ClassifierCommand
             }
             else if (parse.GetValue(model) is not null) throw new DiffusionLabException("--model is only used with --noisy");
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var c = Classifier.Train(trainSet, heldout, spec, parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), seed,
-                parse.GetValue(kind), device, (e, loss, acc) => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}")),
-                schedule, steps);
-            c.Save(outDir);
+            var progress = new ProgressReporter(output, "training");
+            if (parse.GetValue(resume)) progress.Resumed();
+            using var c = Classifier.Train(trainSet, heldout, spec, outDir, parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), seed,
+                parse.GetValue(kind), device, (e, loss, acc) =>
+                {
+                    progress.Done();
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}"));
+                },
+                schedule, steps, parse.GetValue(resume), (done, total) => progress.Report(done, total));
+            progress.Done();
             if (c.Info.NoisyHeldoutAccuracy is { } noisyAcc)
                 output.WriteLine("held-out accuracy on x_t at t = 0, T/4, T/2, 3T/4, T: " + string.Join(", ", noisyAcc.Select(a => a.ToString("P1", CultureInfo.InvariantCulture))));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"held-out accuracy {c.Info.HeldoutAccuracy:P2} on {c.Info.HeldoutCount} images ({clock.Elapsed.TotalSeconds:F0} s); wrote {outDir}/classifier.json and weights.bin"));
+                $"held-out accuracy {c.Info.HeldoutAccuracy:P2} on {c.Info.HeldoutCount} images ({clock.Elapsed.TotalSeconds:F0} s); wrote {outDir}/classifier.json, weights.bin, checkpoint.bin, loss.csv, loss.png"));
             return 0;
         });
         classifier.Subcommands.Add(train);

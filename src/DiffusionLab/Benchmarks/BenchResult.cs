@@ -22,7 +22,7 @@ public static class Timing
     /// <summary>Runs <paramref name="run"/> <paramref name="warmup"/> times untimed, then <paramref name="repeats"/> times, returning each repeat's seconds.</summary>
     public static double[] Seconds(Action run, int warmup, int repeats)
     {
-        if (repeats < 1) throw new DiffusionLabException($"--repeats must be at least 1, got {repeats}");
+        if (repeats < 1) throw new DiffusionLabException($"`repeats` must be at least 1, got {repeats}");
         for (int i = 0; i < warmup; i++) run();
         var seconds = new double[repeats];
         for (int i = 0; i < repeats; i++)

@@ -64,7 +64,7 @@ public static partial class PerformanceBench
         var only = options.Only ?? Cases;
         foreach (var name in only)
             if (!Cases.Contains(name)) throw new DiffusionLabException($"unknown benchmark '{name}' (choose from {string.Join(", ", Cases)})");
-        if (options.Warmup < 1) throw new DiffusionLabException($"--warmup must be at least 1, got {options.Warmup}");
+        if (options.Warmup < 1) throw new DiffusionLabException($"`Warmup` must be at least 1, got {options.Warmup}");
         MixedPrecision.Parse(options.Precision);
         var results = new List<BenchResult>();
         double? peak = null;

@@ -11,7 +11,7 @@ public static class Devices
         if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!torch.cuda.is_available())
-                throw new DiffusionLabException($"device '{name}' is not available: this build of TorchSharp has no CUDA support or no GPU is present (use --device cpu)");
+                throw new DiffusionLabException($"device '{name}' is not available: this build of TorchSharp has no CUDA support or no GPU is present (use `device` cpu)");
             return new torch.Device(n);
         }
         throw new DiffusionLabException($"unknown device '{name}' (use cpu or cuda[:N])");

@@ -31,7 +31,7 @@ public sealed class FolderLock : IDisposable
         try { Directory.CreateDirectory(folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DiffusionLabException($"cannot create the output folder {folder} ({e.Message}); choose another --out");
+            throw new DiffusionLabException($"cannot create the output folder {folder} ({e.Message}); choose another `folder`");
         }
         var lockPath = Path.Combine(folder, LockFileName);
         var ownerPath = Path.Combine(folder, OwnerFileName);
@@ -45,11 +45,11 @@ public sealed class FolderLock : IDisposable
             string holder;
             try { holder = File.ReadAllText(ownerPath).Trim(); }
             catch (IOException) { holder = "holder unknown"; }
-            throw new DiffusionLabException($"{folder} is in use by another difflab process ({holder}); wait for it to finish or choose another --out");
+            throw new DiffusionLabException($"{folder} is in use by another difflab process ({holder}); wait for it to finish or choose another `folder`");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DiffusionLabException($"cannot write to {folder} ({e.Message}); choose another --out"); // found before any work
+            throw new DiffusionLabException($"cannot write to {folder} ({e.Message}); choose another `folder`"); // found before any work
         }
         try
         {

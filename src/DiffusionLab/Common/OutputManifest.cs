@@ -48,7 +48,7 @@ public sealed record OutputManifest(string Verb, IReadOnlyList<string> Files, IR
         if (!overwrite)
         {
             string what = manifest is not null ? $"{manifest.Files.Count} files from an earlier '{manifest.Verb}'" : string.Join(", ", present.Select(Path.GetFileName));
-            throw new DiffusionLabException($"{folder} already holds outputs ({what}); add --overwrite to replace them, or choose another --out");
+            throw new DiffusionLabException($"{folder} already holds outputs ({what}); add `overwrite` to replace them, or choose another `folder`");
         }
         var full = Path.GetFullPath(folder);
         var emptied = new HashSet<string>();

@@ -18,7 +18,7 @@ public sealed class ClassifierGuidance : IConditioning
     public ClassifierGuidance(INoisyClassifier classifier, Tensor labels, double scale, IConditioning? baseline = null)
     {
         if (!classifier.NoiseAware)
-            throw new DiffusionLabException("classifier guidance needs a noise-aware classifier p(y | x_t, t): train one with 'difflab classifier train --noisy'");
+            throw new DiffusionLabException("classifier guidance needs a noise-aware classifier p(y | x_t, t): train one on noisy images (`noiseSchedule`)");
         if (scale < 0) throw new DiffusionLabException($"the classifier scale must be non-negative, got {scale}");
         this.classifier = classifier;
         this.labels = labels;

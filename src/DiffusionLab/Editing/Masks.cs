@@ -75,11 +75,11 @@ public static class Masks
     /// Parses a mask option: <c>centre</c>[<c>:FRACTION</c>], <c>rect:X,Y,W,H</c>, <c>strokes</c>[<c>:N</c>], <c>top</c>,
     /// <c>bottom</c>, <c>left</c>, <c>right</c> (half the image) or a PNG path.
     /// </summary>
-    public static Tensor Parse(string spec, int size, long seed)
+    public static Tensor Parse(string mask, int size, long seed)
     {
-        var (kind, arg) = spec.Split(':', 2) is [var k, var a] ? (k, a) : (spec, (string?)null);
+        var (kind, arg) = mask.Split(':', 2) is [var k, var a] ? (k, a) : (mask, (string?)null);
         double Number(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new DiffusionLabException($"--mask {spec}: '{s}' is not a number");
+            : throw new DiffusionLabException($"`mask` {mask}: '{s}' is not a number");
         int half = size / 2;
         switch (kind)
         {
@@ -91,11 +91,11 @@ public static class Masks
             case "right": return Rectangle(size, half, 0, size - half, size);
             case "rect":
                 var p = (arg ?? "").Split(',');
-                if (p.Length != 4) throw new DiffusionLabException($"--mask {spec}: a rectangle is rect:X,Y,W,H");
+                if (p.Length != 4) throw new DiffusionLabException($"`mask` {mask}: a rectangle is rect:X,Y,W,H");
                 return Rectangle(size, (int)Number(p[0]), (int)Number(p[1]), (int)Number(p[2]), (int)Number(p[3]));
             default:
-                if (spec.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || File.Exists(spec)) return FromPng(spec, size);
-                throw new DiffusionLabException($"unknown --mask '{spec}' (centre[:F], rect:X,Y,W,H, strokes[:N], top, bottom, left, right, or a PNG file)");
+                if (mask.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || File.Exists(mask)) return FromPng(mask, size);
+                throw new DiffusionLabException($"unknown `mask` '{mask}' (centre[:F], rect:X,Y,W,H, strokes[:N], top, bottom, left, right, or a PNG file)");
         }
     }
 }

@@ -15,7 +15,7 @@ public static class SdEdit
     /// <summary>The level of a diffusers-style strength s ∈ [0, 1] (1 = all noise, 0 = the input): K − round(s·K).</summary>
     public static int StartFromStrength(double strength, int steps)
     {
-        if (!(strength >= 0 && strength <= 1)) throw new DiffusionLabException($"--strength must be in [0, 1], got {strength}");
+        if (!(strength >= 0 && strength <= 1)) throw new DiffusionLabException($"`strength` must be in [0, 1], got {strength}");
         return steps - (int)Math.Round(strength * steps);
     }
 

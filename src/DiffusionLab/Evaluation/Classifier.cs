@@ -3,6 +3,7 @@ using System.Text.Json;
 using DiffusionLab.Data;
 using DiffusionLab.Models;
 using DiffusionLab.Schedules;
+using DiffusionLab.Training;
 
 namespace DiffusionLab.Evaluation;
 
@@ -61,80 +62,97 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier
     public int Channels => Info.Network.Channels;
     public int ImageSize => Info.Network.ImageSize;
 
+    /// <summary>What a classifier's training was asked to do; saved as <c>training.json</c> so <c>resume</c> refuses other settings.</summary>
+    public sealed record TrainingSettings(string Dataset, string Kind, int Epochs, int BatchSize, double LearningRate, long Seed, string? NoiseSchedule, int DiffusionSteps);
+
+    public const string TrainingFile = "training.json";
+
     /// <summary>
-    /// Trains a classifier on <paramref name="train"/> (Adam with a cosine learning-rate decay, cross-entropy, random
-    /// affine augmentation: rotation ±10°, scale 0.9–1.1, shifts of up to size/14 px) and measures it on <paramref name="heldout"/>.
+    /// Trains a classifier on <paramref name="train"/> through the shared <see cref="Trainer"/> (Adam, cosine learning-rate
+    /// decay without warm-up, no clipping, no EMA; cross-entropy; random affine augmentation: rotation ±10°, scale 0.9–1.1,
+    /// shifts of up to size/14 px), measures it on <paramref name="heldout"/> after every epoch and saves it to
+    /// <paramref name="folder"/>, which also holds the checkpoint (so <paramref name="resume"/> continues a stopped run
+    /// exactly), <c>loss.csv</c> and <c>loss.png</c>. Stopped by <paramref name="shouldStop"/>, it saves only the checkpoint.
     /// </summary>
-    public static Classifier Train(ImageDataset train, ImageDataset heldout, string datasetSpec, int epochs = 5, int batchSize = 128,
+    public static Classifier Train(ImageDataset train, ImageDataset heldout, string datasetSpec, string folder, int epochs = 5, int batchSize = 128,
         double lr = 1e-3, long seed = 0, string? kind = null, Device? device = null, Action<int, double, double>? onEpoch = null,
-        string? noiseSchedule = null, int diffusionSteps = 0)
+        string? noiseSchedule = null, int diffusionSteps = 0, bool resume = false, Action<long, long>? onStep = null, Func<bool>? shouldStop = null)
     {
-        if (epochs < 1) throw new DiffusionLabException($"--epochs must be at least 1, got {epochs}");
-        if (train.Count < batchSize) throw new DiffusionLabException($"{train.Count} training images are fewer than one batch of {batchSize}");
+        if (epochs < 1) throw new DiffusionLabException($"`epochs` must be at least 1, got {epochs}");
+        if (batchSize < 1) throw new DiffusionLabException($"`batchSize` must be at least 1, got {batchSize}");
+        if (train.Count < batchSize) throw new DiffusionLabException($"{train.Count} training images are fewer than one batch of {batchSize} (`batchSize`)");
         device ??= CPU;
         torch.manual_seed(seed);
         using var gradients = torch.enable_grad(); // training works inside a caller's no_grad scope too
+        bool small = train.Channels == 1 && train.Height <= 32;
         var config = new DomainClassifierConfig
         {
-            Kind = kind ?? (train.Channels == 1 && train.Height <= 32 ? "cnn" : "resnet"),
+            Kind = kind ?? (small ? "cnn" : "resnet"),
             Channels = train.Channels, ImageSize = train.Height, NumClasses = train.NumClasses,
-            FeatureDim = train.Channels == 1 && train.Height <= 32 ? 128 : 256,
+            FeatureDim = small ? 128 : 256,
             NoiseAware = noiseSchedule is not null,
         };
         var schedule = noiseSchedule is null ? null : Schedules.NoiseSchedules.Create(noiseSchedule, diffusionSteps);
+        RunFolder.Prepare(folder, TrainingFile, new TrainingSettings(datasetSpec, config.Kind, epochs, batchSize, lr, seed, noiseSchedule, schedule?.Steps ?? 0),
+            Json, resume, "Epochs");
         using var forward = schedule is null ? null : new ForwardProcess(schedule, device);
         var net = new DomainClassifier(config);
         net.to(device);
-        using var optimizer = torch.optim.Adam(net.parameters(), lr: lr);
         var classifier = new Classifier(new ClassifierInfo { Network = config, Dataset = datasetSpec, ClassNames = train.ClassNames.ToArray(), Epochs = epochs, Seed = seed,
             NoiseSchedule = noiseSchedule, DiffusionSteps = schedule?.Steps ?? 0 }, net, device);
         int perEpoch = train.Count / batchSize;
-        long totalSteps = (long)epochs * perEpoch;
-        for (int epoch = 0; epoch < epochs; epoch++)
+        var options = new TrainingOptions
         {
-            var order = Enumerable.Range(0, train.Count).ToArray();
-            TensorOps.EpochRandom(seed, epoch).Shuffle(order);
-            net.train();
-            double sum = 0;
-            for (int k = 0; k < perEpoch; k++)
+            Steps = epochs * perEpoch, StepsPerEpoch = perEpoch, LearningRate = lr, LrSchedule = "cosine", WarmupSteps = 0,
+            GradClip = 0, EmaDecay = 0, LogEvery = perEpoch, CheckpointEvery = perEpoch, Seed = seed,
+        };
+        int[] order = [];
+        long orderEpoch = -1;
+        Tensor Loss(Generator g, long step)
+        {
+            long epoch = step / perEpoch;
+            if (epoch != orderEpoch) // the epoch's data order is a function of (seed, epoch), so a resumed run draws the same batches
             {
-                using var scope = torch.NewDisposeScope();
-                var g = TensorOps.SeededGenerator(seed * 1_000_003 + epoch * perEpoch + k);
-                var (x, y) = train.Batch(new ArraySegment<int>(order, k * batchSize, batchSize), device);
-                x = RandomAffine(x, g, train.Height / 14); // the classifier must not depend on exact pixel positions or slant
-                // Cosine decay to zero over the whole run (Loshchilov & Hutter 2017, eq. 5 without restarts).
-                long step = (long)epoch * perEpoch + k;
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr * 0.5 * (1 + Math.Cos(Math.PI * step / totalSteps));
-                Tensor? time = null;
-                if (schedule is not null)
-                {
-                    // Dhariwal & Nichol 2021, §4.1: train on x_t ~ q(x_t | x_0) at t ~ U{0..T} (t = 0 keeps it a clean-image judge too)
-                    var t = torch.randint(0, schedule.Steps + 1, [x.shape[0]], generator: g);
-                    x = forward!.Sample(x, t.to(device), TensorOps.RandnLike(x, g));
-                    time = t.to_type(ScalarType.Float32).to(device) / schedule.Steps;
-                }
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(net.Logits(x, time), y);
-                loss.backward();
-                optimizer.step();
-                sum += loss.item<float>();
+                order = Enumerable.Range(0, train.Count).ToArray();
+                TensorOps.EpochRandom(seed, (int)epoch).Shuffle(order);
+                orderEpoch = epoch;
             }
-            double acc = classifier.Accuracy(heldout);
-            onEpoch?.Invoke(epoch + 1, sum / perEpoch, acc);
+            net.train(); // the held-out measurement between epochs leaves the network in eval mode
+            var (x, y) = train.Batch(new ArraySegment<int>(order, (int)(step % perEpoch) * batchSize, batchSize), device);
+            x = RandomAffine(x, g, train.Height / 14); // the classifier must not depend on exact pixel positions or slant
+            Tensor? time = null;
+            if (schedule is not null)
+            {
+                // Dhariwal & Nichol 2021, §4.1: train on x_t ~ q(x_t | x_0) at t ~ U{0..T} (t = 0 keeps it a clean-image judge too)
+                var t = torch.randint(0, schedule.Steps + 1, [x.shape[0]], generator: g);
+                x = forward!.Sample(x, t.to(device), TensorOps.RandnLike(x, g));
+                time = t.to_type(ScalarType.Float32).to(device) / schedule.Steps;
+            }
+            return nn.functional.cross_entropy(net.Logits(x, time), y);
         }
+        double lastLoss = double.NaN;
+        long reached = 0;
+        Trainer.Train(net, null, Loss, options, folder, resume, onLog: (_, loss) => lastLoss = loss, shouldStop: shouldStop, onStep: done =>
+        {
+            reached = done;
+            onStep?.Invoke(done, options.Steps);
+            if (done % perEpoch == 0 && onEpoch is not null) onEpoch((int)(done / perEpoch), lastLoss, classifier.Accuracy(heldout));
+        });
         net.eval();
+        if (reached < options.Steps) return classifier; // stopped early: only the checkpoint is saved, resume finishes it
         classifier.Info = classifier.Info with
         {
             HeldoutAccuracy = classifier.Accuracy(heldout), HeldoutCount = heldout.Count,
             NoisyHeldoutAccuracy = schedule is null ? null : [.. new[] { 0, 1, 2, 3, 4 }.Select(q => classifier.NoisyAccuracy(heldout, schedule, q * schedule.Steps / 4, seed))],
         };
+        classifier.Save(folder);
         return classifier;
     }
 
     /// <summary>Accuracy of a noise-aware classifier on <paramref name="data"/> noised to step <paramref name="t"/> (seeded noise).</summary>
     public double NoisyAccuracy(ImageDataset data, Schedules.NoiseSchedule schedule, int t, long seed)
     {
-        if (!Info.Network.NoiseAware) throw new DiffusionLabException("this classifier is not noise-aware (train it with --noisy)");
+        if (!Info.Network.NoiseAware) throw new DiffusionLabException("this classifier is not noise-aware (train it on noisy images: `noiseSchedule`)");
         Network.eval();
         using var noGrad = torch.no_grad();
         var g = TensorOps.SeededGenerator(seed + 7);
@@ -240,7 +258,7 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier
     public void CheckImages(int channels, int height, int width, string what)
     {
         if (channels != Channels || height != ImageSize || width != ImageSize)
-            throw new DiffusionLabException($"{what} are {channels}×{height}×{width} but the feature network ({Info.Dataset}) takes {Channels}×{ImageSize}×{ImageSize}; use a feature network trained on this kind of data (--features)");
+            throw new DiffusionLabException($"{what} are {channels}×{height}×{width} but the feature network ({Info.Dataset}) takes {Channels}×{ImageSize}×{ImageSize}; use `features` trained on this kind of data");
     }
 
     public void Save(string dir)

@@ -98,7 +98,7 @@ public static class Evaluator
     {
         classifier.CheckImages(images.Channels, images.Height, images.Width, images.Name);
         var labels = target is int t ? Enumerable.Repeat(t, images.Count).ToArray()
-            : images.Labels ?? throw new DiffusionLabException($"{images.Name} has no labels; give --class C (or sample with --class so file names carry it)");
+            : images.Labels ?? throw new DiffusionLabException($"{images.Name} has no labels: give the class as `target` (or sample with a class, so that file names carry it)");
         if (labels.Any(l => l < 0 || l >= classifier.Info.ClassNames.Length))
             throw new DiffusionLabException($"class out of range: the classifier has {classifier.Info.ClassNames.Length} classes (0..{classifier.Info.ClassNames.Length - 1})");
         using var scope = torch.NewDisposeScope();
@@ -123,7 +123,7 @@ public static class Evaluator
         features.CheckImages(real.Channels, real.Height, real.Width, real.Name);
         foreach (var set in new[] { real, fake })
             if (set.Dataset is string d && d != features.Info.Dataset)
-                throw new DiffusionLabException($"the feature network was trained on {features.Info.Dataset}, not {d}; train one with 'difflab classifier train --dataset {d}' and pass --features");
+                throw new DiffusionLabException($"the feature network was trained on {features.Info.Dataset}, not {d}; pass `features` trained on {d}");
         if (real.Count < 2 || fake.Count < 2) throw new DiffusionLabException("each set needs at least 2 images");
     }
 }

@@ -188,7 +188,7 @@ public sealed class ImageRun : IDisposable
         {
             Steps = perEpoch * Config.Epochs, StepsPerEpoch = perEpoch, CheckpointEvery = perEpoch, LogEvery = Math.Min(10, perEpoch),
         };
-        RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Epochs"); // --resume --epochs N extends a finished run
+        RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Epochs"); // resuming with more epochs extends a finished run
 
         int[]? permutation = null;
         int permutationEpoch = -1;
@@ -277,7 +277,7 @@ public sealed class ImageRun : IDisposable
     {
         foreach (var l in labels)
         {
-            if (NumClasses == 0) throw new DiffusionLabException($"this model ({Config.Model}) is not class-conditional; leave out --class");
+            if (NumClasses == 0) throw new DiffusionLabException($"this model ({Config.Model}) is not class-conditional; leave out `labels`");
             if (l < 0 || l >= NumClasses)
                 throw new DiffusionLabException($"class {l} is out of range: the model has {NumClasses} classes (0..{NumClasses - 1})");
         }
@@ -327,16 +327,16 @@ public sealed class ImageRun : IDisposable
 
     private void SampleWith(DiscreteModel model, int n, ImageSampleOptions o, Action<int, Tensor> onBatch, Action<int, Tensor>? onStep, Action<long, long>? onProgress)
     {
-        if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
-        if (o.BatchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {o.BatchSize}");
-        if (o.ClipX0 is <= 0) throw new DiffusionLabException($"--clip-x0 must be positive, got {o.ClipX0}");
+        if (n < 1) throw new DiffusionLabException($"`n` must be positive, got {n}");
+        if (o.BatchSize < 1) throw new DiffusionLabException($"`BatchSize` must be positive, got {o.BatchSize}");
+        if (o.ClipX0 is <= 0) throw new DiffusionLabException($"`ClipX0` must be positive, got {o.ClipX0}");
         if (o.Labels is not null)
         {
             if (o.Labels.Length != n) throw new ArgumentException("one label per sample");
             CheckLabels(o.Labels);
         }
-        if (o.GuidanceScale != 1 && o.Labels is null) throw new DiffusionLabException("guidance needs a class (--class)");
-        if (o.Variance is not ("posterior" or "beta")) throw new DiffusionLabException($"unknown --variance '{o.Variance}' (posterior or beta)");
+        if (o.GuidanceScale != 1 && o.Labels is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
+        if (o.Variance is not ("posterior" or "beta")) throw new DiffusionLabException($"unknown `Variance` '{o.Variance}' (posterior or beta)");
         var sampler = DiscreteSamplers.Create(o.Sampler, o.Eta, o.Variance == "beta", o.ClipX0);
         using var precision = Runtime.MixedPrecision.Enter(o.Precision, Network);
         var grid = GridOf(o); // checked before any work
@@ -398,8 +398,8 @@ public sealed class ImageRun : IDisposable
         if (images.dim() != 4 || images.shape[1] != Config.Channels || images.shape[2] != Config.ImageSize || images.shape[3] != Config.ImageSize)
             throw new DiffusionLabException($"the model works on {Config.Channels}×{Config.ImageSize}×{Config.ImageSize} images, got [{string.Join(", ", images.shape.Skip(1))}]");
         if (labels is not null && labels.Length != images.shape[0]) throw new ArgumentException("one label per image");
-        if (guidanceScale != 1 && labels is null) throw new DiffusionLabException("guidance needs a class (--class)");
-        if (batchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {batchSize}");
+        if (guidanceScale != 1 && labels is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
+        if (batchSize < 1) throw new DiffusionLabException($"`batchSize` must be positive, got {batchSize}");
         using var lowered = Runtime.MixedPrecision.Enter(precision, Network);
         var parts = new List<Tensor>();
         int n = (int)images.shape[0];

@@ -76,15 +76,15 @@ public sealed record ImageRunConfig
     /// from <paramref name="file"/> — as the field of that file.</summary>
     public void Validate(string? file = null)
     {
-        string Name(string field, string option) => file is null ? option : $"{field} in {file}";
+        string Name(string field) => file is null ? $"`{field}`" : $"{field} in {file}"; // a parameter when set in code, the file's field when read
         if (!Models.Contains(Model)) throw new DiffusionLabException($"unknown model '{Model}'{(file is null ? "" : $" (Model in {file})")} (choose from {string.Join(", ", Models)})");
         if (Channels is not (1 or 3)) throw new DiffusionLabException($"images must have 1 or 3 channels, got {Channels}{(file is null ? "" : $" (Channels in {file})")}");
-        if (ImageSize < 4) throw new DiffusionLabException($"{Name("ImageSize", "--image-size")} must be at least 4, got {ImageSize}");
-        if (BatchSize < 1) throw new DiffusionLabException($"{Name("BatchSize", "--batch-size")} must be positive, got {BatchSize}");
-        if (Epochs < 1) throw new DiffusionLabException($"{Name("Epochs", "--epochs")} must be at least 1, got {Epochs}");
-        if (PUncond is < 0 or >= 1) throw new DiffusionLabException($"{Name("PUncond", "--p-uncond")} must be in [0, 1), got {PUncond}");
-        if (!(Sigma >= 0)) throw new DiffusionLabException($"{Name("Sigma", "--sigma")} must not be negative, got {Sigma}");
-        if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps", "--diffusion-steps")} must be positive, got {DiffusionSteps}");
+        if (ImageSize < 4) throw new DiffusionLabException($"{Name("ImageSize")} must be at least 4, got {ImageSize}");
+        if (BatchSize < 1) throw new DiffusionLabException($"{Name("BatchSize")} must be positive, got {BatchSize}");
+        if (Epochs < 1) throw new DiffusionLabException($"{Name("Epochs")} must be at least 1, got {Epochs}");
+        if (PUncond is < 0 or >= 1) throw new DiffusionLabException($"{Name("PUncond")} must be in [0, 1), got {PUncond}");
+        if (!(Sigma >= 0)) throw new DiffusionLabException($"{Name("Sigma")} must not be negative, got {Sigma}");
+        if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps")} must be positive, got {DiffusionSteps}");
         Training.Validate(file);
     }
 }

@@ -106,8 +106,8 @@ public sealed class ToyRun : IDisposable
     /// <summary>Draws <paramref name="n"/> samples with the named sampler in <paramref name="steps"/> steps.</summary>
     public SampleResult Sample(string sampler, int steps, int n, long seed, ToySamplerOptions? options = null, Action<int, Tensor>? onStep = null)
     {
-        if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
-        if (steps < 1) throw new DiffusionLabException($"--steps must be positive, got {steps}");
+        if (n < 1) throw new DiffusionLabException($"`n` must be positive, got {n}");
+        if (steps < 1) throw new DiffusionLabException($"`steps` must be positive, got {steps}");
         options ??= new ToySamplerOptions();
         var generator = TensorOps.SeededGenerator(seed);
         int dim = Config.Network == "mlp" ? Config.Mlp.DataDim : Config.TimeLinear.DataDim;

@@ -34,15 +34,15 @@ public sealed record ToyRunConfig
     /// from <paramref name="file"/> — as the field of that file.</summary>
     public void Validate(string? file = null)
     {
-        string Name(string field, string option) => file is null ? option : $"{field} in {file}";
+        string Name(string field) => file is null ? $"`{field}`" : $"{field} in {file}"; // a parameter when set in code, the file's field when read
         string In(string field) => file is null ? "" : $" ({field} in {file})";
         if (Process is not ("ddpm" or "sde")) throw new DiffusionLabException($"unknown process '{Process}'{In("Process")} (ddpm or sde)");
         if (Network is not ("mlp" or "timelinear")) throw new DiffusionLabException($"unknown network '{Network}'{In("Network")} (mlp or timelinear)");
-        if (BatchSize < 1) throw new DiffusionLabException($"{Name("BatchSize", "--batch-size")} must be positive, got {BatchSize}");
-        if (DataSize < 1) throw new DiffusionLabException($"{Name("DataSize", "--data-size")} must be positive, got {DataSize}");
-        if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps", "--diffusion-steps")} must be positive, got {DiffusionSteps}");
-        if (Mlp.Width < 1) throw new DiffusionLabException($"{Name("Mlp.Width", "--width")} must be positive, got {Mlp.Width}");
-        if (Mlp.Depth < 0) throw new DiffusionLabException($"{Name("Mlp.Depth", "--depth")} must not be negative, got {Mlp.Depth}");
+        if (BatchSize < 1) throw new DiffusionLabException($"{Name("BatchSize")} must be positive, got {BatchSize}");
+        if (DataSize < 1) throw new DiffusionLabException($"{Name("DataSize")} must be positive, got {DataSize}");
+        if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps")} must be positive, got {DiffusionSteps}");
+        if (Mlp.Width < 1) throw new DiffusionLabException($"{Name("Mlp.Width")} must be positive, got {Mlp.Width}");
+        if (Mlp.Depth < 0) throw new DiffusionLabException($"{Name("Mlp.Depth")} must not be negative, got {Mlp.Depth}");
         Training.Validate(file);
     }
 }

@@ -27,7 +27,7 @@ public static class MixedPrecision
     {
         "fp32" => null,
         "bf16" => ScalarType.BFloat16,
-        _ => throw new DiffusionLabException($"unknown precision '{precision}' (choose from {string.Join(", ", Names)})"),
+        _ => throw new DiffusionLabException($"unknown `precision` '{precision}' (choose from {string.Join(", ", Names)})"),
     };
 
     /// <summary>
@@ -70,7 +70,7 @@ public static class MixedPrecision
     {
         if (Parse(requested) is null) return requested;
         if (BFloat16Unavailable() is not string why) return requested;
-        notice?.Invoke($"--precision {requested} declined: {why}; running fp32 instead (DIFFLAB_BF16=1 forces bf16)");
+        notice?.Invoke($"`precision` {requested} declined: {why}; running fp32 instead (DIFFLAB_BF16=1 forces bf16)");
         return "fp32";
     }
 
@@ -93,7 +93,7 @@ public static class MixedPrecision
     public static IDisposable Enter(string precision, nn.Module network)
     {
         if (Parse(precision) is not null && network is not IMixedPrecisionNetwork)
-            throw new DiffusionLabException($"--precision {precision} is not supported by {network.GetName()} (the U-Nets support it); use fp32");
+            throw new DiffusionLabException($"`precision` {precision} is not supported by {network.GetName()} (the U-Nets support it); use fp32");
         return Enter(precision);
     }
 

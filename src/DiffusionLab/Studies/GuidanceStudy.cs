@@ -26,7 +26,7 @@ public static class GuidanceStudy
         int n, long seed, int batchSize = 100, Action<StudyRow>? onRow = null)
     {
         if (model.NumClasses == 0) throw new DiffusionLabException("the guidance study needs a class-conditional model");
-        if (n < 2) throw new DiffusionLabException($"--n must be at least 2, got {n}");
+        if (n < 2) throw new DiffusionLabException($"`n` must be at least 2, got {n}");
         features.CheckImages(real.Channels, real.Height, real.Width, real.Name);
         features.CheckImages(model.Config.Channels, model.Config.ImageSize, model.Config.ImageSize, "the model's images");
         using var realFeatures = features.Features(real);

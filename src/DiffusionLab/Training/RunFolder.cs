@@ -50,7 +50,7 @@ public static class RunFolder
                     (differences.Count > 4 ? $" (and {differences.Count - 4} more)" : "") + "; resume it with the same options");
         }
         else if (File.Exists(Path.Combine(runDir, Trainer.CheckpointFile)))
-            throw new DiffusionLabException($"{runDir} already holds a trained run (step {Trainer.CheckpointStep(Path.Combine(runDir, Trainer.CheckpointFile))}); pass --resume to continue or extend it, or choose another --out");
+            throw new DiffusionLabException($"{runDir} already holds a trained run (step {Trainer.CheckpointStep(Path.Combine(runDir, Trainer.CheckpointFile))}); pass `resume` to continue or extend it, or choose another `runDir`");
         AtomicFile.WriteAllText(configPath, wanted);
     }
 

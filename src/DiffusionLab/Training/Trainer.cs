@@ -130,11 +130,11 @@ public sealed class Trainer
     internal static string DivergenceMessage(double loss, long step, long firstStep, long? savedStep, string checkpoint)
     {
         string kept = savedStep is long s
-            ? $"the checkpoint of step {s} in {checkpoint} is kept (--resume continues from it)"
+            ? $"the checkpoint of step {s} in {checkpoint} is kept (`resume` continues from it)"
             : "no checkpoint was written yet";
         string advice = step - firstStep <= 3
-            ? $"a loss that is not finite in the first steps points at the numerics, not the learning rate: native settings {Runtime.NativeRuntime.Describe()}; try DIFFLAB_MKLDNN=0 or --precision fp32"
-            : "try a lower --lr or --grad-clip";
+            ? $"a loss that is not finite in the first steps points at the numerics, not the learning rate: native settings {Runtime.NativeRuntime.Describe()}; try DIFFLAB_MKLDNN=0 or `Precision` fp32"
+            : "try a lower `LearningRate` or `GradClip`";
         return $"training diverged: the loss is {loss} at step {step}; {kept}; {advice}";
     }
 

@@ -47,15 +47,15 @@ public sealed record TrainingOptions
     /// <paramref name="file"/> (a run's config.json) — as the field <c>Training.X</c> of that file.</summary>
     public void Validate(string? file = null)
     {
-        string Name(string field, string option) => file is null ? option : $"Training.{field} in {file}";
-        if (Steps < 1) throw new DiffusionLabException($"{Name("Steps", "--steps")} must be at least 1, got {Steps}");
-        if (!(LearningRate > 0)) throw new DiffusionLabException($"{Name("LearningRate", "--lr")} must be positive, got {LearningRate}");
-        if (LrSchedule is not ("constant" or "cosine" or "exponential")) throw new DiffusionLabException($"unknown learning-rate schedule '{LrSchedule}'{(file is null ? "" : $" (Training.LrSchedule in {file})")} (constant, cosine or exponential)");
-        if (!(LrGamma > 0) || LrGamma > 1) throw new DiffusionLabException($"the learning-rate decay γ{(file is null ? "" : $" (Training.LrGamma in {file})")} must be in (0, 1], got {LrGamma}");
-        if (StepsPerEpoch < 0) throw new DiffusionLabException($"{Name("StepsPerEpoch", "steps per epoch")} must not be negative");
-        if (EmaDecay < 0 || EmaDecay >= 1) throw new DiffusionLabException($"{Name("EmaDecay", "--ema")} must be in [0, 1), got {EmaDecay}");
-        if (WarmupSteps < 0) throw new DiffusionLabException($"{Name("WarmupSteps", "--warmup")} must not be negative, got {WarmupSteps}");
-        if (GradClip < 0) throw new DiffusionLabException($"{Name("GradClip", "--grad-clip")} must not be negative, got {GradClip}");
+        string Name(string field) => file is null ? $"`{field}`" : $"Training.{field} in {file}"; // a parameter when set in code, the file's field when read
+        if (Steps < 1) throw new DiffusionLabException($"{Name("Steps")} must be at least 1, got {Steps}");
+        if (!(LearningRate > 0)) throw new DiffusionLabException($"{Name("LearningRate")} must be positive, got {LearningRate}");
+        if (LrSchedule is not ("constant" or "cosine" or "exponential")) throw new DiffusionLabException($"unknown learning-rate schedule '{LrSchedule}'{(file is null ? " (`LrSchedule`)" : $" (Training.LrSchedule in {file})")} (constant, cosine or exponential)");
+        if (!(LrGamma > 0) || LrGamma > 1) throw new DiffusionLabException($"the learning-rate decay γ{(file is null ? " (`LrGamma`)" : $" (Training.LrGamma in {file})")} must be in (0, 1], got {LrGamma}");
+        if (StepsPerEpoch < 0) throw new DiffusionLabException($"{Name("StepsPerEpoch")} must not be negative");
+        if (EmaDecay < 0 || EmaDecay >= 1) throw new DiffusionLabException($"{Name("EmaDecay")} must be in [0, 1), got {EmaDecay}");
+        if (WarmupSteps < 0) throw new DiffusionLabException($"{Name("WarmupSteps")} must not be negative, got {WarmupSteps}");
+        if (GradClip < 0) throw new DiffusionLabException($"{Name("GradClip")} must not be negative, got {GradClip}");
         try { Runtime.MixedPrecision.Parse(Precision); }
         catch (DiffusionLabException e) when (file is not null) { throw new DiffusionLabException($"{e.Message} (Training.Precision in {file})"); }
     }

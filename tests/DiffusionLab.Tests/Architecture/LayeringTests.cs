@@ -20,7 +20,7 @@ public partial class LayeringTests
         ["Common"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks", "Samplers", "Schedules", "Sde"],
     };
 
-    private static string LibraryRoot()
+    internal static string LibraryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "DiffusionLab.sln"))) return Path.Combine(dir.FullName, "src", "DiffusionLab");

@@ -96,8 +96,8 @@ public class ImageCliTests
     [InlineData("model folder not found", "sample", "--model", "/nonexistent/model")]
     [InlineData("--n must be positive", "sample", "--n", "0")]
     [InlineData("give --guidance-scale or --guidance-w", "sample", "--guidance-scale", "2", "--guidance-w", "1")]
-    [InlineData("unknown precision 'fp16'", "train", "--precision", "fp16")]
-    [InlineData("unknown precision 'half'", "sample", "--precision", "half")]
+    [InlineData("unknown --precision 'fp16'", "train", "--precision", "fp16")]
+    [InlineData("unknown --precision 'half'", "sample", "--precision", "half")]
     public void BadInputGivesOneLine(string message, params string[] args)
     {
         var empty = Temp();

@@ -16,7 +16,7 @@ public class ClassifierGuidanceTests
     {
         using var scope = torch.NewDisposeScope();
         var data = TinyData.Bars(n: 64, size: 8, classes: 4);
-        using var clf = Classifier.Train(data, data, "bars", epochs: 1, batchSize: 32, kind: "cnn", noiseSchedule: "linear", diffusionSteps: 50);
+        using var clf = Classifier.Train(data, data, "bars", Directory.CreateTempSubdirectory("difflab-clf").FullName, epochs: 1, batchSize: 32, kind: "cnn", noiseSchedule: "linear", diffusionSteps: 50);
         Assert.True(clf.Info.Network.NoiseAware);
         Assert.Equal(5, clf.Info.NoisyHeldoutAccuracy!.Length);
         torch.manual_seed(2);
@@ -54,7 +54,7 @@ public class ClassifierGuidanceTests
         // a schedule of another length, or a classifier that is not noise-aware: clear errors
         using var other = new DiscreteModel(S.Linear(40), new Denoiser(net, Parameterisation.Epsilon));
         Assert.Contains("schedule", Assert.Throws<DiffusionLabException>(() => other.With(cg).Predict(x, 10)).Message);
-        using var clean = Classifier.Train(data, data, "bars", epochs: 1, batchSize: 32, kind: "cnn");
-        Assert.Contains("--noisy", Assert.Throws<DiffusionLabException>(() => new ClassifierGuidance(clean, labels, 1)).Message);
+        using var clean = Classifier.Train(data, data, "bars", Directory.CreateTempSubdirectory("difflab-clf").FullName, epochs: 1, batchSize: 32, kind: "cnn");
+        Assert.Contains("`noiseSchedule`", Assert.Throws<DiffusionLabException>(() => new ClassifierGuidance(clean, labels, 1)).Template);
     }
 }

@@ -1,3 +1,4 @@
+using DiffusionLab.Training;
 using DiffusionLab.Cli;
 using DiffusionLab.Evaluation;
 using DiffusionLab.Imaging;
@@ -41,9 +42,8 @@ public class EvaluationTests
     private static string TrainedClassifier()
     {
         var dir = Temp();
-        using var c = Classifier.Train(TinyData.Bars(256, 8, 4, seed: 1), TinyData.Bars(64, 8, 4, seed: 2), "bars", epochs: 3, batchSize: 32, seed: 0);
+        using var c = Classifier.Train(TinyData.Bars(256, 8, 4, seed: 1), TinyData.Bars(64, 8, 4, seed: 2), "bars", dir, epochs: 3, batchSize: 32, seed: 0);
         Assert.True(c.Info.HeldoutAccuracy > 0.9, $"accuracy {c.Info.HeldoutAccuracy}");
-        c.Save(dir);
         return dir;
     }
 
@@ -53,6 +53,26 @@ public class EvaluationTests
         for (int i = 0; i < images.shape[0]; i++)
             ImageTensor.SavePng(images[i], Path.Combine(dir, labels is null ? $"{i:D5}.png" : $"{i:D5}-class{labels[i]}.png"));
         return dir;
+    }
+
+    [Fact]
+    public void ClassifierTrainingStoppedAndResumedEndsWithTheWeightsOfAnUninterruptedOne()
+    {
+        // The classifier trains through the shared Trainer: every step's batch, augmentation and dropout are functions of
+        // (seed, step), so stopping after step 5 of 16 and resuming must give the same bytes as one run.
+        var train = TinyData.Bars(128, 8, 4, seed: 1);
+        var heldout = TinyData.Bars(32, 8, 4, seed: 2);
+        string whole = Temp(), parts = Temp();
+        Classifier.Train(train, heldout, "bars", whole, epochs: 2, batchSize: 16, seed: 3).Dispose();
+        int steps = 0;
+        Classifier.Train(train, heldout, "bars", parts, epochs: 2, batchSize: 16, seed: 3, shouldStop: () => ++steps == 5).Dispose();
+        Assert.Equal(5, Trainer.CheckpointStep(Path.Combine(parts, Trainer.CheckpointFile)));
+        Assert.False(File.Exists(Path.Combine(parts, Classifier.WeightsFile))); // a stopped training is not a classifier yet
+        var refused = Assert.Throws<DiffusionLabException>(() => Classifier.Train(train, heldout, "bars", parts, epochs: 2, batchSize: 8, seed: 3, resume: true));
+        Assert.Contains("BatchSize is 16 there, 8 now", refused.Message);
+        Classifier.Train(train, heldout, "bars", parts, epochs: 2, batchSize: 16, seed: 3, resume: true).Dispose();
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, Classifier.WeightsFile)), File.ReadAllBytes(Path.Combine(parts, Classifier.WeightsFile)));
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "loss.csv")), File.ReadAllText(Path.Combine(parts, "loss.csv")));
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public class ImageRunTests
         var dir = Temp();
         using (var run = ImageRun.Create(Tiny(epochs: 1))) run.Train(data, dir);
         using var again = ImageRun.Create(Tiny(epochs: 1));
-        Assert.Contains("--resume", Assert.Throws<DiffusionLabException>(() => again.Train(data, dir)).Message);
+        Assert.Equal(["resume", "runDir"], Assert.Throws<DiffusionLabException>(() => again.Train(data, dir)).Parameters);
         using var other = ImageRun.Create(Tiny(epochs: 1) with { Hidden = 8 });
         Assert.Contains("different configuration", Assert.Throws<DiffusionLabException>(() => other.Train(data, dir, resume: true)).Message);
     }

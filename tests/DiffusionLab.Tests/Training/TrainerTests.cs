@@ -87,7 +87,7 @@ public class TrainerTests
         var (e, dir) = DivergeAfter(12);
         Assert.Contains("training diverged", e.Message);
         Assert.Contains("the checkpoint of step 10", e.Message);
-        Assert.Contains("--lr", e.Message);
+        Assert.Contains("`LearningRate`", e.Template);
         Assert.Equal(10, Trainer.CheckpointStep(Path.Combine(dir, Trainer.CheckpointFile)));
     }
 

@@ -87,7 +87,7 @@ public sealed class ProbabilityFlowRk45Sampler : ISampler<ScoreModel>
                 y.Dispose();
                 k1.Dispose();
                 throw new DiffusionLabException(
-                    $"{Name} needed more than --steps {steps} steps to reach t={t1} (stopped at t={t:G4}); raise --steps or loosen rtol/atol");
+                    $"{Name} needed more than `steps` = {steps} steps to reach t={t1} (stopped at t={t:G4}); raise `steps` or loosen rtol/atol");
             }
             bool last = h >= (t - t1) * (1 - 1e-12);
             if (last) h = t - t1; // land exactly on ε_t

@@ -56,7 +56,7 @@ public static class SdeSampling
 
     internal static void CheckSteps(int steps)
     {
-        if (steps < 1) throw new DiffusionLabException($"--steps must be at least 1, got {steps}");
+        if (steps < 1) throw new DiffusionLabException($"`steps` must be at least 1, got {steps}");
     }
 
     internal static void CheckEndTime(ISde sde, double endTime)

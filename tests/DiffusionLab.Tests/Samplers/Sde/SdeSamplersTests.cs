@@ -84,7 +84,8 @@ public class SdeSamplersTests
         Assert.True(loose > 0 && loose < tight, $"loose {loose}, tight {tight}");
         Assert.Equal(0, (tight - 2) % 6); // 2 to start, then 6 per attempted step (first same as last)
         var e = Assert.Throws<DiffusionLabException>(() => new ProbabilityFlowRk45Sampler().Sample(model, noise, 3));
-        Assert.Contains("--steps 3", e.Message);
+        Assert.Contains("steps = 3", e.Message); // the library names its parameter; the CLI says --steps
+        Assert.Contains("`steps` = 3", e.Template);
     }
 
     [Theory]
