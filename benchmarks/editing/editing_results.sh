@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces issue 6's figures in docs/RESULTS.md: inpainting FID (replacement vs MCG), classifier guidance vs
+# Reproduces the editing figures in docs/RESULTS.md: inpainting FID (replacement vs MCG), classifier guidance vs
 # class-free guidance, anagram and hybrid judge rates. Needs `./difflab data fetch mnist` once and the shipped
 # models. DIFFLAB may point at a prebuilt binary (e.g. "dotnet /tmp/dl/difflab.dll"). About 25 min on 2 cores.
 set -euo pipefail
@@ -20,7 +20,7 @@ done
 }
 
 on cg && {
-echo "== classifier guidance: 300 samples (30 per class), DDIM-20 — compare with the guidance sweep of issue 5 (same n, steps, seed)"
+echo "== classifier guidance: 300 samples (30 per class), DDIM-20 — compare with the guidance sweep in RESULTS.md (same n, steps, seed)"
 for s in 1 3 10; do
   t $DL sample --overwrite --sampler ddim --steps 20 --n 300 --classifier models/mnist-noisy-classifier --classifier-scale $s --seed 0 --out "$O/cg-$s" | sed -n 1p
   echo "-- classifier guidance s = $s"; $DL eval fid --real mnist:heldout --fake "$O/cg-$s/images" --json; $DL eval pr --real mnist:heldout --fake "$O/cg-$s/images" --json; $DL eval accuracy --fake "$O/cg-$s/images" --json

@@ -10,7 +10,7 @@ dotnet build src/DiffusionLab.Cli -c Release -v q -nologo >/dev/null
 difflab() { dotnet src/DiffusionLab.Cli/bin/Release/net10.0/difflab.dll "$@"; }
 
 if [[ "${SKIP_TRAIN:-0}" != 1 ]]; then
-  # The shipped model: seed 002's class-conditioned recipe with batch 64 and 16 epochs (2,000 steps; see RESULTS.md)
+  # The shipped model: CS180 project 5's class-conditioned recipe with batch 64 and 16 epochs (2,000 steps; see RESULTS.md)
   difflab train --dataset mnist --model cs180-class --batch-size 64 --epochs 16 --seed 0 --out runs/mnist-cs180-class
   difflab export --run runs/mnist-cs180-class --half --out models/mnist-cs180-class
 fi

@@ -41,7 +41,7 @@ def fc_block(fin, fout):
 
 
 class Cs180ClassUNet(nn.Module):
-    """Cs180UNet(Variant = Class): seed 002 part B §2.4."""
+    """Cs180UNet(Variant = Class): CS180 project 5 part B §2.4."""
 
     def __init__(self, d, channels=1, size=28, classes=10):
         super().__init__()

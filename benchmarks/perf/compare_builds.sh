@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that a change moves no number: builds REV (default: HEAD~1) in a temporary worktree and this checkout, runs the
-# same deterministic commands with both (every discrete sampler, an anagram with its judge, SDEdit of a drawing, a 2-D
+# same deterministic commands with both (every discrete sampler, an anagram with its judge, SDEdit of a drawing,
+# RePaint and MCG inpainting, a 2-D
 # training with two samplers, the forward-process study, a 2-step MNIST training) and compares every PNG and CSV byte
 # for byte. Usage: benchmarks/perf/compare_builds.sh [REV]    (needs data/mnist: ./difflab data fetch mnist)
 set -euo pipefail
@@ -19,6 +20,7 @@ run() { # run DLL OUT
   done
   $D anagram --class 6 --view-class 9 --n 2 --steps 10 --seed 3 --out "$O/anagram" | grep judge > "$O/judge.txt"
   $D sdedit --image docs/examples/hand-drawn-3.png --class 3 --seed 2 --out "$O/sdedit" >/dev/null
+  $D inpaint --from docs/examples/mnist-heldout --n 2 --mask centre --steps 10 --resample 2 --jump 2 --compare --seed 6 --out "$O/inpaint" >/dev/null
   $D toy train --steps 300 --seed 1 --out "$O/toy" >/dev/null
   for s in ddpm ddim; do $D toy sample --run "$O/toy" --sampler "$s" --n 256 --steps 20 --seed 4 --out "$O/toy-$s.csv" >/dev/null; done
   $D forward --out "$O/forward" >/dev/null

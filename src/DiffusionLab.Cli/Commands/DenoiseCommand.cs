@@ -8,12 +8,12 @@ public static class DenoiseCommand
     public static Command Build(TextWriter output)
     {
         var common = new CommonOptions("out/denoise");
-        var run = new Option<string?>("--run") { Description = "A cs180-single run; without it only the noisy inputs are drawn (seed 002 B §1.2)." };
+        var run = new Option<string?>("--run") { Description = "A cs180-single run; without it only the noisy inputs are drawn (CS180 project 5 part B §1.2)." };
         var dataset = new Option<string>("--dataset", "-d") { Description = "Images to noise (default: the run's dataset, else mnist).", DefaultValueFactory = _ => "" };
         var split = new Option<string>("--split") { Description = "train or heldout (the out-of-distribution test uses held-out digits).", DefaultValueFactory = _ => "heldout" };
         var sigmas = new Option<string>("--sigmas") { Description = "Noise levels σ of z = x + σε.", DefaultValueFactory = _ => "0,0.2,0.4,0.6,0.8,1.0" };
         var n = new Option<int>("--n") { Description = "Images per row.", DefaultValueFactory = _ => 8 };
-        var cmd = new Command("denoise", "Single-step denoising (seed 002 B part 1): noisy examples over σ, and a trained denoiser's outputs on them.");
+        var cmd = new Command("denoise", "Single-step denoising (CS180 project 5 part B §1): noisy examples over σ, and a trained denoiser's outputs on them.");
         foreach (var o in new Option[] { run, dataset, split, sigmas, n }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>

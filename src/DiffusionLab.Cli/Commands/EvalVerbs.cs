@@ -15,7 +15,7 @@ internal static class EvalVerbs
         var model = new Option<string?>("--model") { Description = "Model folder (default: the shipped models/mnist-cs180-class)." };
         var real = new Option<string>("--real") { Description = "Real images to compare with.", DefaultValueFactory = _ => "mnist:heldout" };
         var features = new Option<string?>("--features") { Description = "Classifier folder (default: the shipped models/mnist-classifier)." };
-        var n = new Option<int>("--n") { Description = "Samples per setting (seed 001 uses 500).", DefaultValueFactory = _ => 500 };
+        var n = new Option<int>("--n") { Description = "Samples per setting (the DDIM/CFG assignment uses 500).", DefaultValueFactory = _ => 500 };
         var gammas = new Option<string>("--gammas") { Description = "guidance: the γ values.", DefaultValueFactory = _ => "0,1,2,3,5,7.5,10,15" };
         var sampler = new Option<string>("--sampler") { Description = $"guidance: the sampler ({string.Join(", ", Samplers.Discrete.DiscreteSamplers.Names)}).", DefaultValueFactory = _ => "ddim" };
         var samplers = new Option<string>("--samplers") { Description = "samplers: which to compare.", DefaultValueFactory = _ => string.Join(",", Samplers.Discrete.DiscreteSamplers.Names) };

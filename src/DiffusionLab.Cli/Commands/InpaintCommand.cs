@@ -1,3 +1,4 @@
+using DiffusionLab.Conditioning;
 using DiffusionLab.Editing;
 
 namespace DiffusionLab.Cli.Commands;
@@ -15,8 +16,8 @@ public static class InpaintCommand
         var steps = new Option<int>("--steps") { Description = "Denoising steps.", DefaultValueFactory = _ => 50 };
         var jump = new Option<int>("--jump") { Description = "RePaint jump length j.", DefaultValueFactory = _ => 5 };
         var resample = new Option<int>("--resample") { Description = "RePaint resample count r (1 = none).", DefaultValueFactory = _ => 1 };
-        var mcg = new Option<double>("--mcg") { Description = "MCG gradient step α (0 = plain replacement).", DefaultValueFactory = _ => 0 };
-        var compare = new Option<bool>("--compare") { Description = "Run plain replacement and MCG (α = --mcg, default 1) on the same masks and noise, side by side." };
+        var mcg = new Option<double>("--mcg") { Description = "MCG gradient step α (0 = plain replacement).", DefaultValueFactory = _ => InpaintingConstraint.DefaultMcgScale };
+        var compare = new Option<bool>("--compare") { Description = "Run plain replacement and MCG (α = --mcg, default " + InpaintingConstraint.ComparisonMcgScale.ToString(CultureInfo.InvariantCulture) + ") on the same masks and noise, side by side." };
         var cmd = new Command("inpaint", "Fill a masked region (RePaint replacement, optional resampling and MCG): OUT/grid.png (original, masked, result) and OUT/images/ (with --compare, MCG in OUT/images-mcg/).");
         foreach (var o in new Option[] { mask, cls, steps, jump, resample, mcg, compare }) cmd.Options.Add(o);
         model.AddTo(cmd);
@@ -35,8 +36,8 @@ public static class InpaintCommand
             var runs = new List<(string Name, InpaintOptions Options)>();
             if (parse.GetValue(compare))
             {
-                runs.Add(("replacement", options with { McgScale = 0 }));
-                runs.Add(($"MCG α={(options.McgScale > 0 ? options.McgScale : 1).ToString(CultureInfo.InvariantCulture)}", options with { McgScale = options.McgScale > 0 ? options.McgScale : 1 }));
+                runs.Add(("replacement", options with { McgScale = InpaintingConstraint.DefaultMcgScale }));
+                runs.Add(($"MCG α={(options.McgScale > 0 ? options.McgScale : InpaintingConstraint.ComparisonMcgScale).ToString(CultureInfo.InvariantCulture)}", options with { McgScale = options.McgScale > 0 ? options.McgScale : InpaintingConstraint.ComparisonMcgScale }));
             }
             else runs.Add((options.McgScale > 0 ? "MCG" : "RePaint", options));
             model.PrepareOut(parse, outDir, "inpaint", "images", "images-mcg", "images-replacement", "grid.png");

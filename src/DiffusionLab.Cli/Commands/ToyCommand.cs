@@ -8,7 +8,7 @@ using DiffusionLab.Training;
 
 namespace DiffusionLab.Cli.Commands;
 
-/// <summary><c>difflab toy …</c>: the 2-D diffusion lab (seeds 001 and 003).</summary>
+/// <summary><c>difflab toy …</c>: the 2-D diffusion lab (the DDIM/CFG and score-SDE assignments).</summary>
 public static class ToyCommand
 {
     public static Command Build(TextWriter output)
@@ -32,7 +32,7 @@ public static class ToyCommand
         var prediction = new Option<string>("--prediction") { Description = "Network output: eps, x0, v or score.", DefaultValueFactory = _ => "eps" };
         var schedule = new Option<string>("--schedule") { Description = "Noise schedule for --ddpm (see 'difflab schedule --help').", DefaultValueFactory = _ => "linear" };
         var diffusionSteps = new Option<int>("--diffusion-steps") { Description = "Number of diffusion steps T for --ddpm.", DefaultValueFactory = _ => 1000 };
-        var network = new Option<string>("--network") { Description = "mlp (residual MLP) or timelinear (the seeds' TimeLinear MLP).", DefaultValueFactory = _ => "mlp" };
+        var network = new Option<string>("--network") { Description = "mlp (residual MLP) or timelinear (the course assignments' TimeLinear MLP).", DefaultValueFactory = _ => "mlp" };
         var width = new Option<int>("--width") { Description = "Hidden width.", DefaultValueFactory = _ => 128 };
         var depth = new Option<int>("--depth") { Description = "Residual blocks (mlp) or hidden layers (timelinear).", DefaultValueFactory = _ => 4 };
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 10_000 };
@@ -169,7 +169,7 @@ public static class ToyCommand
     {
         var samplesOption = new Option<string>("--samples") { Description = "CSV of generated points (x,y).", Required = true };
         var dataset = new Option<string>("--dataset", "-d") { Description = "Dataset the samples should match.", DefaultValueFactory = _ => "swiss-roll" };
-        var protocol = new Option<string>("--protocol") { Description = "sum2048 (seed 001) or group100 (seed 003).", DefaultValueFactory = _ => "sum2048" };
+        var protocol = new Option<string>("--protocol") { Description = "sum2048 (DDIM/CFG assignment) or group100 (score-SDE assignment).", DefaultValueFactory = _ => "sum2048" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object {\"chamfer\":…, \"emd\":…, \"n\":…}." };
         var seed = new Option<long>("--seed") { Description = "Seed of the reference draw of the dataset.", DefaultValueFactory = _ => ToyEvaluation.DefaultReferenceSeed };
         var cmd = new Command("eval", "Chamfer distance and EMD of samples against a fresh draw of the dataset, by a named protocol.");
@@ -195,7 +195,7 @@ public static class ToyCommand
         var run = new Option<string>("--run") { Description = "DDPM run folder written by 'difflab toy train --ddpm'.", Required = true };
         var samplers = new Option<string>("--samplers") { Description = "Samplers to compare.", DefaultValueFactory = _ => string.Join(",", ToyRun.DiscreteSamplers) };
         var budgets = new Option<string>("--nfe-list") { Description = "Budgets of network evaluations per sample (Heun and DPM-Solver++(2S) get ⌈(k+1)/2⌉ steps).", DefaultValueFactory = _ => "5,10,20,50,100,300,1000" };
-        var protocol = new Option<string>("--protocol") { Description = "sum2048 (seed 001) or group100 (seed 003).", DefaultValueFactory = _ => "sum2048" };
+        var protocol = new Option<string>("--protocol") { Description = "sum2048 (DDIM/CFG assignment) or group100 (score-SDE assignment).", DefaultValueFactory = _ => "sum2048" };
         var cmd = new Command("study", "Quality (Chamfer, EMD) against network evaluations for every discrete sampler: study.csv and chamfer-vs-nfe.png.");
         foreach (var o in new Option[] { run, samplers, budgets, protocol }) cmd.Options.Add(o);
         common.AddTo(cmd);

@@ -2,7 +2,7 @@
 namespace DiffusionLab.Data;
 
 /// <summary>
-/// Seeded 2-D toy distributions for the point-cloud diffusion lab (seeds 001 and 003). Each returns an
+/// Seeded 2-D toy distributions for the point-cloud diffusion lab (the DDIM/CFG and score-SDE assignments). Each returns an
 /// [n, 2] float32 tensor; the same (name, n, seed) always gives the same points on the same machine.
 /// swiss-roll follows scikit-learn's <c>make_swiss_roll(hole=True)</c> as the seeds use it; the others
 /// follow the toy sets of FFJORD (Grathwohl et al. 2019), the common reference for 2-D flows and diffusion.

@@ -63,15 +63,22 @@ public sealed class DiscreteModel : IDisposable
     public Prediction PredictLabels(Tensor x, Tensor steps, Tensor? labels)
     {
         var (alpha, sigma) = Coefficients(steps, x);
-        var time = steps.to_type(ScalarType.Float32).to(x.device) / Schedule.Steps;
+        var time = Time(steps, x);
         return Denoiser.Predict(x, time, alpha, sigma, labels);
     }
+
+    /// <summary>
+    /// The network's time input t/T: float32 (a bf16 time would round 999/1000 to 1), float64 for a float64 model,
+    /// on the device of <paramref name="like"/>.
+    /// </summary>
+    private Tensor Time(Tensor steps, Tensor like) =>
+        steps.to_type(like.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32).to(like.device) / Schedule.Steps;
 
     /// <summary>The network's ε̂ and x̂_0 of x under two label sets, stacked [2B] — one call (shared class-free layers).</summary>
     public Prediction PredictPair(Tensor x, Tensor steps, Tensor labels, Tensor otherLabels)
     {
         var (alpha, sigma) = Coefficients(steps, x);
-        var time = steps.to_type(ScalarType.Float32).to(x.device) / Schedule.Steps;
+        var time = Time(steps, x);
         return Denoiser.PredictPair(x, time, alpha, sigma, labels, otherLabels);
     }
 
@@ -116,7 +123,7 @@ public sealed class DiscreteModel : IDisposable
             var drop = torch.rand([b], generator: generator).to(x0.device).lt(pUncond);
             labels = torch.where(drop, torch.full_like(labels, Models.IClassConditionalNetwork.NullLabel), labels);
         }
-        var output = Denoiser.Output(xt, steps.to_type(ScalarType.Float32) / Schedule.Steps, labels);
+        var output = Denoiser.Output(xt, Time(steps, xt), labels);
         var target = PredictionMath.Target(Denoiser.Parameterisation, x0, eps, alpha, sigma);
         return (output - target).square().mean().MoveToOuterDisposeScope();
     }

@@ -1,10 +1,11 @@
+using DiffusionLab.Conditioning;
 using DiffusionLab.Samplers.Discrete;
 using DiffusionLab.Denoisers;
 using DiffusionLab.Schedules;
 
 namespace DiffusionLab.Editing;
 
-/// <summary>Settings of <see cref="Inpainting.Run"/>.</summary>
+/// <summary>Settings of <see cref="Inpainting"/>'s runs: its step count and RePaint's resampling schedule.</summary>
 public sealed record InpaintOptions
 {
     /// <summary>Denoising steps (strided over the schedule as in <see cref="Schedules.StepGrid.Uniform"/>).</summary>
@@ -14,15 +15,13 @@ public sealed record InpaintOptions
     /// <summary>RePaint's resample count r (1 = plain replacement, no resampling).</summary>
     public int Resamples { get; init; } = 1;
     /// <summary>Step size α of the manifold-constrained gradient (0 = plain replacement, no MCG).</summary>
-    public double McgScale { get; init; }
+    public double McgScale { get; init; } = InpaintingConstraint.DefaultMcgScale;
 }
 
 /// <summary>
-/// Inpainting with an unconditional (or class-guided) model: RePaint (Lugmayr et al. 2022) replacement at every step,
-/// x_{t−1} = m ⊙ x_{t−1}^unknown + (1 − m) ⊙ x_{t−1}^known with x^known ~ q(x_{t−1} | x_orig) (eq. 8; their m marks the known pixels), the optional
-/// resampling schedule (jump back j steps, r times), and the optional manifold-constrained gradient of MCG
-/// (Chung et al. 2022, §3; the official code's unsquared norm): before the replacement, x^unknown −= α ∇_{x_t} ‖(1 − m) ⊙ (x_orig − x̂_0(x_t))‖₂.
-/// The mask m is 1 in the hole. At the last step the known pixels are the original ones exactly.
+/// Inpainting with an unconditional (or class-guided) model: every step is held to the known pixels by an
+/// <see cref="InpaintingConstraint"/> (RePaint's replacement, optionally MCG's gradient), on RePaint's resampling
+/// schedule (Lugmayr et al. 2022, §4.2: jump back j steps, r times). At the last step the known pixels are the original ones exactly.
 /// </summary>
 public static class Inpainting
 {
@@ -57,18 +56,17 @@ public static class Inpainting
     /// Fills the holes (<paramref name="mask"/> = 1, [1 or B, 1, H, W]) of <paramref name="image"/> [B, C, H, W] in [−1, 1]
     /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>). <paramref name="onStep"/> sees each new x.
     /// </summary>
-    public static Tensor Run(DiscreteModel model, Tensor image, Tensor mask, InpaintOptions o, Generator? generator, Action<int, Tensor>? onStep = null)
+    public static Tensor Run(DiscreteModel model, Tensor image, Tensor mask, InpaintOptions o, Generator? generator, Action<int, Tensor>? onStep = null) =>
+        Run(model, new InpaintingConstraint(image, mask, o.McgScale), o, generator, onStep);
+
+    /// <summary>Samples under <paramref name="constraint"/> on RePaint's schedule of <paramref name="o"/> (its McgScale is the constraint's).</summary>
+    public static Tensor Run(DiscreteModel model, InpaintingConstraint constraint, InpaintOptions o, Generator? generator, Action<int, Tensor>? onStep = null)
     {
-        if (mask.dim() != 4 || mask.shape[2] != image.shape[2] || mask.shape[3] != image.shape[3])
-            throw new DiffusionLabException($"the mask is {mask.shape[^1]}×{mask.shape[^2]} but the image is {image.shape[3]}×{image.shape[2]}");
-        if (o.McgScale < 0) throw new DiffusionLabException($"`McgScale` must be non-negative, got {o.McgScale}");
         var s = model.Schedule;
         var taus = StepGrid.Uniform(s.Steps, o.Steps);
         int Level(int position) => position < taus.Length ? taus[position] : 0;
         var schedule = Schedule(taus.Length, o.JumpLength, o.Resamples);
-        var m = mask.to(image.device).to(image.dtype);
-        var keep = 1 - m;
-        var x = TensorOps.RandnLike(image, generator); // position 0: pure noise
+        var x = TensorOps.RandnLike(constraint.Image, generator); // position 0: pure noise
         for (int i = 1; i < schedule.Count; i++)
         {
             using var scope = torch.NewDisposeScope();
@@ -80,12 +78,7 @@ public static class Inpainting
                 double ratio = s.AlphaBar(to) / s.AlphaBar(from);
                 next = Math.Sqrt(ratio) * x + Math.Sqrt(1 - ratio) * TensorOps.RandnLike(x, generator);
             }
-            else
-            {
-                var unknown = o.McgScale > 0 ? McgStep(model, x, image, keep, from, to, o.McgScale, generator) : PlainStep(model, x, from, to, generator);
-                var known = ForwardProcess.Sample(s, image, to, generator); // eq. 8, first line; at level 0, the original itself
-                next = m * unknown + keep * known;                           // eq. 8, third line
-            }
+            else next = constraint.Replace(constraint.Step(model, x, from, to, generator), s, to, generator);
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
             onStep?.Invoke(i, x);
@@ -98,25 +91,5 @@ public static class Inpainting
     {
         var sched = Schedule(StepGrid.Uniform(totalSteps, o.Steps).Length, o.JumpLength, o.Resamples);
         return Enumerable.Range(1, sched.Count - 1).Count(i => sched[i] > sched[i - 1]);
-    }
-
-    private static Tensor PlainStep(DiscreteModel model, Tensor x, int t, int prev, Generator? generator)
-    {
-        using var noGrad = torch.no_grad();
-        var x0 = model.Predict(x, t).X0;
-        return DdpmSampler.Step(model.Schedule, x, x0, t, prev, generator);
-    }
-
-    private static Tensor McgStep(DiscreteModel model, Tensor x, Tensor image, Tensor keep, int t, int prev, double alpha, Generator? generator)
-    {
-        using var grad = torch.enable_grad();
-        var xin = x.detach().requires_grad_(true);
-        var x0 = model.Predict(xin, t).X0;
-        // ‖W(y − H x̂_0)‖ per image (W = the known pixels; the unsquared norm, as MCG's and DPS's code use for a
-        // step size that does not depend on the residual's scale), summed so each image gets its own gradient.
-        var residual = (keep * (image - x0)).flatten(1).norm(1).sum();
-        var g = torch.autograd.grad([residual], [xin])[0];
-        var step = DdpmSampler.Step(model.Schedule, x, x0.detach(), t, prev, generator);
-        return (step - alpha * g).detach();
     }
 }

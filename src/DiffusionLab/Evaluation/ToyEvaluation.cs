@@ -3,7 +3,7 @@ using DiffusionLab.Metrics;
 
 namespace DiffusionLab.Evaluation;
 
-/// <summary>Chamfer distance and EMD of generated points against a fresh reference draw, by one of the seeds' protocols.</summary>
+/// <summary>Chamfer distance and EMD of generated points against a fresh reference draw, by one of the course assignments' protocols.</summary>
 public sealed record ToyScore(string Protocol, double Chamfer, double Emd, int N);
 
 public static class ToyEvaluation
@@ -22,8 +22,8 @@ public static class ToyEvaluation
     };
 
     /// <summary>
-    /// sum2048: Chamfer as seed 001 (sum of squared NN distances, both directions, 2048 vs 2048) and EMD on the same
-    /// 2048 points; group100: Chamfer as seed 003 (100 groups of 100, squared, mean) and EMD averaged over the
+    /// sum2048: Chamfer as the DDIM/CFG assignment (sum of squared NN distances, both directions, 2048 vs 2048) and EMD on the same
+    /// 2048 points; group100: Chamfer as the score-SDE assignment (100 groups of 100, squared, mean) and EMD averaged over the
     /// same 100 group pairs.
     /// </summary>
     public static ToyScore Evaluate(Tensor samples, string dataset, string protocol, long referenceSeed = DefaultReferenceSeed)

@@ -68,7 +68,7 @@ public static class ChamferDistance
     }
 
     /// <summary>
-    /// Seed 001's protocol: squared distances, summed, both directions, on exactly 2048 points per set —
+    /// The DDIM/CFG assignment's protocol: squared distances, summed, both directions, on exactly 2048 points per set —
     /// Σ_{x∈G} min_{y∈X} ‖x − y‖² + Σ_{y∈X} min_{x∈G} ‖x − y‖² (Fan, Su &amp; Guibas 2017). Because it is a sum the
     /// number of points is part of the metric, so it is fixed: fewer than 2048 points in either set is an error,
     /// and of a larger set only the first 2048 rows are used (draw them in random order if that matters).
@@ -85,7 +85,7 @@ public static class ChamferDistance
     }
 
     /// <summary>
-    /// Seed 003's protocol: the first 10,000 points of each set are cut into 100 consecutive groups of 100, group i
+    /// The score-SDE assignment's protocol: the first 10,000 points of each set are cut into 100 consecutive groups of 100, group i
     /// of generated is compared with group i of data only, and the per-group symmetric mean squared Chamfer
     /// distance is averaged over the groups. Comparing small groups measures local fit at the resolution of 100
     /// points, and the result is not comparable with <see cref="Sum2048"/> or with one Chamfer over all points.

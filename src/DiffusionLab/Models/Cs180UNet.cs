@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 
 namespace DiffusionLab.Models;
 
-/// <summary>Which of the CS180 project 5B U-Nets (seed 002 part B) to build.</summary>
+/// <summary>Which of the U-Nets of CS180 project 5 part B to build.</summary>
 public enum Cs180Variant
 {
     /// <summary>The single-step denoiser D_θ(z) of part 1 (no time input).</summary>
@@ -18,7 +18,7 @@ public enum Cs180Variant
 public sealed record Cs180UNetConfig(Cs180Variant Variant = Cs180Variant.Class, int InChannels = 1, int Hidden = 64, int ImageSize = 28, int NumClasses = 10);
 
 /// <summary>
-/// The U-Net of UC Berkeley CS180 project 5B (seed 002, part B §1.1, §2.1, §2.4), operator for operator:
+/// The U-Net of UC Berkeley CS180 project 5B (part B §1.1, §2.1, §2.4), operator for operator:
 /// ConvBlock(C→D) → DownBlock(D→D) → DownBlock(D→2D) → Flatten (AvgPool(H/4) + GELU) → Unflatten (ConvTranspose(H/4, H/4, 0)
 /// + BN + GELU) → cat(down2) → UpBlock(4D→D) → cat(down1) → UpBlock(2D→D) → cat(conv) → ConvBlock(2D→D) → Conv2d(D→C, 3, 1, 1).
 /// Time (t/T, a [B, 1] scalar) enters through FCBlocks: unflatten ← c₁·unflatten + t₁ (2D channels) and
@@ -79,7 +79,7 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
     private static Sequential UpBlock(int cin, int cout) => nn.Sequential(
         nn.ConvTranspose2d(cin, cout, 4, stride: 2, padding: 1), nn.BatchNorm2d(cout), nn.GELU(), ConvBlock(cout, cout));
 
-    // FCBlock: Linear + GELU + Linear (seed 002 §2.1).
+    // FCBlock: Linear + GELU + Linear (CS180 project 5 part B §2.1).
     private static Sequential FcBlock(int fin, int fout) => nn.Sequential(nn.Linear(fin, fout), nn.GELU(), nn.Linear(fout, fout));
 
     /// <summary>
@@ -113,7 +113,7 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
     public Tensor Forward(Tensor x, Tensor time, Tensor labels) => Run(x, time, labels);
 
     /// <summary>
-    /// The class enters only after the bottleneck (seed 002 §2.4: it scales unflatten and up1), so the encoder —
+    /// The class enters only after the bottleneck (CS180 project 5 part B §2.4: it scales unflatten and up1), so the encoder —
     /// a quarter of the forward FLOPs — runs once on x and its activations are shared by both label sets; only the
     /// decoder sees the doubled batch. Same result as the batched call (tested); in training mode BatchNorm's batch
     /// statistics would differ, so there it falls back to the batched call.
@@ -124,7 +124,7 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
         using var scope = torch.NewDisposeScope();
         var (h0, h1, h2, u) = Encode(x);
         Tensor Twice(Tensor a) => torch.cat([a, a]);
-        return Decode(Twice(h0), Twice(h1), Twice(h2), Twice(u), torch.cat([time, time]), torch.cat([labels, otherLabels]), 2 * x.shape[0], x.device)
+        return Decode(Twice(h0), Twice(h1), Twice(h2), Twice(u), torch.cat([time, time]), torch.cat([labels, otherLabels]), 2 * x.shape[0], x.device, InputType(x))
             .MoveToOuterDisposeScope();
     }
 
@@ -140,25 +140,25 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
     {
         using var scope = torch.NewDisposeScope();
         var (h0, h1, h2, u) = Encode(x);
-        return Decode(h0, h1, h2, u, t, labels, x.shape[0], x.device).MoveToOuterDisposeScope();
+        return Decode(h0, h1, h2, u, t, labels, x.shape[0], x.device, InputType(x)).MoveToOuterDisposeScope();
     }
 
-    private Tensor Decode(Tensor h0, Tensor h1, Tensor h2, Tensor u, Tensor t, Tensor? labels, long batch, Device device)
+    private Tensor Decode(Tensor h0, Tensor h1, Tensor h2, Tensor u, Tensor t, Tensor? labels, long batch, Device device, ScalarType inputType)
     {
         Tensor? t1 = null, t2 = null, c1 = null, c2 = null;
         if (fc1_t is not null)
         {
-            var tt = t.to_type(ScalarType.Float32).reshape(-1, 1);
+            var tt = t.to_type(inputType).reshape(-1, 1);
             t1 = MixedPrecision.Call(fc1_t, tt).unsqueeze(-1).unsqueeze(-1);
             t2 = MixedPrecision.Call(fc2_t!, tt).unsqueeze(-1).unsqueeze(-1);
         }
         if (fc1_c is not null)
         {
-            var oneHot = OneHot(labels, batch, device);
+            var oneHot = OneHot(labels, batch, device, inputType);
             c1 = MixedPrecision.Call(fc1_c, oneHot).unsqueeze(-1).unsqueeze(-1);
             c2 = MixedPrecision.Call(fc2_c!, oneHot).unsqueeze(-1).unsqueeze(-1);
         }
-        if (c1 is not null) u = c1 * u; // seed 002 §2.4: unflatten = c1·unflatten + t1
+        if (c1 is not null) u = c1 * u; // CS180 project 5 part B §2.4: unflatten = c1·unflatten + t1
         if (t1 is not null) u = u + t1;
         // each concatenation is disposed once its block has read it: the forward's dispose scope would keep them all
         // alive to its end (the largest, [B, 2D, H, W], is the size of two activations)
@@ -175,12 +175,15 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
         return MixedPrecision.Output(MixedPrecision.Call(head, o));
     }
 
-    private Tensor OneHot(Tensor? labels, long batch, Device device)
+    /// <summary>The type of the time and class inputs: float32 (under bf16 autocast too), float64 for a float64 network.</summary>
+    private static ScalarType InputType(Tensor x) => x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+
+    private Tensor OneHot(Tensor? labels, long batch, Device device, ScalarType inputType)
     {
-        if (labels is null) return torch.zeros(batch, Config.NumClasses, device: device);
+        if (labels is null) return torch.zeros(batch, Config.NumClasses, dtype: inputType, device: device);
         var l = labels.to_type(ScalarType.Int64);
         var valid = l.ge(0);
-        var oneHot = nn.functional.one_hot(l.clamp_min(0), Config.NumClasses).to_type(ScalarType.Float32);
-        return (oneHot * valid.unsqueeze(1).to_type(ScalarType.Float32)).to(device); // null label −1 → the zero vector
+        var oneHot = nn.functional.one_hot(l.clamp_min(0), Config.NumClasses).to_type(inputType);
+        return (oneHot * valid.unsqueeze(1).to_type(inputType)).to(device); // null label −1 → the zero vector
     }
 }

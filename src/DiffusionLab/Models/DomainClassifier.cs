@@ -18,7 +18,7 @@ public sealed record DomainClassifierConfig
 
 /// <summary>
 /// A classifier of the data domain whose penultimate activations are the features of FID, KID and precision/recall —
-/// the seeds' approach (seed 001/003 compute FID with an Inception-v3 trained as an AFHQ classifier). The "cnn" kind is
+/// the course assignments' approach (the DDIM/CFG and score-SDE assignments compute FID with an Inception-v3 trained as an AFHQ classifier). The "cnn" kind is
 /// two VGG blocks (conv-BN-ReLU twice, then pool; 32 and 64 channels) and a 128-unit layer; "resnet" is a stem and three residual
 /// stages (64, 128, 256 channels, stride 2) with global average pooling (He et al. 2016). Features are taken after
 /// the last non-linearity, before dropout and the final linear layer.

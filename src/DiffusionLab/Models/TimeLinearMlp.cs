@@ -9,7 +9,7 @@ public sealed record TimeLinearMlpConfig(int DataDim = 2, int[]? Hidden = null, 
 }
 
 /// <summary>
-/// The seeds' 2-D network (seed 001's <c>SimpleNet</c>), kept for faithful reproduction: each hidden layer is a
+/// The course assignments' 2-D network (the DDIM/CFG assignment's <c>SimpleNet</c>), kept for faithful reproduction: each hidden layer is a
 /// "TimeLinear" — Linear(x) multiplied element-wise by a learned embedding of t (sinusoidal → Linear → SiLU →
 /// Linear) — followed by SiLU; the last layer is a plain Linear.
 /// </summary>

@@ -6,7 +6,7 @@ using SkiaSharp;
 
 namespace DiffusionLab.Plotting;
 
-/// <summary>Seed 003's SDE graphs: mean coefficient and std of the perturbation kernel over t, and the marginal at T vs the prior.</summary>
+/// <summary>The score-SDE assignment's SDE graphs: mean coefficient and std of the perturbation kernel over t, and the marginal at T vs the prior.</summary>
 public static class SdePlots
 {
     public static IReadOnlyList<string> Write(IReadOnlyList<ISde> sdes, string dataset, long seed, string dir)

@@ -209,7 +209,7 @@ public sealed class ImageRun : IDisposable
             }
             if (Config.IsSingleStep)
             {
-                // seed 002 B §1.2: z = x + σε, L = ‖D_θ(z) − x‖²
+                // CS180 project 5 part B §1.2: z = x + σε, L = ‖D_θ(z) − x‖²
                 var z = x + Config.Sigma * torch.randn(x.shape, generator: g).to(Device);
                 return nn.functional.mse_loss(Network.call(z, torch.zeros(b, device: Device)), x);
             }

@@ -27,7 +27,7 @@ public sealed record ImageRunConfig
     public string Prediction { get; init; } = "eps";
     public string Schedule { get; init; } = "linear";
     public int DiffusionSteps { get; init; } = 300;
-    /// <summary>Probability of dropping the class during training (classifier-free guidance; seed 002 uses 0.1).</summary>
+    /// <summary>Probability of dropping the class during training (classifier-free guidance; CS180 project 5 uses 0.1).</summary>
     public double PUncond { get; init; } = 0.1;
     /// <summary>For cs180-single: the training noise level σ of z = x + σε.</summary>
     public double Sigma { get; init; } = 0.5;
@@ -42,16 +42,16 @@ public sealed record ImageRunConfig
     public bool IsSingleStep => Model == "cs180-single";
     public int NumClasses => Model == "cs180-class" || (Model == "unet" && ClassConditional) ? ClassNames.Length : 0;
 
-    /// <summary>The recipe of each model (seed 002 part B for the CS180 nets; DDPM's CIFAR-10 recipe scaled down for unet).</summary>
+    /// <summary>The recipe of each model (CS180 project 5 part B for the CS180 nets; DDPM's CIFAR-10 recipe scaled down for unet).</summary>
     public static ImageRunConfig Preset(string model) => model switch
     {
-        // seed 002 B §1.2.1: D = 128, batch 256, 5 epochs, Adam 1e-4, σ = 0.5
+        // CS180 project 5 part B §1.2.1: D = 128, batch 256, 5 epochs, Adam 1e-4, σ = 0.5
         "cs180-single" => new ImageRunConfig
         {
             Model = model, Hidden = 128, BatchSize = 256, Epochs = 5,
             Training = new TrainingOptions { LearningRate = 1e-4, LrSchedule = "constant", WarmupSteps = 0, GradClip = 0, EmaDecay = 0 },
         },
-        // seed 002 B §2.2 / §2.4: T = 300, linear β 1e-4…0.02, D = 64, batch 128, 20 epochs, Adam 1e-3, ExponentialLR γ = 0.1^(1/epochs)
+        // CS180 project 5 part B §2.2 / §2.4: T = 300, linear β 1e-4…0.02, D = 64, batch 128, 20 epochs, Adam 1e-3, ExponentialLR γ = 0.1^(1/epochs)
         "cs180-time" or "cs180-class" => new ImageRunConfig
         {
             Model = model, Hidden = 64, BatchSize = 128, Epochs = 20, DiffusionSteps = 300, Schedule = "linear",

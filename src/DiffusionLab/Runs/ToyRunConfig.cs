@@ -23,7 +23,7 @@ public sealed record ToyRunConfig
     /// <summary>For Process = "ddpm": the noise schedule spec and its number of steps.</summary>
     public string Schedule { get; init; } = "linear";
     public int DiffusionSteps { get; init; } = 1000;
-    /// <summary>"mlp" (residual MLP) or "timelinear" (the seeds' network).</summary>
+    /// <summary>"mlp" (residual MLP) or "timelinear" (the course assignments' network).</summary>
     public string Network { get; init; } = "mlp";
     public ToyMlpConfig Mlp { get; init; } = new();
     public TimeLinearMlpConfig TimeLinear { get; init; } = new();

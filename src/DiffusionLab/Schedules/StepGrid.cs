@@ -12,8 +12,8 @@ public static class StepGrid
     public static readonly IReadOnlyList<string> Names = ["uniform", "trailing", "karras"];
 
     /// <summary>
-    /// The seeds' strided steps ("leading" spacing), 1-based: with stride ⌊T/K⌋, τ = 1 + (K−1)·stride, …, 1 + stride, 1 —
-    /// for T = 1000, K = 50 the 0-based 980, 960, …, 0 of seed 001 (Song et al. 2021's DDIM sub-sequence).
+    /// The course assignments' strided steps ("leading" spacing), 1-based: with stride ⌊T/K⌋, τ = 1 + (K−1)·stride, …, 1 + stride, 1 —
+    /// for T = 1000, K = 50 the 0-based 980, 960, …, 0 of the DDIM/CFG assignment (Song et al. 2021's DDIM sub-sequence).
     /// </summary>
     public static int[] Uniform(int totalSteps, int steps)
     {

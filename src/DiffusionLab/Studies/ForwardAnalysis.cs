@@ -3,7 +3,7 @@ using DiffusionLab.Metrics;
 
 namespace DiffusionLab.Studies;
 
-/// <summary>Settings of the forward-process structure study (seed 000: keep the data structured for as many steps as possible).</summary>
+/// <summary>Settings of the forward-process structure study (the noise-schedule assignment: keep the data structured for as many steps as possible).</summary>
 public sealed record ForwardAnalysisOptions
 {
     /// <summary>Side of the square image patches whose distribution is compared with N(0, I).</summary>

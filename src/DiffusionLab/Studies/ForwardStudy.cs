@@ -6,7 +6,7 @@ using DiffusionLab.Schedules;
 namespace DiffusionLab.Studies;
 
 /// <summary>
-/// Seed 000's noise-schedule study as one call: for one image and several schedules, writes the strip of
+/// The noise-schedule assignment's study as one call: for one image and several schedules, writes the strip of
 /// x_t, the pixel histograms, the structure curves, <c>structure.csv</c> and a <c>report.md</c> that says which
 /// schedule keeps the data structured longest and why.
 /// </summary>

@@ -13,7 +13,7 @@ public sealed record StudyRow(string Setting, double Gamma, string Sampler, int 
     double Kid, double KidSe, double Precision, double Recall, double Accuracy, double Seconds);
 
 /// <summary>
-/// The studies of seeds 000, 001 and 004 as one routine: sample a class-conditional model under several settings
+/// The studies of the noise-schedule, DDIM/CFG and class-conditional assignments as one routine: sample a class-conditional model under several settings
 /// (guidance scale γ, sampler, number of steps) with the same seed — so every setting starts from the same noise —
 /// and score each sample set against real images with FID (with the real-vs-real floor), KID, precision/recall and
 /// class accuracy. Writes <c>study.csv</c> and charts.

@@ -7,7 +7,7 @@ public sealed record TrainingOptions
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>
     /// "constant", "cosine" (cosine decay to 1% after warm-up; Loshchilov &amp; Hutter 2017) or "exponential"
-    /// (lr·γ^epoch, stepped once per epoch like PyTorch's ExponentialLR — the CS180 recipe of seed 002).
+    /// (lr·γ^epoch, stepped once per epoch like PyTorch's ExponentialLR — the CS180 project 5 recipe).
     /// </summary>
     public string LrSchedule { get; init; } = "cosine";
     /// <summary>For the exponential schedule: the per-epoch factor γ.</summary>

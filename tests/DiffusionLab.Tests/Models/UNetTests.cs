@@ -24,7 +24,7 @@ public class UNetTests
     [Fact]
     public void Cs180SeedSizesGiveTheExpectedParameterCount()
     {
-        // D = 64, class-conditioned, 28 px: count from the operator list of seed 002 (conv weights + biases + BN affine).
+        // D = 64, class-conditioned, 28 px: count from the operator list of CS180 project 5 (conv weights + biases + BN affine).
         var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 64, 28, 10));
         long Conv(long i, long o, long k) => i * o * k * k + o;
         long Bn(long c) => 2 * c;

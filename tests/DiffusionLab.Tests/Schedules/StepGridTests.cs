@@ -6,7 +6,7 @@ using S = DiffusionLab.Schedules.NoiseSchedules;
 
 namespace DiffusionLab.Tests.Schedules;
 
-/// <summary>Step grids are values: the seeds' strided grid, trailing spacing, Karras levels and explicit lists, and any
+/// <summary>Step grids are values: the course assignments' strided grid, trailing spacing, Karras levels and explicit lists, and any
 /// discrete sampler walks any of them.</summary>
 public class StepGridTests
 {
@@ -14,7 +14,7 @@ public class StepGridTests
     public void UniformIsTheSeedsStridedGridAndTrailingStartsAtT()
     {
         var uniform = StepGrid.Uniform(1000, 50);
-        Assert.Equal(981, uniform[0]);          // 0-based 980 of seed 001
+        Assert.Equal(981, uniform[0]);          // 0-based 980 of the DDIM/CFG assignment
         Assert.Equal(1, uniform[^1]);
         Assert.Equal(50, uniform.Length);
         Assert.Equal([1000, 900, 800, 700, 600, 500, 400, 300, 200, 100], StepGrid.Trailing(1000, 10)); // Lin et al. 2024, Table 2

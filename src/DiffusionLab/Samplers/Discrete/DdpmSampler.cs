@@ -5,9 +5,9 @@ namespace DiffusionLab.Samplers.Discrete;
 
 /// <summary>
 /// Ancestral DDPM sampling (Ho et al. 2020, Alg. 2) in the posterior form: x_{t'} ~ q(x_{t'} | x_t, x̂_0) =
-/// N(μ̃_t(x_t, x̂_0), σ_t² I) with μ̃_t from eq. 7 and σ_t² = β̃_t (default, "posterior") or β_t ("beta": the CS180
-/// update of seed 002, both given in §3.2). With fewer steps than the schedule it walks the strided steps of
-/// <see cref="Schedules.StepGrid.Uniform"/> with α_t = ᾱ_t/ᾱ_{t'} and β_t = 1 − α_t — seed 002 part A's "iterative
+/// N(μ̃_t(x_t, x̂_0), σ_t² I) with μ̃_t from eq. 7 and σ_t² = β̃_t (default, "posterior") or β_t ("beta": the update of CS180
+/// project 5 part B; Ho et al. give both in §3.2). With fewer steps than the schedule it walks the strided steps of
+/// <see cref="Schedules.StepGrid.Uniform"/> with α_t = ᾱ_t/ᾱ_{t'} and β_t = 1 − α_t — CS180 project 5 part A's "iterative
 /// denoising". No noise is added at the last step.
 /// </summary>
 public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = null) : DiscreteSampler

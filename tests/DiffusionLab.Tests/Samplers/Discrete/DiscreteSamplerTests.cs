@@ -63,7 +63,7 @@ public class DiscreteSamplerTests
     [Fact]
     public void StridedDdpmIsDdimWithEtaOneOnTheSameSteps()
     {
-        // Seed 002's strided "iterative denoising" uses α_t = ᾱ_t/ᾱ_t' over the strided steps; its posterior mean and
+        // CS180 project 5's strided "iterative denoising" uses α_t = ᾱ_t/ᾱ_t' over the strided steps; its posterior mean and
         // variance equal DDIM's η = 1 update on the same sub-sequence (Song et al. 2021, eq. 16), draw for draw.
         using var model = UntrainedModel(100);
         using var _ = torch.no_grad();
