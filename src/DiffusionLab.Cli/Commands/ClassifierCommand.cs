@@ -10,7 +10,7 @@ public static class ClassifierCommand
         var classifier = new Command("classifier", "Domain classifiers: the judge of class-conditional samples and the feature network of FID/KID/precision/recall.");
         var common = new CommonOptions("runs/classifier");
         common.Out.Description = "Folder to write the classifier to: classifier.json, weights.bin, checkpoint.bin (for --resume), loss.csv, loss.png, training.json.";
-        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, emoji, emoji64, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 5 };
         var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };

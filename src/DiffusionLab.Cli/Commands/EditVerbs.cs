@@ -1,3 +1,4 @@
+using DiffusionLab.Data;
 
 namespace DiffusionLab.Cli.Commands;
 
@@ -127,7 +128,7 @@ internal static class EditVerbs
         if (spec is null) return null;
         if (spec == "data")
             return dataLabels ?? throw new DiffusionLabException("--class data needs labelled inputs (--from a dataset split or -classC file names)");
-        var cls = CommonOptions.ParseInts(spec, "--class");
+        var cls = ClassSelector.Parse(spec, m.Config.ClassNames);
         if (cls.Length != 1 && cls.Length != count) throw new DiffusionLabException($"--class: give one class or one per image ({count}), got {cls.Length}");
         m.CheckLabels(cls);
         return Enumerable.Range(0, count).Select(i => cls[cls.Length == 1 ? 0 : i]).ToArray();

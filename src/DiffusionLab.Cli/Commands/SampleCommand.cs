@@ -1,3 +1,4 @@
+using DiffusionLab.Data;
 using DiffusionLab.Models;
 
 namespace DiffusionLab.Cli.Commands;
@@ -14,7 +15,7 @@ public static class SampleCommand
         var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {ImageVerbs.SampleDefaultSteps} for {ImageVerbs.SampleDefaultSampler}, all T for ddpm, 50 for the others)." };
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
         var variance = new Option<string>("--variance") { Description = "DDPM noise: posterior (β̃_t) or beta (β_t, the CS180 update).", DefaultValueFactory = _ => "posterior" };
-        var classes = new Option<string?>("--class", "-c") { Description = "Class index, comma list, or 'all' (default for class-conditional models: all classes, one row each)." };
+        var classes = new Option<string?>("--class", "-c") { Description = "Class index or name (or an unambiguous prefix: --class animals), comma list, or 'all' (default for class-conditional models: all classes, one row each)." };
         var scale = new Option<double?>("--guidance-scale") { Description = $"γ in ε_u + γ(ε_c − ε_u) (0 = unconditional, 1 = conditional; default {ClassifierFreeGuidance.DefaultScale})." };
         var w = new Option<double?>("--guidance-w") { Description = "w in (1 + w)ε_c − wε_u (Ho & Salimans 2022); the same as --guidance-scale 1 + w." };
         var uncond = new Option<bool>("--unconditional") { Description = "Sample a class-conditional model with the null class only." };
@@ -44,9 +45,9 @@ public static class SampleCommand
             int[]? classList = null;
             if (parse.GetValue(uncond) || k == 0)
             {
-                if (classSpec is not null) m.CheckLabels(CommonOptions.ParseInts(classSpec, "--class"));
+                if (classSpec is not null) m.CheckLabels(ClassSelector.Parse(classSpec, m.Config.ClassNames));
             }
-            else classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : CommonOptions.ParseInts(classSpec, "--class");
+            else classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : ClassSelector.Parse(classSpec, m.Config.ClassNames);
             if (classList is not null) m.CheckLabels(classList);
             int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");

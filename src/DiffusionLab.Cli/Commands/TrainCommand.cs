@@ -9,7 +9,7 @@ public static class TrainCommand
     public static Command Build(TextWriter output)
     {
         var common = new CommonOptions("runs/mnist");
-        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "mnist, fashion-mnist, emoji, emoji64, idx:DIR or folder:PATH.", DefaultValueFactory = _ => "mnist" };
         var model = new Option<string>("--model") { Description = $"{string.Join(", ", ImageRunConfig.Models)} (each brings its recipe as defaults).", DefaultValueFactory = _ => "cs180-class" };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (preset: 5 single, 20 otherwise)." };
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (preset: 256 single, 128 cs180, 64 unet)." };

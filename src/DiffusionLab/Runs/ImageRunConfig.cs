@@ -11,7 +11,7 @@ public sealed record ImageRunConfig
 {
     public static readonly IReadOnlyList<string> Models = ["cs180-single", "cs180-time", "cs180-class", "unet"];
 
-    /// <summary>Dataset spec (mnist, fashion-mnist, idx:DIR, folder:PATH).</summary>
+    /// <summary>Dataset spec (mnist, fashion-mnist, emoji, emoji64, idx:DIR, folder:PATH).</summary>
     public string Dataset { get; init; } = "mnist";
     public int ImageSize { get; init; } = 28;
     public int Channels { get; init; } = 1;
