@@ -1,3 +1,4 @@
+using DiffusionLab.Data;
 using DiffusionLab.Models;
 using DiffusionLab.Training;
 
@@ -29,6 +30,7 @@ public static class TrainCommand
         var dropout = new Option<double?>("--dropout") { Description = "unet: dropout (preset 0.1)." };
         var uncond = new Option<bool>("--unconditional") { Description = "unet: no class conditioning." };
         var flip = new Option<bool?>("--flip") { Description = "Random horizontal flips (preset: on for unet)." };
+        var noFlip = new Option<string?>("--no-flip-classes") { Description = "With --flip: classes never mirrored, by name or prefix (default: symbols,flags for emoji; 'none' flips every class)." };
         var ema = new Option<double?>("--ema") { Description = "EMA decay of the sampling weights (0 = off; preset 0.999 cs180, 0.9999 unet)." };
         var clip = new Option<double?>("--grad-clip") { Description = "Gradient-norm clip (0 = off)." };
         var gridEvery = new Option<int>("--grid-every") { Description = "Write samples/epoch-N.png every N epochs (0 = never).", DefaultValueFactory = _ => 1 };
@@ -36,7 +38,7 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
         var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
-        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, ema, clip, gridEvery, limit, resume, precision })
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, noFlip, ema, clip, gridEvery, limit, resume, precision })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
@@ -62,6 +64,12 @@ public static class TrainCommand
                 Schedule = parse.GetValue(schedule) ?? p.Schedule, DiffusionSteps = parse.GetValue(diffusionSteps) ?? p.DiffusionSteps,
                 Prediction = parse.GetValue(prediction) ?? p.Prediction, PUncond = parse.GetValue(pUncond) ?? p.PUncond,
                 Sigma = parse.GetValue(sigma) ?? p.Sigma, Flip = parse.GetValue(flip) ?? p.Flip, GridEvery = parse.GetValue(gridEvery),
+                NoFlipClasses = parse.GetValue(noFlip) switch
+                {
+                    null => ImageRunConfig.DefaultNoFlipClasses(spec),
+                    "none" => null,
+                    string list => ClassSelector.Parse(list, data.ClassNames).Distinct().Order().Select(c => data.ClassNames[c]).ToArray(),
+                },
                 ClassConditional = !parse.GetValue(uncond),
                 UNet = p.UNet with
                 {

@@ -15,7 +15,12 @@ public static class ClassSelector
         // an exact name wins (MNIST's classes are named "0" … "9", so a digit is both its name and its index)
         for (int c = 0; c < classNames.Count; c++)
             if (string.Equals(classNames[c], item, StringComparison.OrdinalIgnoreCase)) return c;
-        if (int.TryParse(item, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int index)) return index;
+        if (int.TryParse(item, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int index))
+        {
+            if (classNames.Count > 0 && (index < 0 || index >= classNames.Count))
+                throw new DiffusionLabException($"class {index} is out of range: there are {classNames.Count} classes (0..{classNames.Count - 1}) (`labels`)");
+            return index;
+        }
         var matches = Enumerable.Range(0, classNames.Count).Where(c => Words(classNames[c]).Any(w => w.StartsWith(item, StringComparison.OrdinalIgnoreCase))
             || classNames[c].StartsWith(item, StringComparison.OrdinalIgnoreCase)).ToList();
         if (matches.Count == 1) return matches[0];

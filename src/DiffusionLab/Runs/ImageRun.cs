@@ -192,6 +192,9 @@ public sealed class ImageRun : IDisposable
 
         int[]? permutation = null;
         int permutationEpoch = -1;
+        // which classes may be mirrored (Config.NoFlipClasses are not), looked up by label
+        using var flippable = Config.NoFlipClasses is { Length: > 0 } keep
+            ? torch.tensor(Config.ClassNames.Select(n => !keep.Contains(n)).ToArray(), device: Device) : null;
         Tensor Loss(Generator g, long step)
         {
             int epoch = (int)(step / perEpoch), k = (int)(step % perEpoch);
@@ -202,11 +205,7 @@ public sealed class ImageRun : IDisposable
                 permutationEpoch = epoch;
             }
             var (x, labels) = data.Batch(new ArraySegment<int>(permutation!, k * b, b), Device);
-            if (Config.Flip)
-            {
-                var flip = torch.rand([b], generator: g).lt(0.5).to(Device).reshape(-1, 1, 1, 1);
-                x = torch.where(flip, x.flip(3), x);
-            }
+            if (Config.Flip) x = RandomFlip(x, labels, flippable, g);
             if (Config.IsSingleStep)
             {
                 // CS180 project 5 part B §1.2: z = x + σε, L = ‖D_θ(z) − x‖²
@@ -414,5 +413,16 @@ public sealed class ImageRun : IDisposable
     {
         Model?.Dispose();
         Network.Dispose();
+    }
+
+    /// <summary>
+    /// Mirrors each image left–right with probability ½ — except those whose class is false in
+    /// <paramref name="flippable"/> (indexed by label; null: every class may be mirrored).
+    /// </summary>
+    internal static Tensor RandomFlip(Tensor x, Tensor labels, Tensor? flippable, Generator g)
+    {
+        var flip = torch.rand([x.shape[0]], generator: g).lt(0.5).to(x.device);
+        if (flippable is not null) flip = flip.logical_and(flippable.index_select(0, labels));
+        return torch.where(flip.reshape(-1, 1, 1, 1), x.flip(3), x);
     }
 }

@@ -33,6 +33,16 @@ public sealed record ImageRunConfig
     public double Sigma { get; init; } = 0.5;
     /// <summary>Random horizontal flips of training images.</summary>
     public bool Flip { get; init; }
+    /// <summary>
+    /// With <see cref="Flip"/>: the classes never flipped, because their mirror image is a different or a wrong picture
+    /// (text, digits, arrows, flags). Absent (null) when every class may be flipped, so older run folders still resume.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string[]? NoFlipClasses { get; init; }
+
+    /// <summary>The classes a data set's pictures must never be mirrored in: emoji's Symbols and Flags; none elsewhere.</summary>
+    public static string[]? DefaultNoFlipClasses(string dataset) =>
+        Data.EmojiDataset.IsName(dataset) ? ["Symbols", "Flags"] : null;
     public int BatchSize { get; init; } = 128;
     public int Epochs { get; init; } = 20;
     /// <summary>Write a sample grid every this many epochs (0 = never).</summary>

@@ -27,5 +27,6 @@ public class ClassSelectorTests
         var unknown = Assert.Throws<DiffusionLabException>(() => ClassSelector.Parse("cars", Emoji));
         Assert.Contains("no class is called 'cars'", unknown.Message);
         Assert.Contains("2 Animals & Nature", unknown.Message);
+        Assert.Contains("class 9 is out of range", Assert.Throws<DiffusionLabException>(() => ClassSelector.Parse("9", Emoji)).Message);
     }
 }

@@ -213,3 +213,26 @@ public class ImageRunTests
         Assert.False(samples.isnan().any().item<bool>());
     }
 }
+
+public class RandomFlipTests
+{
+    [Fact]
+    public void ClassesThatMustNotBeMirroredNeverAreAndTheOthersAreAboutHalfTheTime()
+    {
+        using var scope = torch.NewDisposeScope();
+        int n = 400;
+        var x = torch.arange(4, dtype: torch.float32).reshape(1, 1, 1, 4).expand(n, 3, 2, 4).contiguous(); // 0 1 2 3 per row
+        var labels = torch.tensor(Enumerable.Range(0, n).Select(i => (long)(i % 2)).ToArray());
+        var flippable = torch.tensor(new[] { true, false });
+        var y = DiffusionLab.Runs.ImageRun.RandomFlip(x, labels, flippable, DiffusionLab.TensorOps.SeededGenerator(3));
+        var mirrored = y[.., 0, 0, 0].eq(3); // a mirrored row starts with 3
+        var cls1 = labels.eq(1);
+        Assert.Equal(0, mirrored.logical_and(cls1).sum().item<long>());
+        long flipped0 = mirrored.logical_and(cls1.logical_not()).sum().item<long>();
+        Assert.InRange(flipped0, 100 - 30, 100 + 30); // Binomial(200, ½): mean 100, sd 7.1 — ±30 is over 4 sd
+        Assert.Equal(0f, (y.flip(3)[mirrored] - x[mirrored]).abs().max().item<float>());
+        Assert.Equal(0f, (y[mirrored.logical_not()] - x[mirrored.logical_not()]).abs().max().item<float>());
+        var all = DiffusionLab.Runs.ImageRun.RandomFlip(x, labels, null, DiffusionLab.TensorOps.SeededGenerator(3));
+        Assert.True(all[.., 0, 0, 0].eq(3).logical_and(cls1).sum().item<long>() > 0);
+    }
+}
