@@ -250,7 +250,8 @@ public sealed class ImageRun : IDisposable
         int n = k > 0 ? 2 * Math.Min(k, 10) : 16;
         var labels = k > 0 ? Enumerable.Range(0, n).Select(i => i % Math.Min(k, 10)).ToArray() : null;
         var samples = Collect(model, n, new ImageSampleOptions { Sampler = "ddim", Steps = Math.Min(50, Config.DiffusionSteps), Labels = labels, GuidanceScale = k > 0 ? 5 : 1, Seed = 0 });
-        ImageGrid.SaveRows(path, [samples[..(n / 2)], samples[(n / 2)..]]);
+        if (labels is null) ImageGrid.SaveRows(path, [samples[..(n / 2)], samples[(n / 2)..]]);
+        else SampleSheets.WriteGrid(path, samples, labels, Config.ClassNames); // a row per class, labelled with its name
     }
 
     /// <summary>
