@@ -68,7 +68,7 @@ public static class TrainCommand
                 {
                     null => ImageRunConfig.DefaultNoFlipClasses(spec),
                     "none" => null,
-                    string list => ClassSelector.Parse(list, data.ClassNames).Distinct().Order().Select(c => data.ClassNames[c]).ToArray(),
+                    string list => ClassSelector.Parse(list, data.ClassNames, nameof(ImageRunConfig.NoFlipClasses)).Distinct().Order().Select(c => data.ClassNames[c]).ToArray(),
                 },
                 ClassConditional = !parse.GetValue(uncond),
                 UNet = p.UNet with

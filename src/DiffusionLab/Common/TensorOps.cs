@@ -27,6 +27,12 @@ public static class TensorOps
         return perSample.to(like.device).to_type(like.dtype).reshape(shape);
     }
 
+    /// <summary>
+    /// The floating type of a network's side inputs (time, one-hot classes) for input <paramref name="x"/>: float64 for a
+    /// float64 model, else float32 — also under bf16 autocast, where a bf16 time would round 999/1000 to 1.
+    /// </summary>
+    public static ScalarType SideInputType(Tensor x) => x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+
     /// <summary>Creates a seeded generator on <paramref name="device"/> so sampling is reproducible per command.</summary>
     public static Generator SeededGenerator(long seed, Device? device = null) =>
         new Generator((ulong)seed, device ?? CPU);

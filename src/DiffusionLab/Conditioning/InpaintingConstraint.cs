@@ -26,8 +26,11 @@ public sealed class InpaintingConstraint
         if (!(mcgScale >= 0)) throw new DiffusionLabException($"`McgScale` must be non-negative, got {mcgScale}");
         Image = image;
         Mask = mask.to(image.device).to(image.dtype);
+        known = 1 - Mask;
         McgScale = mcgScale;
     }
+
+    private readonly Tensor known; // 1 − mask, read at every step
 
     public Tensor Image { get; }
     /// <summary>1 in the hole, 0 where the pixels are known.</summary>
@@ -51,7 +54,7 @@ public sealed class InpaintingConstraint
         var prediction = model.Predict(xin, t).X0;
         // ‖W(y − H x̂_0)‖ per image (W = the known pixels; the unsquared norm, as MCG's and DPS's code use for a
         // step size that does not depend on the residual's scale), summed so each image gets its own gradient.
-        var residual = ((1 - Mask) * (Image - prediction)).flatten(1).norm(1).sum();
+        var residual = (known * (Image - prediction)).flatten(1).norm(1).sum();
         var g = torch.autograd.grad([residual], [xin])[0];
         var step = DdpmSampler.Step(model.Schedule, x, prediction.detach(), t, prev, generator);
         return (step - McgScale * g).detach();
@@ -63,7 +66,7 @@ public sealed class InpaintingConstraint
     /// </summary>
     public Tensor Replace(Tensor unknown, NoiseSchedule schedule, int level, Generator? generator)
     {
-        var known = ForwardProcess.Sample(schedule, Image, level, generator);
-        return Mask * unknown + (1 - Mask) * known;
+        var noisedImage = ForwardProcess.Sample(schedule, Image, level, generator);
+        return Mask * unknown + known * noisedImage;
     }
 }

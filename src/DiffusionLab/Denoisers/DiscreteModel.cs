@@ -67,12 +67,9 @@ public sealed class DiscreteModel : IDisposable
         return Denoiser.Predict(x, time, alpha, sigma, labels);
     }
 
-    /// <summary>
-    /// The network's time input t/T: float32 (a bf16 time would round 999/1000 to 1), float64 for a float64 model,
-    /// on the device of <paramref name="like"/>.
-    /// </summary>
+    /// <summary>The network's time input t/T, in the side-input type of <paramref name="like"/> and on its device.</summary>
     private Tensor Time(Tensor steps, Tensor like) =>
-        steps.to_type(like.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32).to(like.device) / Schedule.Steps;
+        steps.to_type(TensorOps.SideInputType(like)).to(like.device) / Schedule.Steps;
 
     /// <summary>The network's ε̂ and x̂_0 of x under two label sets, stacked [2B] — one call (shared class-free layers).</summary>
     public Prediction PredictPair(Tensor x, Tensor steps, Tensor labels, Tensor otherLabels)

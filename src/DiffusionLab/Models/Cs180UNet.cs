@@ -124,7 +124,7 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
         using var scope = torch.NewDisposeScope();
         var (h0, h1, h2, u) = Encode(x);
         Tensor Twice(Tensor a) => torch.cat([a, a]);
-        return Decode(Twice(h0), Twice(h1), Twice(h2), Twice(u), torch.cat([time, time]), torch.cat([labels, otherLabels]), 2 * x.shape[0], x.device, InputType(x))
+        return Decode(Twice(h0), Twice(h1), Twice(h2), Twice(u), torch.cat([time, time]), torch.cat([labels, otherLabels]), 2 * x.shape[0], x.device, TensorOps.SideInputType(x))
             .MoveToOuterDisposeScope();
     }
 
@@ -140,7 +140,7 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
     {
         using var scope = torch.NewDisposeScope();
         var (h0, h1, h2, u) = Encode(x);
-        return Decode(h0, h1, h2, u, t, labels, x.shape[0], x.device, InputType(x)).MoveToOuterDisposeScope();
+        return Decode(h0, h1, h2, u, t, labels, x.shape[0], x.device, TensorOps.SideInputType(x)).MoveToOuterDisposeScope();
     }
 
     private Tensor Decode(Tensor h0, Tensor h1, Tensor h2, Tensor u, Tensor t, Tensor? labels, long batch, Device device, ScalarType inputType)
@@ -174,9 +174,6 @@ public sealed class Cs180UNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditi
         var o = Block(conv_out, v2, h0);
         return MixedPrecision.Output(MixedPrecision.Call(head, o));
     }
-
-    /// <summary>The type of the time and class inputs: float32 (under bf16 autocast too), float64 for a float64 network.</summary>
-    private static ScalarType InputType(Tensor x) => x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
     private Tensor OneHot(Tensor? labels, long batch, Device device, ScalarType inputType)
     {

@@ -28,5 +28,7 @@ public class ClassSelectorTests
         Assert.Contains("no class is called 'cars'", unknown.Message);
         Assert.Contains("2 Animals & Nature", unknown.Message);
         Assert.Contains("class 9 is out of range", Assert.Throws<DiffusionLabException>(() => ClassSelector.Parse("9", Emoji)).Message);
+        // the error names the setting the list came from, so the CLI can say its own flag
+        Assert.Contains("NoFlipClasses", Assert.Throws<DiffusionLabException>(() => ClassSelector.Parse("cars", Emoji, "NoFlipClasses")).Template);
     }
 }
