@@ -12,5 +12,5 @@ cp -r "$here/src/DiffusionLab.Cli/bin/Release/net10.0/." "$bin/"
 resume=(); [ -f "$out/checkpoint.bin" ] && resume=(--resume)
 export DIFFLAB_DATA="${DIFFLAB_DATA:-$here/data}"
 cd "$here"
-nice -n 5 dotnet "$bin/difflab.dll" train --dataset emoji --model unet --ch 64 --schedule cosine --precision bf16 \
+nice -n 10 dotnet "$bin/difflab.dll" train --dataset emoji --model unet --ch 64 --schedule cosine --precision bf16 \
   --epochs 100 --grid-every 5 --seed 0 --out "$out" "${resume[@]}"

@@ -6,7 +6,23 @@ namespace DiffusionLab.Cli.Commands;
 /// <summary>What the evaluation verbs share.</summary>
 internal static class EvalVerbs
 {
-    internal static string DefaultFeatures() => CommonOptions.ShippedModel("mnist-classifier", "--features");
+    /// <summary>The shipped domain classifier of a data set's images (MNIST's for folders, whose data set is unknown).</summary>
+    internal static string DomainClassifier(string? dataset, string option) => dataset switch
+    {
+        "emoji" => CommonOptions.ShippedModel("emoji-classifier", option),
+        null or "mnist" => CommonOptions.ShippedModel("mnist-classifier", option),
+        _ => throw new DiffusionLabException($"no classifier is shipped for {dataset}: train one ('difflab classifier train --dataset {dataset}') and pass its folder to {option}, or use --features resnet18"),
+    };
+
+    internal const string FeaturesHelp = "Feature network of FID/KID/precision/recall: resnet18 (ImageNet ResNet-18), domain (the shipped classifier of the real images' data set: models/mnist-classifier, models/emoji-classifier; the default) or a classifier folder.";
+
+    /// <summary>The feature network <paramref name="spec"/> names (see <see cref="FeaturesHelp"/>) for real images of <paramref name="dataset"/>.</summary>
+    internal static IFeatureNetwork OpenFeatures(string? spec, string? dataset, Device? device = null) => spec switch
+    {
+        "resnet18" => new ResNet18Features(),
+        null or "domain" => Classifier.Load(DomainClassifier(dataset, "--features"), device),
+        _ => Classifier.Load(spec, device),
+    };
 
     internal static Command Study(string kind, string description, TextWriter output)
     {
@@ -14,7 +30,8 @@ internal static class EvalVerbs
         var run = new Option<string?>("--run") { Description = "Run folder." };
         var model = new Option<string?>("--model") { Description = "Model folder (default: the shipped models/mnist-cs180-class)." };
         var real = new Option<string>("--real") { Description = "Real images to compare with.", DefaultValueFactory = _ => "mnist:heldout" };
-        var features = new Option<string?>("--features") { Description = "Classifier folder (default: the shipped models/mnist-classifier)." };
+        var features = new Option<string?>("--features") { Description = FeaturesHelp };
+        var judge = new Option<string?>("--classifier") { Description = "Classifier that reads the samples' classes (default: the shipped classifier of the real images' data set)." };
         var n = new Option<int>("--n") { Description = "Samples per setting (the DDIM/CFG assignment uses 500).", DefaultValueFactory = _ => 500 };
         var gammas = new Option<string>("--gammas") { Description = "guidance: the γ values.", DefaultValueFactory = _ => "0,1,2,3,5,7.5,10,15" };
         var sampler = new Option<string>("--sampler") { Description = $"guidance: the sampler ({string.Join(", ", Samplers.Discrete.DiscreteSamplers.Names)}).", DefaultValueFactory = _ => "ddim" };
@@ -24,14 +41,17 @@ internal static class EvalVerbs
         var gamma = new Option<double>("--guidance-scale") { Description = "samplers: γ.", DefaultValueFactory = _ => 5 };
         var cmd = new Command(kind, description);
         var resume = new Option<bool>("--resume") { Description = "Keep the rows of OUT/study.csv and compute only the missing settings (study.csv and charts are written after every setting)." };
-        foreach (var o in new Option[] { run, model, real, features, n, gammas, sampler, samplers, steps, stepList, gamma, resume }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, real, features, judge, n, gammas, sampler, samplers, steps, stepList, gamma, resume }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
             using var m = ImageVerbs.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
-            using var c = Classifier.Load(parse.GetValue(features) ?? DefaultFeatures(), device);
             using var realSet = ImageSets.Load(parse.GetValue(real)!);
+            using var c = Classifier.Load(parse.GetValue(judge) ?? DomainClassifier(realSet.Dataset, "--classifier"), device);
+            var f = parse.GetValue(features) is string fs && fs != "domain" ? OpenFeatures(fs, realSet.Dataset, device) : c;
+            using var ownFeatures = f == c ? null : f as IDisposable;
+            output.WriteLine($"FID, KID, precision/recall on {f.Description}; accuracy read by the {c.Description}");
             var settings = new List<GuidanceStudy.Setting>();
             if (kind == "guidance")
             {
@@ -59,7 +79,7 @@ internal static class EvalVerbs
                 else GuidanceStudy.WriteSamplerChart(rows, outDir);
             }
             output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
-            GuidanceStudy.Run(m, c, realSet, todo, parse.GetValue(n), seed, onRow: r =>
+            GuidanceStudy.Run(m, f, c, realSet, todo, parse.GetValue(n), seed, onRow: r =>
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{r.Setting} | {r.Nfe} | {r.Fid:F2} ({r.FidFloor:F2}) | {r.Kid:F4} ± {r.KidSe:F4} | {r.Precision:F3} | {r.Recall:F3} | {r.Accuracy:P1} | {r.Seconds:F0}"));
@@ -77,7 +97,7 @@ internal static class EvalVerbs
     {
         var real = new Option<string?>("--real") { Description = "Real images: a dataset split (mnist:heldout) or a folder.", Required = needsReal };
         var fake = new Option<string>("--fake") { Description = "Generated images: a folder (e.g. OUT/images of 'difflab sample').", Required = true };
-        var features = new Option<string?>("--features") { Description = "Classifier folder (default: the shipped models/mnist-classifier)." };
+        var features = new Option<string?>("--features") { Description = name == "accuracy" ? "Classifier folder (default: the shipped classifier of the images' data set, else models/mnist-classifier)." : FeaturesHelp };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var n = new Option<int?>("--n") { Description = "Use at most N images of each set." };
         var cls = new Option<int?>("--class", "-c") { Description = "accuracy: the class every image should be." };
@@ -100,7 +120,10 @@ internal static class EvalVerbs
             }
             using var fakeSet = Read(parse.GetValue(fake)!);
             using var realSet = parse.GetValue(real) is string r ? Read(r) : null;
-            using var classifier = Classifier.Load(parse.GetValue(features) ?? DefaultFeatures());
+            if (name == "accuracy" && parse.GetValue(features) == "resnet18")
+                throw new DiffusionLabException("accuracy needs a classifier of the images' classes, not --features resnet18");
+            var network = OpenFeatures(parse.GetValue(features), realSet?.Dataset ?? fakeSet.Dataset);
+            using var owned = network as IDisposable;
             var scoring = new ProgressReporter(progressOut, "feature network");
             Action<long, long> onProgress = (done, total) => scoring.Report(done, total);
             var result = new Dictionary<string, object?>();
@@ -108,7 +131,7 @@ internal static class EvalVerbs
             switch (name)
             {
                 case "fid":
-                    var fid = Evaluator.Fid(classifier, realSet!, fakeSet, onProgress);
+                    var fid = Evaluator.Fid(network, realSet!, fakeSet, onProgress);
                     scoring.Done();
                     result["fid"] = fid.Fid; result["n_real"] = fid.NReal; result["n_fake"] = fid.NFake;
                     result["floor"] = double.IsNaN(fid.Floor) ? null : fid.Floor; // JSON has no NaN: null when there is no floor
@@ -117,18 +140,19 @@ internal static class EvalVerbs
                     explanation = fid.Explanation;
                     break;
                 case "kid":
-                    var kid = Evaluator.Kid(classifier, realSet!, fakeSet, parse.GetValue(seed), onProgress);
+                    var kid = Evaluator.Kid(network, realSet!, fakeSet, parse.GetValue(seed), onProgress);
                     scoring.Done();
                     result["kid"] = kid.Mean; result["kid_se"] = kid.StandardError; result["subsets"] = kid.Subsets; result["subset_size"] = kid.SubsetSize;
                     result["n_real"] = realSet!.Count; result["n_fake"] = fakeSet.Count;
                     break;
                 case "pr":
-                    var pr = Evaluator.PrecisionRecall(classifier, realSet!, fakeSet, onProgress: onProgress);
+                    var pr = Evaluator.PrecisionRecall(network, realSet!, fakeSet, onProgress: onProgress);
                     scoring.Done();
                     result["precision"] = pr.Precision; result["recall"] = pr.Recall; result["k"] = pr.K;
                     result["n_real"] = realSet!.Count; result["n_fake"] = fakeSet.Count;
                     break;
                 default:
+                    var classifier = (Classifier)network;
                     var acc = Evaluator.ClassAccuracy(classifier, fakeSet, parse.GetValue(cls));
                     result["accuracy"] = acc.Overall;
                     result["per_class"] = acc.PerClass.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => Math.Round(kv.Value, 4));
@@ -136,7 +160,7 @@ internal static class EvalVerbs
                     result["n_fake"] = fakeSet.Count;
                     break;
             }
-            result["features"] = classifier.Info.Dataset + " classifier";
+            result["features"] = network.Description;
             if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
             else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), IDictionary<string, double> m => "{" + string.Join(", ", m.Select(e => $"{e.Key}: {e.Value:G4}")) + "}", null => "none", var v => v }}"))));
             if (explanation is not null && !parse.GetValue(json)) output.WriteLine(explanation);

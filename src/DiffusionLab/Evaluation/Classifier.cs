@@ -28,7 +28,7 @@ public sealed record ClassifierInfo
 /// A trained domain classifier in a folder (<c>classifier.json</c> + <c>weights.bin</c>): the judge of conditional
 /// samples (does a "7" look like a 7?) and the feature network of FID, KID and precision/recall.
 /// </summary>
-public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier
+public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFeatureNetwork
 {
     bool Conditioning.INoisyClassifier.NoiseAware => Info.Network.NoiseAware;
     int Conditioning.INoisyClassifier.DiffusionSteps => Info.DiffusionSteps;
@@ -203,39 +203,20 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier
     /// <summary>Penultimate features [N, F] (float64), the input of FID, KID and precision/recall.</summary>
     public Tensor Features(Tensor images, Action<long, long>? onProgress = null) => Map(images, x => Network.Features(x).to_type(ScalarType.Float64), onProgress);
 
-    /// <summary>
-    /// Features of an image set; for a dataset split they are cached in the data folder
-    /// (<c>DATA/NAME/features-SPLIT-N-HASH.bin</c>, keyed by the weights' hash) so repeated evaluations skip them.
-    /// </summary>
-    public Tensor Features(ImageSet set, Action<long, long>? onProgress = null)
+    /// <summary>Features of an image set, from the data folder's cache for a data set's split.</summary>
+    public Tensor Features(ImageSet set, Action<long, long>? onProgress = null) => FeatureCache.Features(this, set, onProgress);
+
+    public string Description => Info.Dataset + " classifier";
+
+    /// <summary>The weights' hash: a retrained classifier never reads its predecessor's cached features.</summary>
+    public string CacheKey => WeightsHash;
+
+    /// <summary>The images' size must be the classifier's, and a data set's images the data set it was trained on.</summary>
+    public void CheckImages(ImageSet set)
     {
-        if (set.Dataset is null || WeightsHash.Length == 0 || !set.Name.StartsWith(set.Dataset + ":", StringComparison.Ordinal) || set.Name.Contains('/'))
-            return Features(set.Images, onProgress);
-        var path = Path.Combine(Data.ImageDatasets.DataDirectory, set.Dataset, $"features-{set.Name[(set.Dataset.Length + 1)..]}-{set.Count}-{WeightsHash}.bin");
-        if (File.Exists(path))
-        {
-            try
-            {
-                var cached = Tensor.Load(path);
-                if (cached.shape[0] == set.Count)
-                {
-                    onProgress?.Invoke(set.Count, set.Count);
-                    return cached;
-                }
-                cached.Dispose();
-            }
-            catch (Exception) { } // a damaged cache is recomputed below
-        }
-        var f = Features(set.Images, onProgress);
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var tmp = path + ".tmp";
-            f.save(tmp);
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch (IOException) { } // the cache is an optimisation only
-        return f;
+        CheckImages(set.Channels, set.Height, set.Width, set.Name);
+        if (set.Dataset is string d && d != Info.Dataset)
+            throw new DiffusionLabException($"the feature network was trained on {Info.Dataset}, not {d}; pass `features` trained on {d}");
     }
 
     private Tensor Map(Tensor images, Func<Tensor, Tensor> f, Action<long, long>? onProgress = null)

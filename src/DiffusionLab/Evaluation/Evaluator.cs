@@ -19,10 +19,10 @@ public sealed record FidReport(double Fid, int NReal, int NFake, double Floor, i
 }
 
 /// <summary>
-/// The numbers of <c>difflab eval</c>, all on the domain classifier's features: FID with the real-vs-real floor
+/// The numbers of <c>difflab eval</c> on a feature network's features (a domain classifier or ResNet-18): FID with the real-vs-real floor
 /// (the same number of real images as samples, scored against the rest of the real set: like for like), KID,
-/// precision/recall, class accuracy and an Inception-Score analogue. These are domain-feature figures, not comparable
-/// with Inception-v3 FIDs from papers.
+/// precision/recall, class accuracy and an Inception-Score analogue (those two on the classifier). Neither feature set
+/// is Inception-v3's, so the figures are not comparable with FIDs from papers.
 /// </summary>
 public static class Evaluator
 {
@@ -31,7 +31,7 @@ public static class Evaluator
 
     /// <summary>FID of <paramref name="fake"/> against <paramref name="real"/> on the features of <paramref name="features"/>,
     /// with its like-for-like floor; <paramref name="onProgress"/> gets (images through the feature network, of both sets).</summary>
-    public static FidReport Fid(Classifier features, ImageSet real, ImageSet fake, Action<long, long>? onProgress = null)
+    public static FidReport Fid(IFeatureNetwork features, ImageSet real, ImageSet fake, Action<long, long>? onProgress = null)
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
@@ -46,11 +46,11 @@ public static class Evaluator
     }
 
     /// <summary>The features of both sets, with progress counted over both.</summary>
-    private static (Tensor Real, Tensor Fake) BothFeatures(Classifier features, ImageSet real, ImageSet fake, Action<long, long>? onProgress)
+    private static (Tensor Real, Tensor Fake) BothFeatures(IFeatureNetwork features, ImageSet real, ImageSet fake, Action<long, long>? onProgress)
     {
         long total = real.Count + fake.Count;
-        var fr = features.Features(real, onProgress is null ? null : (done, _) => onProgress(done, total));
-        var ff = features.Features(fake, onProgress is null ? null : (done, _) => onProgress(real.Count + done, total));
+        var fr = FeatureCache.Features(features, real, onProgress is null ? null : (done, _) => onProgress(done, total));
+        var ff = FeatureCache.Features(features, fake, onProgress is null ? null : (done, _) => onProgress(real.Count + done, total));
         return (fr, ff);
     }
 
@@ -72,7 +72,7 @@ public static class Evaluator
         return FrechetDistance.Compute(reference, heldOut);
     }
 
-    public static KidResult Kid(Classifier features, ImageSet real, ImageSet fake, long seed = 0, Action<long, long>? onProgress = null)
+    public static KidResult Kid(IFeatureNetwork features, ImageSet real, ImageSet fake, long seed = 0, Action<long, long>? onProgress = null)
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
@@ -80,7 +80,7 @@ public static class Evaluator
         return KernelInceptionDistance.Compute(fr, ff, seed: seed);
     }
 
-    public static PrecisionRecallResult PrecisionRecall(Classifier features, ImageSet real, ImageSet fake, int k = 3, Action<long, long>? onProgress = null)
+    public static PrecisionRecallResult PrecisionRecall(IFeatureNetwork features, ImageSet real, ImageSet fake, int k = 3, Action<long, long>? onProgress = null)
     {
         Check(features, real, fake);
         using var scope = torch.NewDisposeScope();
@@ -117,13 +117,11 @@ public static class Evaluator
         return Math.Exp((p * (p.log() - marginal.log())).sum(1).mean().item<double>());
     }
 
-    private static void Check(Classifier features, ImageSet real, ImageSet fake)
+    private static void Check(IFeatureNetwork features, ImageSet real, ImageSet fake)
     {
         ImageSets.CheckCompatible(real, fake);
-        features.CheckImages(real.Channels, real.Height, real.Width, real.Name);
-        foreach (var set in new[] { real, fake })
-            if (set.Dataset is string d && d != features.Info.Dataset)
-                throw new DiffusionLabException($"the feature network was trained on {features.Info.Dataset}, not {d}; pass `features` trained on {d}");
+        features.CheckImages(real);
+        features.CheckImages(fake);
         if (real.Count < 2 || fake.Count < 2) throw new DiffusionLabException("each set needs at least 2 images");
     }
 }

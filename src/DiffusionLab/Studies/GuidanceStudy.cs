@@ -22,14 +22,15 @@ public static class GuidanceStudy
 {
     public sealed record Setting(string Name, double Gamma, string Sampler, int Steps, bool Unconditional = false);
 
-    public static IReadOnlyList<StudyRow> Run(ImageRun model, Classifier features, ImageSet real, IReadOnlyList<Setting> settings,
+    /// <summary>Runs <paramref name="settings"/>; FID, KID and precision/recall on <paramref name="features"/>, class
+    /// accuracy read by <paramref name="judge"/> (often the same classifier).</summary>
+    public static IReadOnlyList<StudyRow> Run(ImageRun model, IFeatureNetwork features, Classifier judge, ImageSet real, IReadOnlyList<Setting> settings,
         int n, long seed, int batchSize = 100, Action<StudyRow>? onRow = null)
     {
         if (model.NumClasses == 0) throw new DiffusionLabException("the guidance study needs a class-conditional model");
         if (n < 2) throw new DiffusionLabException($"`n` must be at least 2, got {n}");
-        features.CheckImages(real.Channels, real.Height, real.Width, real.Name);
-        features.CheckImages(model.Config.Channels, model.Config.ImageSize, model.Config.ImageSize, "the model's images");
-        using var realFeatures = features.Features(real);
+        judge.CheckImages(model.Config.Channels, model.Config.ImageSize, model.Config.ImageSize, "the model's images");
+        using var realFeatures = FeatureCache.Features(features, real);
         double floor = Evaluator.Floor(realFeatures, n); // like for like with every row's FID (n samples against the real set)
         var labels = Enumerable.Range(0, n).Select(i => i % model.NumClasses).ToArray();
         var rows = new List<StudyRow>();
@@ -48,7 +49,7 @@ public static class GuidanceStudy
             double fid = FrechetDistance.Compute(realFeatures, f);
             var kid = KernelInceptionDistance.Compute(realFeatures, f, subsets: 50, subsetSize: Math.Min(n, 500), seed: seed);
             var pr = PrecisionRecall.Compute(realFeatures, f);
-            var predicted = features.Predict(images).data<long>().ToArray();
+            var predicted = judge.Predict(images).data<long>().ToArray();
             double acc = s.Unconditional ? double.NaN : predicted.Zip(labels).Count(p => p.First == p.Second) / (double)n;
             int nfe = model.FunctionEvaluations(options) * ClassifierFreeGuidance.Passes(!s.Unconditional, s.Gamma);
             var row = new StudyRow(s.Name, s.Gamma, s.Sampler, model.StepsOf(options), nfe, n, fid, floor, kid.Mean, kid.StandardError, pr.Precision, pr.Recall, acc, seconds);

@@ -161,7 +161,7 @@ public class EvaluationTests
         var (images, _) = TinyData.Bars(32, seed: 4).Take(32);
         using var real = new ImageSet("bars", images, null, "bars");
         var settings = new GuidanceStudy.Setting[] { new("gamma=0", 0, "ddim", 3), new("gamma=3", 3, "ddim", 3), new("unconditional", 0, "ddim", 3, true) };
-        var rows = GuidanceStudy.Run(model, classifier, real, settings, n: 8, seed: 1);
+        var rows = GuidanceStudy.Run(model, classifier, classifier, real, settings, n: 8, seed: 1);
         Assert.Equal(3, rows.Count);
         Assert.Equal(3, rows[0].Nfe);   // γ = 0 is the unconditional pass only
         Assert.Equal(6, rows[1].Nfe);   // cond + uncond
