@@ -8,8 +8,8 @@ public static class AnagramCommand
     {
         var common = new CommonOptions("out/anagram");
         var model = new EditVerbs.ModelOptions();
-        var cls = new Option<int>("--class", "-c") { Description = "Class the image shows as is.", Required = true };
-        var viewCls = new Option<int>("--view-class") { Description = "Class it shows through the view.", Required = true };
+        var cls = new Option<string>("--class", "-c") { Description = "Class the image shows as is: an index, a name or an unambiguous prefix (animals).", Required = true };
+        var viewCls = new Option<string>("--view-class") { Description = "Class it shows through the view (index, name or prefix).", Required = true };
         var view = new Option<string>("--view") { Description = $"The view: {string.Join(", ", ImageView.All.Select(v => $"{v.Name} ({v.Description})"))}.", DefaultValueFactory = _ => "flip" };
         var n = new Option<int>("--n") { Description = "Number of anagrams.", DefaultValueFactory = _ => 16 };
         var steps = new Option<int>("--steps") { Description = "DDPM steps (strided).", DefaultValueFactory = _ => 100 };
@@ -24,7 +24,8 @@ public static class AnagramCommand
             var v = ImageView.Parse(parse.GetValue(view)!);
             int count = parse.GetValue(n);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
-            int c1 = parse.GetValue(cls), c2 = parse.GetValue(viewCls);
+            int c1 = ClassSelector.One(parse.GetValue(cls)!, m.Config.ClassNames, "class");
+            int c2 = ClassSelector.One(parse.GetValue(viewCls)!, m.Config.ClassNames, "viewClass");
             m.CheckLabels([c1, c2]);
             double gamma = parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "anagram", "images", "grid.png", "judge.json");

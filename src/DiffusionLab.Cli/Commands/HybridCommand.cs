@@ -8,8 +8,8 @@ public static class HybridCommand
     {
         var common = new CommonOptions("out/hybrid");
         var model = new EditVerbs.ModelOptions();
-        var far = new Option<int>("--far") { Description = "Class seen from afar (low frequencies).", Required = true };
-        var near = new Option<int>("--near") { Description = "Class seen up close (high frequencies).", Required = true };
+        var far = new Option<string>("--far") { Description = "Class seen from afar (low frequencies): index, name or unambiguous prefix.", Required = true };
+        var near = new Option<string>("--near") { Description = "Class seen up close (high frequencies): index, name or unambiguous prefix.", Required = true };
         var sigma = new Option<double?>("--sigma") { Description = "Gaussian σ in pixels (default: the seed's σ = 2 at 64 px, scaled to the image size)." };
         var kernel = new Option<int?>("--kernel") { Description = "Gaussian kernel size, odd (default ≈ 8σ + 1)." };
         var n = new Option<int>("--n") { Description = "Number of hybrids.", DefaultValueFactory = _ => 16 };
@@ -24,7 +24,7 @@ public static class HybridCommand
             using var m = model.Open(parse, device, output);
             int count = parse.GetValue(n);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
-            int cFar = parse.GetValue(far), cNear = parse.GetValue(near);
+            int cFar = ClassSelector.One(parse.GetValue(far)!, m.Config.ClassNames, "far"), cNear = ClassSelector.One(parse.GetValue(near)!, m.Config.ClassNames, "near");
             m.CheckLabels([cFar, cNear]);
             var scaled = GaussianBlur.ScaledTo(m.Config.ImageSize);
             double s = parse.GetValue(sigma) ?? scaled.Sigma;

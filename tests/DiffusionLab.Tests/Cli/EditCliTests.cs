@@ -69,6 +69,13 @@ public class EditCliTests
         Assert.True(code == 0, err);
         Assert.Contains("judge:", o);
         Assert.True(File.Exists(Path.Combine(dir, "ana", "judge.json")));
+        // classes by name on every editing verb; a wrong name is one line naming the flag it came from
+        (code, _, err) = Run("anagram", "--class", "6", "--view-class", "nine", "--steps", "2", "--n", "1", "--out", Path.Combine(dir, "ana-bad"));
+        Assert.Equal(CliApp.ExitUserError, code);
+        Assert.Contains("no class is called 'nine' (--view-class;", err);
+        (code, _, err) = Run("hybrid", "--far", "0", "--near", "12", "--steps", "2", "--n", "1", "--out", Path.Combine(dir, "hy-bad"));
+        Assert.Equal(CliApp.ExitUserError, code);
+        Assert.Contains("(--near)", err);
         (code, o, err) = Run("hybrid", "--far", "0", "--near", "1", "--n", "2", "--steps", "5", "--out", Path.Combine(dir, "hy"));
         Assert.True(code == 0, err);
         Assert.Contains("σ = 0.875 px, kernel 9", o);
