@@ -19,8 +19,9 @@ public static class ClassifierCommand
         var noisy = new Option<bool>("--noisy") { Description = "Train a noise-aware classifier p(y | x_t, t) on the schedule of --model, for classifier guidance." };
         var model = new Option<string?>("--model") { Description = "--noisy: the model (or run) whose schedule to train on; default: the shipped models/mnist-cs180-class." };
         var resume = new Option<bool>("--resume") { Description = "Continue a stopped training from OUT/checkpoint.bin (same options; a larger --epochs extends it)." };
+        var balanced = new Option<bool>("--balanced") { Description = "Weight each class's loss by N / (K · N_c), so that small classes count as much as large ones (for data with unequal classes, such as emoji)." };
         var train = new Command("train", "Train a domain classifier and report its held-out accuracy.");
-        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind, noisy, model, resume }) train.Options.Add(o);
+        foreach (var o in new Option[] { dataset, epochs, batch, lr, size, kind, noisy, model, resume, balanced }) train.Options.Add(o);
         common.AddTo(train);
         train.SetAction(parse =>
         {
@@ -46,10 +47,13 @@ public static class ClassifierCommand
                     progress.Done();
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}"));
                 },
-                schedule, steps, parse.GetValue(resume), (done, total) => progress.Report(done, total));
+                schedule, steps, parse.GetValue(resume), (done, total) => progress.Report(done, total), balanced: parse.GetValue(balanced));
             progress.Done();
             if (c.Info.NoisyHeldoutAccuracy is { } noisyAcc)
                 output.WriteLine("held-out accuracy on x_t at t = 0, T/4, T/2, 3T/4, T: " + string.Join(", ", noisyAcc.Select(a => a.ToString("P1", CultureInfo.InvariantCulture))));
+            if (c.Info.HeldoutClassAccuracy is { } perClass)
+                output.WriteLine("held-out accuracy per class: " + string.Join(", ", perClass.Select((a, i) => $"{c.Info.ClassNames[i]} {(a is double v ? v.ToString("P1", CultureInfo.InvariantCulture) : "none")}"))
+                    + string.Create(CultureInfo.InvariantCulture, $"; balanced (their mean) {c.Info.HeldoutBalancedAccuracy:P2}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"held-out accuracy {c.Info.HeldoutAccuracy:P2} on {c.Info.HeldoutCount} images ({clock.Elapsed.TotalSeconds:F0} s); wrote {outDir}/classifier.json, weights.bin, checkpoint.bin, loss.csv, loss.png"));
             return 0;

@@ -155,6 +155,7 @@ internal static class EvalVerbs
                     var classifier = (Classifier)network;
                     var acc = Evaluator.ClassAccuracy(classifier, fakeSet, parse.GetValue(cls));
                     result["accuracy"] = acc.Overall;
+                    result["balanced_accuracy"] = acc.PerClass.Values.Average(); // the mean over the classes present
                     result["per_class"] = acc.PerClass.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => Math.Round(kv.Value, 4));
                     result["classifier_score"] = Evaluator.ClassifierScore(classifier, fakeSet);
                     result["n_fake"] = fakeSet.Count;

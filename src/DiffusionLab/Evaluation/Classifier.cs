@@ -22,6 +22,12 @@ public sealed record ClassifierInfo
     public int DiffusionSteps { get; init; }
     /// <summary>For a noise-aware classifier: held-out accuracy at x_t for t = 0, T/4, T/2, 3T/4 and T.</summary>
     public double[]? NoisyHeldoutAccuracy { get; init; }
+    /// <summary>Held-out accuracy of each class, and their mean (the balanced accuracy: what a class-balanced set of
+    /// samples is read at when the classifier is as good on samples as on real images). Null for older classifiers.</summary>
+    public double?[]? HeldoutClassAccuracy { get; init; }
+    public double? HeldoutBalancedAccuracy { get; init; }
+    /// <summary>Trained with class-weighted cross-entropy (each class weighs as much in the loss, whatever its size).</summary>
+    public bool Balanced { get; init; }
 }
 
 /// <summary>
@@ -63,7 +69,7 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
     public int ImageSize => Info.Network.ImageSize;
 
     /// <summary>What a classifier's training was asked to do; saved as <c>training.json</c> so <c>resume</c> refuses other settings.</summary>
-    public sealed record TrainingSettings(string Dataset, string Kind, int Epochs, int BatchSize, double LearningRate, long Seed, string? NoiseSchedule, int DiffusionSteps);
+    public sealed record TrainingSettings(string Dataset, string Kind, int Epochs, int BatchSize, double LearningRate, long Seed, string? NoiseSchedule, int DiffusionSteps, bool Balanced = false);
 
     public const string TrainingFile = "training.json";
 
@@ -73,10 +79,14 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
     /// shifts of up to size/14 px), measures it on <paramref name="heldout"/> after every epoch and saves it to
     /// <paramref name="folder"/>, which also holds the checkpoint (so <paramref name="resume"/> continues a stopped run
     /// exactly), <c>loss.csv</c> and <c>loss.png</c>. Stopped by <paramref name="shouldStop"/>, it saves only the checkpoint.
+    /// With <paramref name="balanced"/> each class's cross-entropy is weighted by N / (K · N_c) (King &amp; Zeng 2001's
+    /// prior correction), so a small class weighs as much as a large one: for data sets such as emoji, where one category
+    /// has ten times the images of another, and the judge must read every class.
     /// </summary>
     public static Classifier Train(ImageDataset train, ImageDataset heldout, string datasetSpec, string folder, int epochs = 5, int batchSize = 128,
         double lr = 1e-3, long seed = 0, string? kind = null, Device? device = null, Action<int, double, double>? onEpoch = null,
-        string? noiseSchedule = null, int diffusionSteps = 0, bool resume = false, Action<long, long>? onStep = null, Func<bool>? shouldStop = null)
+        string? noiseSchedule = null, int diffusionSteps = 0, bool resume = false, Action<long, long>? onStep = null, Func<bool>? shouldStop = null,
+        bool balanced = false)
     {
         if (epochs < 1) throw new DiffusionLabException($"`epochs` must be at least 1, got {epochs}");
         if (batchSize < 1) throw new DiffusionLabException($"`batchSize` must be at least 1, got {batchSize}");
@@ -93,13 +103,14 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
             NoiseAware = noiseSchedule is not null,
         };
         var schedule = noiseSchedule is null ? null : Schedules.NoiseSchedules.Create(noiseSchedule, diffusionSteps);
-        RunFolder.Prepare(folder, TrainingFile, new TrainingSettings(datasetSpec, config.Kind, epochs, batchSize, lr, seed, noiseSchedule, schedule?.Steps ?? 0),
+        RunFolder.Prepare(folder, TrainingFile, new TrainingSettings(datasetSpec, config.Kind, epochs, batchSize, lr, seed, noiseSchedule, schedule?.Steps ?? 0, balanced),
             Json, resume, "Epochs");
         using var forward = schedule is null ? null : new ForwardProcess(schedule, device);
         var net = new DomainClassifier(config);
         net.to(device);
         var classifier = new Classifier(new ClassifierInfo { Network = config, Dataset = datasetSpec, ClassNames = train.ClassNames.ToArray(), Epochs = epochs, Seed = seed,
-            NoiseSchedule = noiseSchedule, DiffusionSteps = schedule?.Steps ?? 0 }, net, device);
+            NoiseSchedule = noiseSchedule, DiffusionSteps = schedule?.Steps ?? 0, Balanced = balanced }, net, device);
+        using var classWeights = balanced ? BalancedWeights(train.Labels, train.NumClasses).to(device) : null;
         int perEpoch = train.Count / batchSize;
         var options = new TrainingOptions
         {
@@ -128,7 +139,7 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
                 x = forward!.Sample(x, t.to(device), TensorOps.RandnLike(x, g));
                 time = t.to_type(ScalarType.Float32).to(device) / schedule.Steps;
             }
-            return nn.functional.cross_entropy(net.Logits(x, time), y);
+            return nn.functional.cross_entropy(net.Logits(x, time), y, weight: classWeights);
         }
         double lastLoss = double.NaN;
         long reached = 0;
@@ -140,13 +151,44 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
         });
         net.eval();
         if (reached < options.Steps) return classifier; // stopped early: only the checkpoint is saved, resume finishes it
+        var perClass = classifier.ClassAccuracies(heldout);
         classifier.Info = classifier.Info with
         {
             HeldoutAccuracy = classifier.Accuracy(heldout), HeldoutCount = heldout.Count,
+            HeldoutClassAccuracy = [.. perClass.Select(a => double.IsNaN(a) ? (double?)null : a)], HeldoutBalancedAccuracy = perClass.Where(a => !double.IsNaN(a)).DefaultIfEmpty(double.NaN).Average(),
             NoisyHeldoutAccuracy = schedule is null ? null : [.. new[] { 0, 1, 2, 3, 4 }.Select(q => classifier.NoisyAccuracy(heldout, schedule, q * schedule.Steps / 4, seed))],
         };
         classifier.Save(folder);
         return classifier;
+    }
+
+    /// <summary>Cross-entropy weights N / (K · N_c) of labels in 0..K−1 (0 for a class with no images).</summary>
+    internal static Tensor BalancedWeights(IReadOnlyList<int> labels, int numClasses)
+    {
+        var counts = new double[numClasses];
+        foreach (var l in labels) counts[l]++;
+        return torch.tensor(counts.Select(c => c == 0 ? 0 : labels.Count / (numClasses * c)).Select(w => (float)w).ToArray());
+    }
+
+    /// <summary>The fraction of each class's images read as that class (NaN for a class <paramref name="data"/> lacks).</summary>
+    public double[] ClassAccuracies(ImageDataset data)
+    {
+        CheckImages(data.Channels, data.Height, data.Width, data.Name);
+        var correct = new long[Info.ClassNames.Length];
+        var total = new long[Info.ClassNames.Length];
+        for (int s = 0; s < data.Count; s += 500)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = data.Batch(Enumerable.Range(s, Math.Min(500, data.Count - s)).ToArray(), Device);
+            var predicted = Predict(x).data<long>().ToArray();
+            var truth = y.cpu().data<long>().ToArray();
+            for (int i = 0; i < truth.Length; i++)
+            {
+                total[truth[i]]++;
+                if (predicted[i] == truth[i]) correct[truth[i]]++;
+            }
+        }
+        return correct.Zip(total, (c, t) => t == 0 ? double.NaN : (double)c / t).ToArray();
     }
 
     /// <summary>Accuracy of a noise-aware classifier on <paramref name="data"/> noised to step <paramref name="t"/> (seeded noise).</summary>

@@ -44,7 +44,28 @@ public class EvaluationTests
         var dir = Temp();
         using var c = Classifier.Train(TinyData.Bars(256, 8, 4, seed: 1), TinyData.Bars(64, 8, 4, seed: 2), "bars", dir, epochs: 3, batchSize: 32, seed: 0);
         Assert.True(c.Info.HeldoutAccuracy > 0.9, $"accuracy {c.Info.HeldoutAccuracy}");
+        // the bars' held-out set is class-balanced, so the balanced accuracy (mean of the per-class ones) equals the plain one
+        Assert.Equal(4, c.Info.HeldoutClassAccuracy!.Length);
+        Assert.Equal(c.Info.HeldoutClassAccuracy.Average()!.Value, c.Info.HeldoutBalancedAccuracy!.Value, 12);
+        Assert.Equal(c.Info.HeldoutAccuracy, c.Info.HeldoutBalancedAccuracy.Value, 12);
         return dir;
+    }
+
+    [Fact]
+    public void BalancedCrossEntropyIsTheMeanOfThePerClassMeanLosses()
+    {
+        using var scope = torch.NewDisposeScope();
+        // three images of class 0, one of class 1, one of class 2 (of 4: class 3 has none)
+        int[] labels = [0, 0, 0, 1, 2];
+        var weights = Classifier.BalancedWeights(labels, 4);
+        Assert.Equal(new[] { 5 / 12f, 5 / 4f, 5 / 4f, 0f }, weights.data<float>().ToArray());
+        var logits = torch.randn(5, 4, generator: DiffusionLab.TensorOps.SeededGenerator(2));
+        var y = torch.tensor(labels.Select(l => (long)l).ToArray());
+        double weighted = nn.functional.cross_entropy(logits, y, weight: weights).item<float>();
+        var each = nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.None).data<float>().ToArray();
+        // independent: each present class's mean loss, averaged over the classes — what a class-balanced set would give
+        double perClass = labels.Distinct().Average(c => Enumerable.Range(0, 5).Where(i => labels[i] == c).Average(i => (double)each[i]));
+        Assert.Equal(perClass, weighted, 5);
     }
 
     private static string WriteFolder(Tensor images, int[]? labels)
