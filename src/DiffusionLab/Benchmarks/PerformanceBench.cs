@@ -52,9 +52,8 @@ public sealed record BenchOptions
 /// <summary>
 /// <c>difflab bench</c>: the machine's matmul and 3×3-convolution peaks, then DiffusionLab's own workloads through the
 /// same code paths a user runs — <see cref="Trainer"/> steps of the CS180 class U-Net and of the unet preset's attention
-/// U-Net, guided DDPM steps of both, the 2-D MLP's
-/// training and sampling — each as median/min/max over timed repeats, with the U-Net figures also as a share of the
-/// matmul peak. benchmarks/peers/ holds the same workloads in PyTorch.
+/// U-Net, guided DDPM steps of both, the 2-D MLP's training and sampling — each as median/min/max over timed repeats,
+/// with the U-Net figures also as a share of the matmul peak. benchmarks/peers/ holds the same workloads in PyTorch.
 /// </summary>
 public static partial class PerformanceBench
 {
