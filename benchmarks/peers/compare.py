@@ -2,10 +2,13 @@
 """Reads the JSON files of benchmarks/peers/run.sh (difflab-R.json, difflab-glibc-R.json, difflab-aten-R.json,
 difflab-aten-glibc-R.json, torch-R.json)
 and prints a Markdown table: per case the median over rounds of each run's median, and DiffusionLab's speed-up over the
-PyTorch peer (a rate ratio, or the inverse ratio for times)."""
+PyTorch peer (a rate ratio, or the inverse ratio for times). Where the peer reports a network's parameter count, it must
+equal the count in DiffusionLab's detail ("…, 6,474,755 parameters, …"): a mismatch means the two sides ran different
+networks, and the script exits non-zero after the table."""
 import glob
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -60,6 +63,29 @@ def main(folder):
         pct = [figure(k, case, "percent_of_peak") for k in ("difflab", "torch")]
         pcts = ["—" if p is None else f"{p:.0f} %" for p in pct]
         print(f"| {case} | {unit} | " + " | ".join(cells) + f" | {ratio} | {pcts[0]} | {pcts[1]} |")
+    mismatches = parameter_mismatches(data)
+    if mismatches:
+        print()
+        for m in mismatches:
+            print(f"**parameter counts differ**: {m}")
+        sys.exit(1)
+
+
+def parameter_mismatches(data):
+    """Cases whose peer network has a different parameter count from DiffusionLab's (as printed in its detail)."""
+    ours = {}
+    for run in data["difflab"]:
+        for r in run["results"]:
+            m = re.search(r"([\d,]+) parameters", r.get("detail", ""))
+            if m:
+                ours[r["name"]] = int(m.group(1).replace(",", ""))
+    out = []
+    for key in ("torch", "torch-cl"):
+        for run in data[key]:
+            for r in run["results"]:
+                if r.get("parameters") is not None and r["name"] in ours and r["parameters"] != ours[r["name"]]:
+                    out.append(f"{r['name']}: DiffusionLab {ours[r['name']]:,}, PyTorch ({key}) {r['parameters']:,}")
+    return sorted(set(out))
 
 
 if __name__ == "__main__":

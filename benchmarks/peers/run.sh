@@ -4,7 +4,8 @@
 # peer (benchmarks/peers/torch_bench.py) on the same workloads and thread count. Prints and writes OUT/comparison.md.
 # Needs: apt-get install python3-torch libopenblas0-openmp (Debian's PyTorch 1.13, CPU, OpenBLAS' OpenMP build).
 # Usage: benchmarks/peers/run.sh            (ROUNDS=2 REPEATS=5 THREADS=$(nproc) ONLY=case,case PRECISION=fp32|bf16 VARIANTS=1|0 PEER_MALLOC=tuned|default OUT=out/bench)
-# VARIANTS=0 skips DiffusionLab's allocator/oneDNN variants (rows 2–4), leaving only the DiffusionLab-vs-peer rounds.
+# VARIANTS=0 skips DiffusionLab's allocator/oneDNN variants (rows 2–4), leaving only the DiffusionLab-vs-peer rounds; they run
+# the U-Net cases (train-d64, guided-step-d64, train-unet32, guided-step-unet32), or those of them ONLY names.
 # The peer runs twice per round: as PyTorch users run it (NCHW) and in channels-last memory format, the layout DiffusionLab's
 # convolutions use (PEER_CHANNELS_LAST=0 skips the second); the speed-up is stated against the faster of the two.
 # PRECISION=bf16 runs the U-Net cases in bfloat16 mixed precision on both sides (DiffusionLab's MixedPrecision, the peer's
@@ -46,11 +47,14 @@ echo "${peer_tunables:-glibc default}; OpenBLAS core ${coretype:-$openblas_core}
 rm -f "$out"/*.json
 dotnet build "$root/src/DiffusionLab.Cli" -c Release -o "$out/bin" > "$out/build.log"
 difflab() { dotnet "$out/bin/difflab.dll" bench --threads "$threads" --repeats "$repeats" --precision "$precision" "$@"; }
-unet="train-d64,guided-step-d64"
+unet="train-d64,guided-step-d64,train-unet32,guided-step-unet32"
+if [ -n "$only" ]; then  # the variants run the U-Net cases among those asked for
+  unet="$(tr ',' '\n' <<< "$only" | grep -Fx -f <(tr ',' '\n' <<< "$unet") | paste -sd, || true)"
+fi
 for r in $(seq 1 "$rounds"); do
   echo "== round $r/$rounds: DiffusionLab"
   difflab ${only:+--only "$only"} --json "$out/difflab-$r.json"
-  if [ "${VARIANTS:-1}" = 1 ]; then
+  if [ "${VARIANTS:-1}" = 1 ] && [ -n "$unet" ]; then
     echo "== round $r/$rounds: DiffusionLab, glibc's default allocator"
     DIFFLAB_MALLOC=default difflab --only "$unet" --json "$out/difflab-glibc-$r.json"
     echo "== round $r/$rounds: DiffusionLab, oneDNN off"

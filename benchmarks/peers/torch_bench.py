@@ -2,8 +2,8 @@
 """PyTorch peer of `difflab bench`: the same networks, the same steps, the same timing rules.
 
 Each case mirrors src/DiffusionLab/Benchmarks/PerformanceBench.cs: untimed warm-up, then timed repeats, median/min/max.
-The networks are written out here operator for operator (CS180 class U-Net, the 2-D residual MLP), and their parameter
-counts are printed so the comparison script can check they match DiffusionLab's. Needs Debian's python3-torch (CPU),
+The networks are written out here operator for operator (CS180 class U-Net, the unet preset's attention U-Net, the 2-D
+residual MLP), and their parameter counts are printed so the comparison script can check they match DiffusionLab's. Needs Debian's python3-torch (CPU),
 ideally with OpenBLAS' OpenMP build (apt install python3-torch libopenblas0-openmp); see benchmarks/peers/README.md.
 """
 import argparse
@@ -18,7 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CASES = ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d", "phases-d64"]
+CASES = ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "train-unet32", "guided-step-unet32", "mlp-train", "ddpm-2d",
+         "ddim50-2d", "phases-d64"]
 
 
 # ---------------------------------------------------------------- networks (mirrors of src/DiffusionLab/Models)
@@ -85,6 +86,143 @@ def sinusoidal(t, dim, scale=1000.0, max_period=10000.0):
     freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
     args = (t.float() * scale).unsqueeze(1) * freqs.unsqueeze(0)
     return torch.cat([args.cos(), args.sin()], 1)
+
+
+def groups(channels):
+    """DdpmUNet.Groups: 32 groups as in DDPM, but at least two channels per group (32 for every layer of the preset)."""
+    g = max(1, min(32, channels // 2))
+    while channels % g:
+        g -= 1
+    return g
+
+
+class GroupNorm(nn.GroupNorm):
+    """nn.GroupNorm that takes bfloat16 input under autocast. DiffusionLab's libtorch 2.10 normalises bfloat16 activations
+    with the float32 affine parameters as they are (MixedPrecision); PyTorch 1.13's CPU group_norm refuses mixed types
+    ("expected scalar type BFloat16 but found Float") and autocast leaves it alone, so here γ and β are cast to the input's
+    type (a differentiable copy of 2·C numbers): the norm reads and writes bfloat16 activations, as DiffusionLab's does."""
+
+    def forward(self, x):
+        if x.dtype == self.weight.dtype:
+            return super().forward(x)
+        return F.group_norm(x, self.num_groups, self.weight.to(x.dtype), self.bias.to(x.dtype), self.eps)
+
+
+def group_norm(channels):
+    # DdpmUNet.NewGroupNorm: γ = 1, β = 0, PyTorch's own initialisation
+    return GroupNorm(groups(channels), channels)
+
+
+class DdpmAttnBlock(nn.Module):
+    """DdpmUNet.AttnBlock: single-head self-attention over the H·W positions with a residual connection (Ho et al. 2020,
+    App. B); the softmax in float32 (autocast's rule), the products in the compute type."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.channels = channels
+        self.norm = group_norm(channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.proj = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, self.channels, h * w).unbind(1)
+        weights = torch.softmax(torch.bmm(q.transpose(1, 2), k) / math.sqrt(self.channels), -1, dtype=torch.float32).to(v.dtype)
+        o = torch.bmm(weights, v.transpose(1, 2)).transpose(1, 2).reshape(b, self.channels, h, w)
+        return x + self.proj(o)
+
+
+class DdpmResBlock(nn.Module):
+    """DdpmUNet.ResBlock: GroupNorm → SiLU → conv, + time projection, GroupNorm → SiLU → dropout → conv, 1×1 skip when
+    the channels change, then self-attention where asked."""
+
+    def __init__(self, cin, cout, temb, dropout, attention):
+        super().__init__()
+        self.norm1, self.conv1 = group_norm(cin), nn.Conv2d(cin, cout, 3, padding=1)
+        self.temb_proj = nn.Linear(temb, cout)
+        self.norm2, self.dropout, self.conv2 = group_norm(cout), nn.Dropout(dropout), nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else None
+        self.attn = DdpmAttnBlock(cout) if attention else None
+
+    def forward(self, x, emb):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = h + self.temb_proj(F.silu(emb))[:, :, None, None]
+        h = self.conv2(self.dropout(F.silu(self.norm2(h))))
+        h = (x if self.skip is None else self.skip(x)) + h
+        return h if self.attn is None else self.attn(h)
+
+
+class DdpmResample(nn.Module):
+    """DdpmUNet.Resample: a stride-2 conv, or nearest-neighbour ×2 then a conv."""
+
+    def __init__(self, channels, down):
+        super().__init__()
+        self.down = down
+        self.conv = nn.Conv2d(channels, channels, 3, stride=2 if down else 1, padding=1)
+
+    def forward(self, x, emb):
+        return self.conv(x if self.down else F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+class DdpmUNet(nn.Module):
+    """DdpmUNet (Ho et al. 2020, App. B) with a class embedding (null class = the last row) added to the time embedding."""
+
+    def __init__(self, in_channels=3, image_size=32, ch=64, ch_mult=(1, 2, 2), num_res_blocks=2, attn_resolutions=(8,), dropout=0.1,
+                 num_classes=0):
+        super().__init__()
+        self.ch, self.num_classes = ch, num_classes
+        temb = 4 * ch
+        self.time_mlp = nn.Sequential(nn.Linear(ch, temb), nn.SiLU(), nn.Linear(temb, temb))
+        self.class_emb = nn.Embedding(num_classes + 1, temb) if num_classes > 0 else None
+        self.conv_in = nn.Conv2d(in_channels, ch, 3, padding=1)
+        downs, skips, c, res = [], [ch], ch, image_size
+        for level, mult in enumerate(ch_mult):
+            for _ in range(num_res_blocks):
+                downs.append(DdpmResBlock(c, ch * mult, temb, dropout, res in attn_resolutions))
+                c = ch * mult
+                skips.append(c)
+            if level != len(ch_mult) - 1:
+                downs.append(DdpmResample(c, True))
+                skips.append(c)
+                res //= 2
+        self.down = nn.ModuleList(downs)
+        self.mid1 = DdpmResBlock(c, c, temb, dropout, False)
+        self.mid_attn = DdpmAttnBlock(c)
+        self.mid2 = DdpmResBlock(c, c, temb, dropout, False)
+        ups, self.up_takes_skip = [], []
+        for level in reversed(range(len(ch_mult))):
+            for _ in range(num_res_blocks + 1):
+                ups.append(DdpmResBlock(c + skips.pop(), ch * ch_mult[level], temb, dropout, res in attn_resolutions))
+                self.up_takes_skip.append(True)
+                c = ch * ch_mult[level]
+            if level != 0:
+                ups.append(DdpmResample(c, False))
+                self.up_takes_skip.append(False)
+                res *= 2
+        self.up = nn.ModuleList(ups)
+        self.norm_out = group_norm(c)
+        self.conv_out = nn.Conv2d(c, in_channels, 3, padding=1)
+
+    def forward(self, x, t, labels=None):
+        emb = self.time_mlp(sinusoidal(t, self.ch))
+        if self.class_emb is not None:
+            l = torch.full((x.shape[0],), self.num_classes, dtype=torch.long) if labels is None \
+                else torch.where(labels.lt(0), torch.full_like(labels, self.num_classes), labels).long()
+            emb = emb + self.class_emb(l)
+        h = self.conv_in(x)
+        hs = [h]
+        for block in self.down:
+            h = block(h, emb)
+            hs.append(h)
+        h = self.mid2(self.mid_attn(self.mid1(h, emb)), emb)
+        for takes_skip, block in zip(self.up_takes_skip, self.up):
+            h = block(torch.cat([h, hs.pop()], 1) if takes_skip else h, emb)
+        return self.conv_out(F.silu(self.norm_out(h))).float()  # MixedPrecision.Output: float32 out
+
+
+# the unet preset as `difflab train --dataset emoji --model unet` builds it: 9 classes (the emoji categories), 3 × 32 × 32
+UNET32 = dict(in_channels=3, image_size=32, ch=64, ch_mult=(1, 2, 2), num_res_blocks=2, attn_resolutions=(8,), dropout=0.1, num_classes=9)
+UNET32_PARAMETERS = 6_474_755  # what DiffusionLab prints for it (and UNetTests asserts)
 
 
 class ResidualBlock(nn.Module):
@@ -255,6 +393,74 @@ def cs180_forward_flops(d, ch=1, s=28, classes=10):
             + block(2 * d, d, s) + conv(d, ch, s) + fc(1, 2 * d) + fc(1, d) + fc(classes, 2 * d) + fc(classes, d))
 
 
+def ddpm_unet_forward_flops(in_channels, image_size, ch, ch_mult, num_res_blocks, attn_resolutions, **_):
+    """DdpmUNet.ForwardFlops, recomputed here: convolutions, linear layers and the two attention products (2·C·(HW)² each)."""
+    conv = lambda ci, co, k, side: 2 * ci * co * k * k * side * side
+    linear = lambda fi, fo: 2 * fi * fo
+    attention = lambda c, side: conv(c, 3 * c, 1, side) + conv(c, c, 1, side) + 4 * c * (side * side) ** 2
+    temb = 4 * ch
+
+    def res(ci, co, side, attn):
+        return (conv(ci, co, 3, side) + linear(temb, co) + conv(co, co, 3, side) + (conv(ci, co, 1, side) if ci != co else 0)
+                + (attention(co, side) if attn else 0))
+    flops = linear(ch, temb) + linear(temb, temb) + conv(in_channels, ch, 3, image_size)
+    skips, c, side = [ch], ch, image_size
+    for level, mult in enumerate(ch_mult):
+        for _ in range(num_res_blocks):
+            flops += res(c, ch * mult, side, side in attn_resolutions)
+            c = ch * mult
+            skips.append(c)
+        if level != len(ch_mult) - 1:
+            side //= 2
+            flops += conv(c, c, 3, side)
+            skips.append(c)
+    flops += 2 * res(c, c, side, False) + attention(c, side)
+    for level in reversed(range(len(ch_mult))):
+        for _ in range(num_res_blocks + 1):
+            flops += res(c + skips.pop(), ch * ch_mult[level], side, side in attn_resolutions)
+            c = ch * ch_mult[level]
+        if level != 0:
+            side *= 2
+            flops += conv(c, c, 3, side)
+    return flops + conv(c, in_channels, 3, image_size)
+
+
+def counted_forward_flops(net, *inputs):
+    """The forward FLOPs of one call, counted by hooks on every Conv2d, Linear and attention block from the shapes they saw."""
+    counted = [0.0]
+
+    def hook(m, args, out):
+        if isinstance(m, nn.Conv2d):
+            counted[0] += 2.0 * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1] * out.numel()
+        elif isinstance(m, nn.Linear):
+            counted[0] += 2.0 * m.in_features * out.numel()
+        else:  # DdpmAttnBlock: QKᵀ and weights·V
+            b, c, h, w = args[0].shape
+            counted[0] += 4.0 * b * c * (h * w) ** 2
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear, DdpmAttnBlock))]
+    try:
+        with torch.no_grad():
+            net(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return counted[0]
+
+
+def unet32(o):
+    """The unet preset's network, checked against DiffusionLab's parameter count and its FLOP count against the hooks'."""
+    net = DdpmUNet(**UNET32)
+    assert parameters(net) == UNET32_PARAMETERS, f"the peer's attention U-Net has {parameters(net):,} parameters, DiffusionLab's {UNET32_PARAMETERS:,}"
+    flops = ddpm_unet_forward_flops(**UNET32)
+    was_training = net.training
+    net.eval()
+    g = torch.Generator().manual_seed(0)
+    counted = counted_forward_flops(net, torch.randn(1, 3, 32, 32, generator=g), torch.rand(1, generator=g), torch.tensor([3]))
+    net.train(was_training)
+    assert abs(counted - flops) <= 1e-9 * flops, f"forward FLOPs: analytic {flops:.6g}, counted by hooks {counted:.6g}"
+    return net, flops
+
+
 def layout(o, *nets):
     """--channels-last: PyTorch's recipe, model.to(memory_format=torch.channels_last) — the layout DiffusionLab's
     convolutions use where oneDNN is on (NativeRuntime.ChannelsLast); the inputs follow the weights' layout in ATen."""
@@ -332,14 +538,10 @@ def case_phases(o, d):
     return out
 
 
-def case_guided(o, d):
-    torch.manual_seed(o.seed)
-    net = layout(o, Cs180ClassUNet(d).eval())
-    sched = Schedule(300)
-    g = torch.Generator().manual_seed(o.seed)
-    labels = torch.randint(0, 10, (o.guided_batch,), generator=g)
-    x = torch.randn(o.guided_batch, 1, 28, 28, generator=g)
-    scale, k = 5.0, 2
+def guided_steps(o, net, sched, labels, x, g, k):
+    """Seconds of each repeat of k guided DDPM steps (γ = 5, ClassGuidance's one batched call on [x; x]) after o.warmup
+    steps, the ancestral noise drawn from g."""
+    scale, b = 5.0, labels.shape[0]
     n_steps = o.warmup + o.repeats * k
     stride = sched.steps // n_steps
     taus = [1 + i * stride for i in range(n_steps)][::-1]
@@ -348,14 +550,13 @@ def case_guided(o, d):
     with torch.no_grad():
         for i, t in enumerate(taus):
             prev = taus[i + 1] if i + 1 < len(taus) else 0
-            steps = torch.full((o.guided_batch,), t, dtype=torch.long)
+            steps = torch.full((b,), t, dtype=torch.long)
             b2 = torch.cat([steps, steps])
             a, s = extract(sched.sqrt_ab, b2, x), extract(sched.sqrt_1mab, b2, x)
             xx = torch.cat([x, x])
             with autocast(o):
                 eps = net(xx, b2.float() / sched.steps, torch.cat([labels, null])).float()  # ClassGuidance: one batched call
             x0 = (xx - s * eps) / a
-            b = o.guided_batch
             eps_g = eps[b:] + scale * (eps[:b] - eps[b:])
             x0_g = x0[b:] + scale * (x0[:b] - x0[b:])
             ab, abp = sched.alpha_bar[t], sched.alpha_bar[prev]
@@ -365,9 +566,61 @@ def case_guided(o, d):
             del eps_g
             x.sum().item()
             stamps.append(time.perf_counter())
-    seconds = [stamps[o.warmup + (r + 1) * k - 1] - stamps[o.warmup + r * k - 1] for r in range(o.repeats)]
+    return [stamps[o.warmup + (r + 1) * k - 1] - stamps[o.warmup + r * k - 1] for r in range(o.repeats)]
+
+
+def case_guided(o, d):
+    torch.manual_seed(o.seed)
+    net = layout(o, Cs180ClassUNet(d).eval())
+    g = torch.Generator().manual_seed(o.seed)
+    labels = torch.randint(0, 10, (o.guided_batch,), generator=g)
+    x = torch.randn(o.guided_batch, 1, 28, 28, generator=g)
+    k = 2
+    seconds = guided_steps(o, net, Schedule(300), labels, x, g, k)
     r = per(f"guided-step-d{d}", "s/step", k, seconds, f"batch {o.guided_batch} (cond + uncond = {2 * o.guided_batch} per forward)")
     r["gflops"] = 2.0 * o.guided_batch * cs180_forward_flops(d) / r["median"] / 1e9
+    return r
+
+
+def case_train_unet32(o):
+    """PerformanceBench.TrainDdpmUNet: Trainer steps of the unet preset's attention U-Net on a fixed batch, one per repeat."""
+    torch.manual_seed(o.seed)
+    net, flops = unet32(o)
+    shadow = DdpmUNet(**UNET32)
+    net, shadow = layout(o, net, shadow)
+    sched = Schedule(1000)
+    b = o.unet32_batch
+    g = torch.Generator().manual_seed(o.seed)
+    x = torch.rand(b, 3, 32, 32, generator=g) * 2 - 1
+    labels = torch.randint(0, UNET32["num_classes"], (b,), generator=g)
+    # the unet preset: Adam 2e-4 after a 500-step linear warm-up (constant after), clipping at 1, EMA 0.9999 with warm-up,
+    # label dropout 0.1; its random flips belong to data loading, which is not timed (a fixed batch, as in DiffusionLab)
+    def loss(gen):
+        with autocast(o):
+            return ddpm_loss(net, sched, x, gen, labels, 0.1)
+    k = 1
+    seconds = timed_trainer_steps(net, shadow, loss, lambda s: 2e-4 * min(1.0, (s + 1) / 500), 1.0, 0.9999, True,
+                                  o.seed, o.warmup, o.repeats, k)
+    r = rate("train-unet32", "img/s", b * k, seconds, f"batch {b}, {parameters(net):,} parameters, Adam + clip + EMA")
+    r["gflops"] = r["median"] * 3 * flops / 1e9
+    r["parameters"] = parameters(net)
+    return r
+
+
+def case_guided_unet32(o):
+    """PerformanceBench.GuidedDdpmUNetStep: guided DDPM steps of the attention U-Net, T = 1000, one per repeat, in images × steps/s."""
+    torch.manual_seed(o.seed)
+    net, flops = unet32(o)
+    net = layout(o, net.eval())
+    b = o.unet32_batch
+    g = torch.Generator().manual_seed(o.seed)
+    labels = torch.randint(0, UNET32["num_classes"], (b,), generator=g)
+    x = torch.randn(b, 3, 32, 32, generator=g)
+    k = 1
+    seconds = guided_steps(o, net, Schedule(1000), labels, x, g, k)
+    r = rate("guided-step-unet32", "img·steps/s", b * k, seconds, f"batch {b} (cond + uncond = {2 * b} per forward)")
+    r["gflops"] = r["median"] * 2 * flops / 1e9
+    r["parameters"] = parameters(net)
     return r
 
 
@@ -434,6 +687,7 @@ def main():
     o = p.parse_args()
     o.matmul_size, o.train_batch, o.conv_channels, o.conv_size = 1024, 128, 64, 28
     o.guided_batch, o.train_steps_per_repeat, o.points, o.mlp_batch, o.toy_steps = 100, 3, 2000, 1024, 1000
+    o.unet32_batch = 64
     torch.set_num_threads(o.threads)
     torch.backends.mkldnn.enabled = o.mkldnn == "on"
     only = o.only.split(",") if o.only else CASES
@@ -451,7 +705,8 @@ def main():
             print(fmt(m), flush=True)
     for c in only:
         r = {"conv3x3": lambda: case_conv(o), "train-d32": lambda: case_train(o, 32), "train-d64": lambda: case_train(o, 64),
-             "guided-step-d64": lambda: case_guided(o, 64), "mlp-train": lambda: case_mlp(o),
+             "guided-step-d64": lambda: case_guided(o, 64), "train-unet32": lambda: case_train_unet32(o),
+             "guided-step-unet32": lambda: case_guided_unet32(o), "mlp-train": lambda: case_mlp(o),
              "ddpm-2d": lambda: case_toy_sampling(o, False), "ddim50-2d": lambda: case_toy_sampling(o, True),
              "phases-d64": lambda: case_phases(o, 64)}.get(c)
         if r is None:

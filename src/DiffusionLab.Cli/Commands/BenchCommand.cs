@@ -18,7 +18,7 @@ public static class BenchCommand
         var seed = new Option<long>("--seed") { Description = "Random seed of the inputs and weights.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "Torch device: cpu (default) or cuda[:N] where a CUDA build is present.", DefaultValueFactory = _ => "cpu" };
         var precision = CommonOptions.Precision("the U-Net cases (and the matmul peak)");
-        var cmd = new Command("bench", "Measure matmul and 3×3-conv GFLOP/s, U-Net training img/s, guided sampling s/step and the 2-D MLP's training and sampling, as median/min/max over repeats.");
+        var cmd = new Command("bench", "Measure matmul and 3×3-conv GFLOP/s, U-Net training img/s (the CS180 and attention U-Nets), guided sampling speed and the 2-D MLP's training and sampling, as median/min/max over repeats.");
         foreach (var o in new Option[] { only, repeats, warmup, threads, quick, json, seed, device, precision }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {

@@ -105,25 +105,36 @@ public static partial class PerformanceBench
         var config = ClassUNet(hidden);
         torch.manual_seed(o.Seed);
         using var net = new Cs180UNet(config);
-        net.to(device);
-        net.eval();
-        using var unconditioned = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
-        var g = TensorOps.SeededGenerator(o.Seed);
-        using var labels = torch.randint(0, 10, [o.GuidedBatch], generator: g).to(device);
-        using var model = unconditioned.With(new ClassifierFreeGuidance(labels, ClassifierFreeGuidance.DefaultScale));
-        using var noise = torch.randn([o.GuidedBatch, 1, 28, 28], generator: g).to(device);
         const int perRepeat = 2;
-        int steps = o.Warmup + o.Repeats * perRepeat;
-        var stamps = new List<long>();
-        using var precision = MixedPrecision.Enter(o.Precision, net);
-        var result = new DdpmSampler().Sample(model, noise, steps, g, (_, x) => { x.sum().item<float>(); stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); });
-        result.Samples.Dispose();
-        var seconds = RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
+        var seconds = TimedGuidedSteps(net, preset, config.NumClasses, [o.GuidedBatch, 1, 28, 28], o, device, perRepeat);
         var r = Timing.Time($"guided-step-d{hidden}", "s/step", perRepeat, seconds);
         return r with
         {
             Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
             Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = {ClassifierFreeGuidance.DefaultScale}{PrecisionNote(o)}",
         };
+    }
+
+    /// <summary>
+    /// Times guided DDPM steps (γ = <see cref="ClassifierFreeGuidance.DefaultScale"/>) of <paramref name="net"/> as the
+    /// ε-model of <paramref name="preset"/>'s schedule, from seeded noise of <paramref name="shape"/> and random labels
+    /// among <paramref name="classes"/>, stamping the clock after each step: the seconds of each repeat of
+    /// <paramref name="perRepeat"/> steps after the warm-up steps.
+    /// </summary>
+    private static double[] TimedGuidedSteps(nn.Module<Tensor, Tensor, Tensor> net, ImageRunConfig preset, int classes, long[] shape, BenchOptions o, Device device, int perRepeat)
+    {
+        net.to(device);
+        net.eval();
+        using var unconditioned = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
+        var g = TensorOps.SeededGenerator(o.Seed);
+        using var labels = torch.randint(0, classes, [shape[0]], generator: g).to(device);
+        using var model = unconditioned.With(new ClassifierFreeGuidance(labels, ClassifierFreeGuidance.DefaultScale));
+        using var noise = torch.randn(shape, generator: g).to(device);
+        int steps = o.Warmup + o.Repeats * perRepeat;
+        var stamps = new List<long>();
+        using var precision = MixedPrecision.Enter(o.Precision, net);
+        var result = new DdpmSampler().Sample(model, noise, steps, g, (_, x) => { x.sum().item<float>(); stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); });
+        result.Samples.Dispose();
+        return RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
     }
 }

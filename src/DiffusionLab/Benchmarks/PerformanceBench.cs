@@ -25,6 +25,10 @@ public sealed record BenchOptions
     public int GuidedBatch { get; init; } = 100;
     /// <summary>U-Net training steps per timed repeat.</summary>
     public int TrainStepsPerRepeat { get; init; } = 3;
+    /// <summary>Batch of the attention U-Net cases, training and guided sampling alike (the unet preset: 64).</summary>
+    public int DdpmUNetBatch { get; init; } = 64;
+    /// <summary>Base channels of the attention U-Net cases (the unet preset: 64; smaller only to keep tests fast).</summary>
+    public int DdpmUNetCh { get; init; } = 64;
     /// <summary>Points of the 2-D sampling cases.</summary>
     public int Points { get; init; } = 2000;
     /// <summary>Batch of the 2-D MLP training case (the toy default: 1024).</summary>
@@ -41,20 +45,20 @@ public sealed record BenchOptions
     /// <summary>Tiny sizes for tests: every case runs in well under a second.</summary>
     public static BenchOptions Quick => new()
     {
-        Repeats = 2, Warmup = 1, MatmulSize = 64, ConvChannels = 4, ConvSize = 8, TrainBatch = 4, GuidedBatch = 2, TrainStepsPerRepeat = 1, Points = 16, MlpBatch = 16, ToySteps = 20,
+        Repeats = 2, Warmup = 1, MatmulSize = 64, ConvChannels = 4, ConvSize = 8, TrainBatch = 4, GuidedBatch = 2, TrainStepsPerRepeat = 1, DdpmUNetBatch = 2, DdpmUNetCh = 16, Points = 16, MlpBatch = 16, ToySteps = 20,
     };
 }
 
 /// <summary>
 /// <c>difflab bench</c>: the machine's matmul and 3×3-convolution peaks, then DiffusionLab's own workloads through the
-/// same code paths a user runs — <see cref="Trainer"/> steps of the CS180 class U-Net, guided DDPM steps, the 2-D MLP's
-/// training and sampling — each as median/min/max over timed repeats, with the U-Net figures also as a share of the
-/// matmul peak. benchmarks/peers/ holds the same workloads in PyTorch.
+/// same code paths a user runs — <see cref="Trainer"/> steps of the CS180 class U-Net and of the unet preset's attention
+/// U-Net, guided DDPM steps of both, the 2-D MLP's training and sampling — each as median/min/max over timed repeats,
+/// with the U-Net figures also as a share of the matmul peak. benchmarks/peers/ holds the same workloads in PyTorch.
 /// </summary>
 public static partial class PerformanceBench
 {
     public static readonly IReadOnlyList<string> Cases =
-        ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "mlp-train", "ddpm-2d", "ddim50-2d", "phases-d64"];
+        ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "train-unet32", "guided-step-unet32", "mlp-train", "ddpm-2d", "ddim50-2d", "phases-d64"];
 
     /// <summary>Runs the selected cases in order, reporting each result as soon as it is measured.</summary>
     public static IReadOnlyList<BenchResult> Run(BenchOptions options, Device? device = null, Action<BenchResult>? onResult = null)
@@ -90,6 +94,8 @@ public static partial class PerformanceBench
                 case "train-d32": Add(TrainUNet(options, device, 32)); break;
                 case "train-d64": Add(TrainUNet(options, device, 64)); break;
                 case "guided-step-d64": Add(GuidedStep(options, device, 64)); break;
+                case "train-unet32": Add(TrainDdpmUNet(options, device)); break;
+                case "guided-step-unet32": Add(GuidedDdpmUNetStep(options, device)); break;
                 case "mlp-train": Add(MlpTrain(options, device)); break;
                 case "ddpm-2d": Add(ToySampling(options, device, ddim: false)); break;
                 case "ddim50-2d": Add(ToySampling(options, device, ddim: true)); break;

@@ -129,6 +129,60 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         return g;
     }
 
+    /// <summary>
+    /// Arithmetic of one image's forward pass, 2 operations per multiply–add, walking the layers the constructor builds:
+    /// the convolutions (3×3, the strided downsampling, the 1×1 skips and attention projections), the linear layers (the
+    /// time MLP and each residual block's time projection) and the two products of each self-attention block, QKᵀ and
+    /// the weighted sum of V (2·C·(HW)² each). Normalisations, activations, the softmax, the nearest-neighbour upsampling
+    /// and the class-embedding lookup are not counted.
+    /// </summary>
+    public static double ForwardFlops(DdpmUNetConfig c)
+    {
+        static double Conv(double cin, double cout, double k, double outSide) => 2 * cin * cout * k * k * outSide * outSide;
+        static double Linear(double fin, double fout) => 2 * fin * fout;
+        static double Attention(double ch, double side) =>
+            Conv(ch, 3 * ch, 1, side) + Conv(ch, ch, 1, side) + 2 * 2 * ch * Math.Pow(side * side, 2);
+        double temb = 4 * c.Ch;
+        double Res(double cin, double cout, int side) =>
+            Conv(cin, cout, 3, side) + Linear(temb, cout) + Conv(cout, cout, 3, side) + (cin != cout ? Conv(cin, cout, 1, side) : 0)
+            + (c.AttnResolutions.Contains(side) ? Attention(cout, side) : 0);
+        int levels = c.ChMult.Length, res = c.ImageSize;
+        double ch = c.Ch;
+        double flops = Linear(c.Ch, temb) + Linear(temb, temb) + Conv(c.InChannels, c.Ch, 3, res);
+        var skips = new Stack<double>();
+        skips.Push(ch); // conv_in's output
+        for (int level = 0; level < levels; level++)
+        {
+            for (int i = 0; i < c.NumResBlocks; i++)
+            {
+                flops += Res(ch, c.Ch * c.ChMult[level], res);
+                ch = c.Ch * c.ChMult[level];
+                skips.Push(ch);
+            }
+            if (level != levels - 1)
+            {
+                res /= 2;
+                flops += Conv(ch, ch, 3, res); // stride 2: the output side is halved
+                skips.Push(ch);
+            }
+        }
+        flops += 2 * (Conv(ch, ch, 3, res) + Linear(temb, ch) + Conv(ch, ch, 3, res)) + Attention(ch, res); // mid1, mid_attn, mid2
+        for (int level = levels - 1; level >= 0; level--)
+        {
+            for (int i = 0; i < c.NumResBlocks + 1; i++)
+            {
+                flops += Res(ch + skips.Pop(), c.Ch * c.ChMult[level], res);
+                ch = c.Ch * c.ChMult[level];
+            }
+            if (level != 0)
+            {
+                res *= 2;
+                flops += Conv(ch, ch, 3, res); // after the nearest-neighbour ×2
+            }
+        }
+        return flops + Conv(ch, c.InChannels, 3, c.ImageSize);
+    }
+
     public override Tensor forward(Tensor x, Tensor t) => Run(x, t, null);
 
     public Tensor Forward(Tensor x, Tensor time, Tensor labels) => Run(x, time, labels);

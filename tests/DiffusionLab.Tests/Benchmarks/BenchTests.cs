@@ -71,10 +71,11 @@ public class BenchTests
         using (var run = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json))) Assert.Equal(declined ? "fp32" : "bf16", run.RootElement.GetProperty("precision").GetString());
         // forced (DIFFLAB_BF16=1, how the slow paths are measured): the U-Net cases run in bf16 against a bf16 peak
         Environment.SetEnvironmentVariable("DIFFLAB_BF16", "1");
-        try { (code, output, err) = CliRunner.Run("bench", "--quick", "--only", "matmul,train-d32,guided-step-d64", "--repeats", "2", "--precision", "bf16", "--json", json); }
+        try { (code, output, err) = CliRunner.Run("bench", "--quick", "--only", "matmul,train-d32,guided-step-d64,train-unet32,guided-step-unet32", "--repeats", "2", "--precision", "bf16", "--json", json); }
         finally { Environment.SetEnvironmentVariable("DIFFLAB_BF16", null); }
         Assert.True(code == 0, err);
         Assert.Contains("bf16 mixed precision", output);
+        Assert.Contains("guided-step-unet32", output);
         Assert.Contains("64×64 bf16", output); // the peak the percentages refer to is a bf16 matmul
         using (var mixed = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json))) Assert.Equal("bf16", mixed.RootElement.GetProperty("precision").GetString());
         Assert.Equal(1, CliRunner.Run("bench", "--quick", "--only", "matmul", "--precision", "fp8").Code);

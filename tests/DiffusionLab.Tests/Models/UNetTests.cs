@@ -134,6 +134,78 @@ public class UNetTests
         Assert.Equal(counted, Cs180UNet.ForwardFlops(config), 6);
     }
 
+    [Theory]
+    [InlineData("preset")] // the unet preset as `difflab train --dataset emoji --model unet` builds it (the bench's train-unet32)
+    [InlineData("small")]  // unconditional, one channel, attention at two resolutions, a level that keeps the width
+    public void DdpmForwardFlopsMatchACountOfEveryLayerItRan(string which)
+    {
+        var config = which == "preset"
+            ? new DdpmUNetConfig { InChannels = 3, ImageSize = 32, Ch = 64, ChMult = [1, 2, 2], NumResBlocks = 2, AttnResolutions = [8], NumClasses = 9 }
+            : new DdpmUNetConfig { InChannels = 1, ImageSize = 16, Ch = 8, ChMult = [1, 1, 2], NumResBlocks = 1, AttnResolutions = [16, 4], Dropout = 0 };
+        // An independent count: hooks on every convolution and linear layer record the shapes they actually saw in a
+        // forward pass, and hooks on every self-attention block add its two products, QKᵀ and weights·V, from the shape
+        // of the feature map it received (2·C·(HW)² each); 2 operations per multiply–add.
+        using var scope = torch.NewDisposeScope();
+        var net = new DdpmUNet(config);
+        double counted = 0;
+        int attentionBlocks = 0;
+        foreach (var (name, module) in net.named_modules())
+        {
+            switch (module)
+            {
+                case TorchSharp.Modules.Conv2d conv:
+                    conv.register_forward_hook((m, input, output) =>
+                    {
+                        var w = conv.weight!.shape; // [out, in, k, k]
+                        counted += 2.0 * w[1] * w[2] * w[3] * output.numel();
+                        return output;
+                    });
+                    break;
+                case TorchSharp.Modules.Linear linear:
+                    linear.register_forward_hook((m, input, output) =>
+                    {
+                        counted += 2.0 * linear.weight!.shape[1] * output.numel();
+                        return output;
+                    });
+                    break;
+                case nn.Module<Tensor, Tensor> attention when name.EndsWith("attn", StringComparison.Ordinal):
+                    attentionBlocks++;
+                    attention.register_forward_hook((m, input, output) =>
+                    {
+                        double positions = input.shape[2] * input.shape[3];
+                        counted += 2 * 2.0 * input.shape[0] * input.shape[1] * positions * positions;
+                        return output;
+                    });
+                    break;
+            }
+        }
+        // attention after each residual block at an attention resolution, down and up, and the middle block's
+        int levels = config.ChMult.Length, expectedBlocks = 1;
+        for (int level = 0; level < levels; level++)
+            if (config.AttnResolutions.Contains(config.ImageSize >> level)) expectedBlocks += 2 * config.NumResBlocks + 1;
+        Assert.Equal(expectedBlocks, attentionBlocks);
+        using var noGrad = torch.no_grad();
+        net.eval();
+        var x = torch.randn(1, config.InChannels, config.ImageSize, config.ImageSize);
+        if (config.NumClasses > 0) net.Forward(x, torch.rand(1), torch.tensor(new long[] { 3 }));
+        else net.call(x, torch.rand(1));
+        Assert.True(counted > 0);
+        Assert.Equal(counted, DdpmUNet.ForwardFlops(config), 6);
+        // the figure benchmarks/peers/torch_bench.py computes (and counts by its own hooks) for the same network
+        if (which == "preset") Assert.Equal(2_891_776_000, DdpmUNet.ForwardFlops(config), 6);
+    }
+
+    [Fact]
+    public void DdpmUNetPresetForEmojiHasTheParameterCountThePyTorchPeerAsserts()
+    {
+        // benchmarks/peers/torch_bench.py writes this network out in PyTorch and asserts the same count; the bench's
+        // train-unet32 and `difflab train --dataset emoji --model unet` build the same network.
+        var preset = DiffusionLab.Runs.ImageRunConfig.Preset("unet") with { ClassNames = DiffusionLab.Data.EmojiDataset.ClassNames };
+        using var net = DiffusionLab.Runs.ImageRun.BuildNetwork(preset);
+        Assert.Equal(9, preset.NumClasses);
+        Assert.Equal(6_474_755, net.parameters().Sum(p => p.numel()));
+    }
+
     [Fact]
     public void Cs180ForwardPairSharesTheEncoderAndEqualsTheBatchedCall()
     {
