@@ -96,31 +96,16 @@ public class UNetTests
         using var scope = torch.NewDisposeScope();
         var config = new Cs180UNetConfig(variant, 1, hidden, size, 10);
         var net = new Cs180UNet(config);
-        double counted = 0;
+        var counter = HookConvolutionsAndLinearLayers(net);
         foreach (var (_, module) in net.named_modules())
         {
             switch (module)
             {
-                case TorchSharp.Modules.Conv2d conv:
-                    conv.register_forward_hook((m, input, output) =>
-                    {
-                        var w = conv.weight!.shape; // [out, in, k, k]
-                        counted += 2.0 * w[1] * w[2] * w[3] * output.numel();
-                        return output;
-                    });
-                    break;
                 case TorchSharp.Modules.ConvTranspose2d transposed:
                     transposed.register_forward_hook((m, input, output) =>
                     {
                         var w = transposed.weight!.shape; // [in, out, k, k]: every input pixel feeds in·out·k² products
-                        counted += 2.0 * w[0] * w[1] * w[2] * w[3] * (input.numel() / w[0]);
-                        return output;
-                    });
-                    break;
-                case TorchSharp.Modules.Linear linear:
-                    linear.register_forward_hook((m, input, output) =>
-                    {
-                        counted += 2.0 * linear.weight!.shape[1] * output.numel();
+                        counter.Flops += 2.0 * w[0] * w[1] * w[2] * w[3] * (input.numel() / w[0]);
                         return output;
                     });
                     break;
@@ -130,8 +115,39 @@ public class UNetTests
         net.eval();
         if (variant == Cs180Variant.Class) net.Forward(torch.randn(1, 1, size, size), torch.rand(1), torch.tensor(new long[] { 3 }));
         else net.call(torch.randn(1, 1, size, size), torch.rand(1));
-        Assert.True(counted > 0);
-        Assert.Equal(counted, Cs180UNet.ForwardFlops(config), 6);
+        Assert.True(counter.Flops > 0);
+        Assert.Equal(counter.Flops, Cs180UNet.ForwardFlops(config), 6);
+    }
+
+    private sealed class FlopCounter { public double Flops; }
+
+    /// <summary>Hooks on every convolution and linear layer of <paramref name="net"/> add the operations of the shapes
+    /// they see in a forward pass (2 per multiply–add) to the returned counter.</summary>
+    private static FlopCounter HookConvolutionsAndLinearLayers(nn.Module net)
+    {
+        var counter = new FlopCounter();
+        foreach (var (_, module) in net.named_modules())
+        {
+            switch (module)
+            {
+                case TorchSharp.Modules.Conv2d conv:
+                    conv.register_forward_hook((m, input, output) =>
+                    {
+                        var w = conv.weight!.shape; // [out, in, k, k]
+                        counter.Flops += 2.0 * w[1] * w[2] * w[3] * output.numel();
+                        return output;
+                    });
+                    break;
+                case TorchSharp.Modules.Linear linear:
+                    linear.register_forward_hook((m, input, output) =>
+                    {
+                        counter.Flops += 2.0 * linear.weight!.shape[1] * output.numel();
+                        return output;
+                    });
+                    break;
+            }
+        }
+        return counter;
     }
 
     [Theory]
@@ -147,33 +163,18 @@ public class UNetTests
         // of the feature map it received (2·C·(HW)² each); 2 operations per multiply–add.
         using var scope = torch.NewDisposeScope();
         var net = new DdpmUNet(config);
-        double counted = 0;
+        var counter = HookConvolutionsAndLinearLayers(net);
         int attentionBlocks = 0;
         foreach (var (name, module) in net.named_modules())
         {
             switch (module)
             {
-                case TorchSharp.Modules.Conv2d conv:
-                    conv.register_forward_hook((m, input, output) =>
-                    {
-                        var w = conv.weight!.shape; // [out, in, k, k]
-                        counted += 2.0 * w[1] * w[2] * w[3] * output.numel();
-                        return output;
-                    });
-                    break;
-                case TorchSharp.Modules.Linear linear:
-                    linear.register_forward_hook((m, input, output) =>
-                    {
-                        counted += 2.0 * linear.weight!.shape[1] * output.numel();
-                        return output;
-                    });
-                    break;
                 case nn.Module<Tensor, Tensor> attention when name.EndsWith("attn", StringComparison.Ordinal):
                     attentionBlocks++;
                     attention.register_forward_hook((m, input, output) =>
                     {
                         double positions = input.shape[2] * input.shape[3];
-                        counted += 2 * 2.0 * input.shape[0] * input.shape[1] * positions * positions;
+                        counter.Flops += 2 * 2.0 * input.shape[0] * input.shape[1] * positions * positions;
                         return output;
                     });
                     break;
@@ -189,8 +190,8 @@ public class UNetTests
         var x = torch.randn(1, config.InChannels, config.ImageSize, config.ImageSize);
         if (config.NumClasses > 0) net.Forward(x, torch.rand(1), torch.tensor(new long[] { 3 }));
         else net.call(x, torch.rand(1));
-        Assert.True(counted > 0);
-        Assert.Equal(counted, DdpmUNet.ForwardFlops(config), 6);
+        Assert.True(counter.Flops > 0);
+        Assert.Equal(counter.Flops, DdpmUNet.ForwardFlops(config), 6);
         // the figure benchmarks/peers/torch_bench.py computes (and counts by its own hooks) for the same network
         if (which == "preset") Assert.Equal(2_891_776_000, DdpmUNet.ForwardFlops(config), 6);
     }
