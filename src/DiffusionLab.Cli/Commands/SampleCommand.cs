@@ -23,7 +23,7 @@ public static class SampleCommand
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
         var noImages = new Option<bool>("--grid-only") { Description = "Skip the individual PNGs." };
-        var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; default off)." };
+        var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; 0 = off; default: 1 for unet models, as DDPM's and diffusers' samplers do, off for the CS180 U-Nets)." };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
         var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
         var precision = CommonOptions.Precision("the network (samples differ slightly)");

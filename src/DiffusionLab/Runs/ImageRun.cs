@@ -36,7 +36,8 @@ public sealed record ImageSampleOptions
     public Func<int, int, IConditioning?>? Conditioning { get; init; }
     public int BatchSize { get; init; } = 100;
     public long Seed { get; init; }
-    /// <summary>Clip x̂_0 to [−c, c] at every step (null = off); images live in [−1, 1], so 1 is diffusers' clip_sample.</summary>
+    /// <summary>Clip x̂_0 to [−c, c] at every step; images live in [−1, 1], so 1 is diffusers' clip_sample. Null: the model's
+    /// default (<see cref="ImageRunConfig.DefaultClipX0"/>); 0: off.</summary>
     public double? ClipX0 { get; init; }
     /// <summary>"fp32" or "bf16" (the network under bfloat16 <see cref="Runtime.MixedPrecision"/>; the sampler's arithmetic stays float32).</summary>
     public string Precision { get; init; } = "fp32";
@@ -329,7 +330,8 @@ public sealed class ImageRun : IDisposable
     {
         if (n < 1) throw new DiffusionLabException($"`n` must be positive, got {n}");
         if (o.BatchSize < 1) throw new DiffusionLabException($"`BatchSize` must be positive, got {o.BatchSize}");
-        if (o.ClipX0 is <= 0) throw new DiffusionLabException($"`ClipX0` must be positive, got {o.ClipX0}");
+        if (o.ClipX0 is < 0 || o.ClipX0 is double c && !double.IsFinite(c)) throw new DiffusionLabException($"`ClipX0` must be positive (or 0: off), got {o.ClipX0}");
+        double? clip = (o.ClipX0 ?? Config.DefaultClipX0) is double cl && cl > 0 ? cl : null;
         if (o.Labels is not null)
         {
             if (o.Labels.Length != n) throw new ArgumentException("one label per sample");
@@ -337,7 +339,7 @@ public sealed class ImageRun : IDisposable
         }
         if (o.GuidanceScale != 1 && o.Labels is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
         if (o.Variance is not ("posterior" or "beta")) throw new DiffusionLabException($"unknown `Variance` '{o.Variance}' (posterior or beta)");
-        var sampler = DiscreteSamplers.Create(o.Sampler, o.Eta, o.Variance == "beta", o.ClipX0);
+        var sampler = DiscreteSamplers.Create(o.Sampler, o.Eta, o.Variance == "beta", clip);
         using var precision = Runtime.MixedPrecision.Enter(o.Precision, Network);
         var grid = GridOf(o); // checked before any work
         int steps = grid.Length;

@@ -40,6 +40,15 @@ public sealed record ImageRunConfig
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string[]? NoFlipClasses { get; init; }
 
+    /// <summary>
+    /// The x̂_0 clip the sampler uses unless told otherwise: the DDPM U-Net's samples are clipped to the data range [−1, 1]
+    /// at every step, as Ho et al. 2020's sampler (clip_denoised) and diffusers' schedulers (clip_sample) do — without it a
+    /// model early in training (or at the noisy end of a linear schedule, where x̂_0 = (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t multiplies
+    /// ε̂'s error by up to 150) draws saturated fields of pure colour; the CS180 recipe's sampler does not clip (null).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double? DefaultClipX0 => Model == "unet" ? 1.0 : null;
+
     /// <summary>The classes a data set's pictures must never be mirrored in: emoji's Symbols and Flags; none elsewhere.</summary>
     public static string[]? DefaultNoFlipClasses(string dataset) =>
         Data.EmojiDataset.IsName(dataset) ? ["Symbols", "Flags"] : null;

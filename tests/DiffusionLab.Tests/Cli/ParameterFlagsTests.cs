@@ -30,7 +30,7 @@ public class ParameterFlagsTests
 
     [Theory]
     [InlineData("--batch-size must be positive, got 0", "sample", "--batch-size", "0")]
-    [InlineData("--clip-x0 must be positive, got -1", "sample", "--clip-x0", "-1")]
+    [InlineData("--clip-x0 must be positive (or 0: off), got -1", "sample", "--clip-x0", "-1")]
     [InlineData("--diffusion-steps must be positive, got 0", "toy", "train", "--diffusion-steps", "0")]
     [InlineData("--steps must be at least 1, got 0", "toy", "train", "--steps", "0")]
     [InlineData("--ema must be in [0, 1), got 1", "toy", "train", "--ema", "1")]

@@ -211,6 +211,15 @@ public class ImageRunTests
         using var samples = run.Sample(4, new ImageSampleOptions { Sampler = "ddim", Steps = 5, Labels = [0, 1, 0, 1], GuidanceScale = 2 });
         Assert.Equal(new long[] { 4, 3, 8, 8 }, samples.shape);
         Assert.False(samples.isnan().any().item<bool>());
+        // the DDPM U-Net clips x̂_0 to [−1, 1] unless told otherwise (DDPM's and diffusers' samplers do); 0 turns it off
+        ImageSampleOptions Ddpm(double? clip) => new() { Sampler = "ddpm", Steps = 20, Labels = [0, 1, 0, 1], GuidanceScale = 3, Seed = 2, ClipX0 = clip };
+        using var byDefault = run.Sample(4, Ddpm(null));
+        using var clipped = run.Sample(4, Ddpm(1));
+        using var unclipped = run.Sample(4, Ddpm(0));
+        Assert.Equal(0f, (byDefault - clipped).abs().max().item<float>());
+        Assert.True((byDefault - unclipped).abs().max().item<float>() > 1e-3, "an untrained network's x̂_0 leaves [−1, 1], so clipping changes the samples");
+        Assert.Equal(1.0, config.DefaultClipX0);
+        Assert.Null(Tiny().DefaultClipX0); // the CS180 recipe samples unclipped
     }
 }
 
