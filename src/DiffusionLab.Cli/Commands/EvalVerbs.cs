@@ -99,7 +99,7 @@ internal static class EvalVerbs
         var fake = new Option<string>("--fake") { Description = "Generated images: a folder (e.g. OUT/images of 'difflab sample').", Required = true };
         var features = new Option<string?>("--features") { Description = name == "accuracy" ? "Classifier folder (default: the shipped classifier of the images' data set, else models/mnist-classifier)." : FeaturesHelp };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var n = new Option<int?>("--n") { Description = "Use at most N images of each set." };
+        var n = new Option<int?>("--n") { Description = "Use at most N images of each set (of a data set's split a fixed random subset, of a folder the first N files by name)." };
         var cls = new Option<int?>("--class", "-c") { Description = "accuracy: the class every image should be." };
         var seed = new Option<long>("--seed") { Description = "Seed of KID's random subsets.", DefaultValueFactory = _ => 0 };
         var cmd = new Command(name, description);

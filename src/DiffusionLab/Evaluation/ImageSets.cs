@@ -28,7 +28,8 @@ public static class ImageSets
     private static HashSet<string>? Listed(string folder) =>
         OutputManifest.Read(folder) is { } manifest ? manifest.Images.Select(f => Path.GetFullPath(Path.Combine(folder, f))).ToHashSet() : null;
 
-    /// <summary>The images of <paramref name="spec"/> (a dataset split or a folder), at most <paramref name="limit"/>;
+    /// <summary>The images of <paramref name="spec"/> (a dataset split or a folder), at most <paramref name="limit"/> (of a
+    /// split a fixed random subset, of a folder the first files by name);
     /// <paramref name="onProgress"/> gets (images decoded, of all) while a folder is read.</summary>
     public static ImageSet Load(string spec, int? limit = null, Action<long, long>? onProgress = null)
     {
@@ -40,7 +41,15 @@ public static class ImageSets
             if (split is "train" or "heldout")
             {
                 var ds = ImageDatasets.Load(name, split);
-                var idx = Enumerable.Range(0, limit is int l ? Math.Min(l, ds.Count) : ds.Count).ToArray();
+                // at most `limit` images: a fixed random subset (seed 0, in the split's order), not the first ones — splits
+                // are often sorted by class, and the first N would be a few classes only
+                var idx = Enumerable.Range(0, ds.Count).ToArray();
+                if (limit is int l && l < ds.Count)
+                {
+                    new Random(0).Shuffle(idx);
+                    idx = idx[..l];
+                    Array.Sort(idx);
+                }
                 var (images, labels) = ds.Batch(idx);
                 labels.Dispose();
                 return new ImageSet(spec, images, idx.Select(i => ds.Labels[i]).ToArray(), name);

@@ -52,6 +52,21 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void ALimitedSplitIsAFixedRandomSubsetNotItsFirstClass()
+    {
+        // a folder data set's training split lists its classes one after the other (red, then blue)
+        var spec = "folder:" + TinyData.RgbFolder(perClass: 10, size: 8) + ":train";
+        using var all = ImageSets.Load(spec);
+        Assert.Equal(0, all.Labels![0]);
+        using var some = ImageSets.Load(spec, limit: 6);
+        using var again = ImageSets.Load(spec, limit: 6);
+        Assert.Equal(6, some.Count);
+        Assert.Equal(2, some.Labels!.Distinct().Count()); // the first 6 would all be red
+        Assert.Equal(some.Labels, again.Labels);
+        Assert.Equal(0f, (some.Images - again.Images).abs().max().item<float>());
+    }
+
+    [Fact]
     public void BalancedCrossEntropyIsTheMeanOfThePerClassMeanLosses()
     {
         using var scope = torch.NewDisposeScope();
