@@ -49,7 +49,8 @@ internal static class EvalVerbs
             using var m = ImageVerbs.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
             using var realSet = ImageSets.Load(parse.GetValue(real)!);
             using var c = Classifier.Load(parse.GetValue(judge) ?? DomainClassifier(realSet.Dataset, "--classifier"), device);
-            var f = parse.GetValue(features) is string fs && fs != "domain" ? OpenFeatures(fs, realSet.Dataset, device) : c;
+            // no --features: the judge's own features; --features domain is the data set's shipped classifier, as in eval
+            var f = parse.GetValue(features) is string fs ? OpenFeatures(fs, realSet.Dataset, device) : c;
             using var ownFeatures = f == c ? null : f as IDisposable;
             output.WriteLine($"FID, KID, precision/recall on {f.Description}; accuracy read by the {c.Description}");
             var settings = new List<GuidanceStudy.Setting>();
@@ -155,7 +156,7 @@ internal static class EvalVerbs
                     var classifier = (Classifier)network;
                     var acc = Evaluator.ClassAccuracy(classifier, fakeSet, parse.GetValue(cls));
                     result["accuracy"] = acc.Overall;
-                    result["balanced_accuracy"] = acc.PerClass.Values.Average(); // the mean over the classes present
+                    result["balanced_accuracy"] = acc.Balanced;
                     result["per_class"] = acc.PerClass.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => Math.Round(kv.Value, 4));
                     result["classifier_score"] = Evaluator.ClassifierScore(classifier, fakeSet);
                     result["n_fake"] = fakeSet.Count;

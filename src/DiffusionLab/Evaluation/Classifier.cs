@@ -151,11 +151,12 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
         });
         net.eval();
         if (reached < options.Steps) return classifier; // stopped early: only the checkpoint is saved, resume finishes it
-        var perClass = classifier.ClassAccuracies(heldout);
+        var tally = classifier.Tally(heldout, classifier.Predict); // one pass: the overall and the per-class figures
+        var perClass = PerClass(tally);
         classifier.Info = classifier.Info with
         {
-            HeldoutAccuracy = classifier.Accuracy(heldout), HeldoutCount = heldout.Count,
-            HeldoutClassAccuracy = [.. perClass.Select(a => double.IsNaN(a) ? (double?)null : a)], HeldoutBalancedAccuracy = perClass.Where(a => !double.IsNaN(a)).DefaultIfEmpty(double.NaN).Average(),
+            HeldoutAccuracy = (double)tally.Correct.Sum() / heldout.Count, HeldoutCount = heldout.Count,
+            HeldoutClassAccuracy = [.. perClass.Select(a => double.IsNaN(a) ? (double?)null : a)], HeldoutBalancedAccuracy = Evaluator.BalancedAccuracy(perClass),
             NoisyHeldoutAccuracy = schedule is null ? null : [.. new[] { 0, 1, 2, 3, 4 }.Select(q => classifier.NoisyAccuracy(heldout, schedule, q * schedule.Steps / 4, seed))],
         };
         classifier.Save(folder);
@@ -168,27 +169,6 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
         var counts = new double[numClasses];
         foreach (var l in labels) counts[l]++;
         return torch.tensor(counts.Select(c => c == 0 ? 0 : labels.Count / (numClasses * c)).Select(w => (float)w).ToArray());
-    }
-
-    /// <summary>The fraction of each class's images read as that class (NaN for a class <paramref name="data"/> lacks).</summary>
-    public double[] ClassAccuracies(ImageDataset data)
-    {
-        CheckImages(data.Channels, data.Height, data.Width, data.Name);
-        var correct = new long[Info.ClassNames.Length];
-        var total = new long[Info.ClassNames.Length];
-        for (int s = 0; s < data.Count; s += 500)
-        {
-            using var scope = torch.NewDisposeScope();
-            var (x, y) = data.Batch(Enumerable.Range(s, Math.Min(500, data.Count - s)).ToArray(), Device);
-            var predicted = Predict(x).data<long>().ToArray();
-            var truth = y.cpu().data<long>().ToArray();
-            for (int i = 0; i < truth.Length; i++)
-            {
-                total[truth[i]]++;
-                if (predicted[i] == truth[i]) correct[truth[i]]++;
-            }
-        }
-        return correct.Zip(total, (c, t) => t == 0 ? double.NaN : (double)c / t).ToArray();
     }
 
     /// <summary>Accuracy of a noise-aware classifier on <paramref name="data"/> noised to step <paramref name="t"/> (seeded noise).</summary>
@@ -222,19 +202,37 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
     /// <summary>Fraction of <paramref name="data"/> classified correctly.</summary>
     public double Accuracy(ImageDataset data) => Accuracy(data, Predict);
 
-    /// <summary>Fraction of <paramref name="data"/> whose class <paramref name="predict"/> gets right, in chunks of 500.</summary>
-    private double Accuracy(ImageDataset data, Func<Tensor, Tensor> predict)
+    /// <summary>Fraction of <paramref name="data"/> whose class <paramref name="predict"/> gets right.</summary>
+    private double Accuracy(ImageDataset data, Func<Tensor, Tensor> predict) => (double)Tally(data, predict).Correct.Sum() / data.Count;
+
+    /// <summary>Per class of <paramref name="data"/>: how many of its images <paramref name="predict"/> gets right, and how
+    /// many there are (in chunks of 500).</summary>
+    private (long[] Correct, long[] Total) Tally(ImageDataset data, Func<Tensor, Tensor> predict)
     {
         CheckImages(data.Channels, data.Height, data.Width, data.Name);
-        long correct = 0;
+        int classes = Math.Max(Info.ClassNames.Length, data.NumClasses);
+        var correct = new long[classes];
+        var total = new long[classes];
         for (int s = 0; s < data.Count; s += 500)
         {
             using var scope = torch.NewDisposeScope();
             var (x, y) = data.Batch(Enumerable.Range(s, Math.Min(500, data.Count - s)).ToArray(), Device);
-            correct += predict(x).eq(y).sum().item<long>();
+            var predicted = predict(x).cpu().data<long>().ToArray();
+            var truth = y.cpu().data<long>().ToArray();
+            for (int i = 0; i < truth.Length; i++)
+            {
+                total[truth[i]]++;
+                if (predicted[i] == truth[i]) correct[truth[i]]++;
+            }
         }
-        return (double)correct / data.Count;
+        return (correct, total);
     }
+
+    /// <summary>The fraction of each class's images read as that class (NaN for a class <paramref name="data"/> lacks).</summary>
+    public double[] ClassAccuracies(ImageDataset data) => PerClass(Tally(data, Predict));
+
+    private static double[] PerClass((long[] Correct, long[] Total) tally) =>
+        tally.Correct.Zip(tally.Total, (c, t) => t == 0 ? double.NaN : (double)c / t).ToArray();
 
     /// <summary>Predicted classes [N] of images [N, C, H, W] in [−1, 1].</summary>
     public Tensor Predict(Tensor images) => Map(images, x => Network.call(x).argmax(1));
@@ -244,9 +242,6 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
 
     /// <summary>Penultimate features [N, F] (float64), the input of FID, KID and precision/recall.</summary>
     public Tensor Features(Tensor images, Action<long, long>? onProgress = null) => Map(images, x => Network.Features(x).to_type(ScalarType.Float64), onProgress);
-
-    /// <summary>Features of an image set, from the data folder's cache for a data set's split.</summary>
-    public Tensor Features(ImageSet set, Action<long, long>? onProgress = null) => FeatureCache.Features(this, set, onProgress);
 
     public string Description => Info.Dataset + " classifier";
 

@@ -92,7 +92,14 @@ public static class Evaluator
     public static double Accuracy(Classifier classifier, ImageSet images, int? target = null) => ClassAccuracy(classifier, images, target).Overall;
 
     /// <summary>The fraction read as their class, overall and per class (keyed by the requested class).</summary>
-    public sealed record AccuracyResult(double Overall, IReadOnlyDictionary<int, double> PerClass);
+    public sealed record AccuracyResult(double Overall, IReadOnlyDictionary<int, double> PerClass)
+    {
+        /// <summary>The mean of the per-class figures: what a class-balanced set scores.</summary>
+        public double Balanced => BalancedAccuracy(PerClass.Values);
+    }
+
+    /// <summary>The balanced accuracy: the mean of per-class accuracies over the classes present (NaN marks an absent one).</summary>
+    public static double BalancedAccuracy(IEnumerable<double> perClass) => perClass.Where(a => !double.IsNaN(a)).DefaultIfEmpty(double.NaN).Average();
 
     public static AccuracyResult ClassAccuracy(Classifier classifier, ImageSet images, int? target = null)
     {

@@ -30,6 +30,7 @@ public static class GuidanceStudy
         if (model.NumClasses == 0) throw new DiffusionLabException("the guidance study needs a class-conditional model");
         if (n < 2) throw new DiffusionLabException($"`n` must be at least 2, got {n}");
         judge.CheckImages(model.Config.Channels, model.Config.ImageSize, model.Config.ImageSize, "the model's images");
+        judge.CheckImages(real.Channels, real.Height, real.Width, real.Name); // so the real images are the model's size too, whatever `features` takes
         using var realFeatures = FeatureCache.Features(features, real);
         double floor = Evaluator.Floor(realFeatures, n); // like for like with every row's FID (n samples against the real set)
         var labels = Enumerable.Range(0, n).Select(i => i % model.NumClasses).ToArray();
