@@ -3,6 +3,7 @@ using DiffusionLab.Conditioning;
 using DiffusionLab.Data;
 using DiffusionLab.Models;
 using DiffusionLab.Runs;
+using DiffusionLab.Runtime;
 using DiffusionLab.Training;
 
 namespace DiffusionLab.Benchmarks;
@@ -49,6 +50,8 @@ public static partial class PerformanceBench
         using var x = scaled.to(device);
         using var labels = torch.randint(0, config.NumClasses, [b], generator: g).to(device);
         const int perRepeat = 1;
+        var layout = ConvolutionLayout.ForNetwork(net, x.shape, training: true, o.Precision, device);
+        using var use = ConvolutionLayout.Use(layout.ChannelsLast);
         var seconds = TimedTrainerSteps(net, shadow, gen => model.Loss(x, gen, labels, preset.PUncond),
             preset.Training with { Seed = o.Seed, Precision = o.Precision }, o, perRepeat);
         var r = Timing.Rate("train-unet32", "img/s", (double)b * perRepeat, seconds);
@@ -57,7 +60,7 @@ public static partial class PerformanceBench
         {
             Gflops = r.Median * 3 * DdpmUNet.ForwardFlops(config) / 1e9,
             Detail = string.Create(CultureInfo.InvariantCulture,
-                $"batch {b}, {parameters:N0} parameters, ch {config.Ch}, attention at {string.Join(",", config.AttnResolutions)} px, Adam + clip + EMA{PrecisionNote(o)}"),
+                $"batch {b}, {parameters:N0} parameters, ch {config.Ch}, attention at {string.Join(",", config.AttnResolutions)} px, Adam + clip + EMA{PrecisionNote(o)}; {layout.Describe()}"),
         };
     }
 
@@ -75,12 +78,12 @@ public static partial class PerformanceBench
         torch.manual_seed(o.Seed);
         using var net = new DdpmUNet(config);
         const int perRepeat = 1;
-        var seconds = TimedGuidedSteps(net, preset, config.NumClasses, [b, config.InChannels, config.ImageSize, config.ImageSize], o, device, perRepeat);
+        var (seconds, layout) = TimedGuidedSteps(net, preset, config.NumClasses, [b, config.InChannels, config.ImageSize, config.ImageSize], o, device, perRepeat);
         var r = Timing.Rate("guided-step-unet32", "img·steps/s", (double)b * perRepeat, seconds);
         return r with
         {
             Gflops = r.Median * 2 * DdpmUNet.ForwardFlops(config) / 1e9,
-            Detail = $"batch {b} (cond + uncond = {2 * b} per forward), ch {config.Ch}, γ = {ClassifierFreeGuidance.DefaultScale}{PrecisionNote(o)}",
+            Detail = $"batch {b} (cond + uncond = {2 * b} per forward), ch {config.Ch}, γ = {ClassifierFreeGuidance.DefaultScale}{PrecisionNote(o)}; {layout.Describe()}",
         };
     }
 }

@@ -22,13 +22,15 @@ public static partial class PerformanceBench
         using var f = new UNetTraining(o, device, hidden);
         var (net, model, x, labels) = (f.Net, f.Model, f.X, f.Labels);
         double pUncond = f.Preset.PUncond;
+        var layout = ConvolutionLayout.ForNetwork(net, x.shape, training: true, o.Precision, device);
+        using var use = ConvolutionLayout.Use(layout.ChannelsLast);
         var seconds = TimedTrainerSteps(net, f.Shadow, gen => model.Loss(x, gen, labels, pUncond), f.Preset.Training with { Seed = o.Seed, Precision = o.Precision }, o, o.TrainStepsPerRepeat);
         var r = Timing.Rate($"train-d{hidden}", "img/s", (double)o.TrainBatch * o.TrainStepsPerRepeat, seconds);
         long parameters = net.parameters().Sum(p => p.numel());
         return r with
         {
             Gflops = r.Median * 3 * Cs180UNet.ForwardFlops(f.Config) / 1e9,
-            Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA{PrecisionNote(o)}"),
+            Detail = string.Create(CultureInfo.InvariantCulture, $"batch {o.TrainBatch}, {parameters:N0} parameters, Adam + EMA{PrecisionNote(o)}; {layout.Describe()}"),
         };
     }
 
@@ -45,6 +47,8 @@ public static partial class PerformanceBench
         var ema = new Ema(net, shadow, preset.Training.EmaDecay);
         var parameters = net.parameters().ToList();
         using var optimizer = torch.optim.Adam(parameters, lr: preset.Training.LearningRate);
+        var layout = ConvolutionLayout.ForNetwork(net, x.shape, training: true, o.Precision, device);
+        using var use = ConvolutionLayout.Use(layout.ChannelsLast);
         net.train();
         int k = o.TrainStepsPerRepeat;
         var forward = new List<double>();
@@ -84,7 +88,7 @@ public static partial class PerformanceBench
         var fr = Timing.Time($"phases-d{hidden}-forward", "s/step", k, forward);
         var br = Timing.Time($"phases-d{hidden}-backward", "s/step", k, backward);
         var ur = Timing.Time($"phases-d{hidden}-update", "s/step", k, update);
-        string note = $"batch {o.TrainBatch}{PrecisionNote(o)}";
+        string note = $"batch {o.TrainBatch}{PrecisionNote(o)}; {layout.Describe()}";
         return
         [
             fr with { Gflops = flops / fr.Median / 1e9, Detail = $"the loss, read back; {note}" },
@@ -106,12 +110,12 @@ public static partial class PerformanceBench
         torch.manual_seed(o.Seed);
         using var net = new Cs180UNet(config);
         const int perRepeat = 2;
-        var seconds = TimedGuidedSteps(net, preset, config.NumClasses, [o.GuidedBatch, 1, 28, 28], o, device, perRepeat);
+        var (seconds, layout) = TimedGuidedSteps(net, preset, config.NumClasses, [o.GuidedBatch, 1, 28, 28], o, device, perRepeat);
         var r = Timing.Time($"guided-step-d{hidden}", "s/step", perRepeat, seconds);
         return r with
         {
             Gflops = 2.0 * o.GuidedBatch * Cs180UNet.ForwardFlops(config) / r.Median / 1e9,
-            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = {ClassifierFreeGuidance.DefaultScale}{PrecisionNote(o)}",
+            Detail = $"batch {o.GuidedBatch} (cond + uncond = {2 * o.GuidedBatch} per forward, encoder shared), γ = {ClassifierFreeGuidance.DefaultScale}{PrecisionNote(o)}; {layout.Describe()}",
         };
     }
 
@@ -119,9 +123,10 @@ public static partial class PerformanceBench
     /// Times guided DDPM steps (γ = <see cref="ClassifierFreeGuidance.DefaultScale"/>) of <paramref name="net"/> as the
     /// ε-model of <paramref name="preset"/>'s schedule, from seeded noise of <paramref name="shape"/> and random labels
     /// among <paramref name="classes"/>, stamping the clock after each step: the seconds of each repeat of
-    /// <paramref name="perRepeat"/> steps after the warm-up steps.
+    /// <paramref name="perRepeat"/> steps after the warm-up steps, in the convolution layout chosen for a forward pass on the
+    /// doubled batch (returned too).
     /// </summary>
-    private static double[] TimedGuidedSteps(nn.Module<Tensor, Tensor, Tensor> net, ImageRunConfig preset, int classes, long[] shape, BenchOptions o, Device device, int perRepeat)
+    private static (double[] Seconds, ConvolutionLayout.Choice Layout) TimedGuidedSteps(nn.Module<Tensor, Tensor, Tensor> net, ImageRunConfig preset, int classes, long[] shape, BenchOptions o, Device device, int perRepeat)
     {
         net.to(device);
         net.eval();
@@ -132,9 +137,11 @@ public static partial class PerformanceBench
         using var noise = torch.randn(shape, generator: g).to(device);
         int steps = o.Warmup + o.Repeats * perRepeat;
         var stamps = new List<long>();
+        var layout = ConvolutionLayout.ForNetwork(net, [2 * shape[0], .. shape[1..]], training: false, o.Precision, device);
+        using var use = ConvolutionLayout.Use(layout.ChannelsLast);
         using var precision = MixedPrecision.Enter(o.Precision, net);
         var result = new DdpmSampler().Sample(model, noise, steps, g, (_, x) => { x.sum().item<float>(); stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp()); });
         result.Samples.Dispose();
-        return RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat);
+        return (RepeatSeconds(stamps, o.Warmup, o.Repeats, perRepeat), layout);
     }
 }

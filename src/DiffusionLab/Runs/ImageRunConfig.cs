@@ -56,6 +56,9 @@ public sealed record ImageRunConfig
     public int Epochs { get; init; } = 20;
     /// <summary>Write a sample grid every this many epochs (0 = never).</summary>
     public int GridEvery { get; init; } = 1;
+    /// <summary>The guidance scale γ of a class-conditional model's epoch grids (CS180 part B's 5; the KAIST CFG assignment
+    /// samples at w = 7.5, γ = 8.5).</summary>
+    public double GridGuidanceScale { get; init; } = 5;
     public TrainingOptions Training { get; init; } = new();
 
     public bool IsSingleStep => Model == "cs180-single";
@@ -104,6 +107,8 @@ public sealed record ImageRunConfig
         if (PUncond is < 0 or >= 1) throw new DiffusionLabException($"{Name("PUncond")} must be in [0, 1), got {PUncond}");
         if (!(Sigma >= 0)) throw new DiffusionLabException($"{Name("Sigma")} must not be negative, got {Sigma}");
         if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps")} must be positive, got {DiffusionSteps}");
+        if (!(GridGuidanceScale >= 0) || double.IsInfinity(GridGuidanceScale))
+            throw new DiffusionLabException($"{Name("GridGuidanceScale")} must be a finite γ ≥ 0, got {GridGuidanceScale}");
         Training.Validate(file);
     }
 }

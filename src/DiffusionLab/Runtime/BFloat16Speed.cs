@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace DiffusionLab.Runtime;
 
 /// <summary>
@@ -9,8 +6,8 @@ namespace DiffusionLab.Runtime;
 /// issue it (on an Intel family 6 model 207 VM without AMX a bf16 U-Net step was 0.9× fp32; on AMD family 25 with AVX-512
 /// BF16, 1.7×). The measurement is a U-Net-like block — two 3×3 convolutions (one strided), a stride-2 4×4 transposed
 /// convolution, batch norms and GELUs on [32, 64, 28, 28], forward and backward — timed alternately in both precisions
-/// (about 1.5 s). The result is kept per CPU, thread count and oneDNN state in the user's cache folder
-/// (<c>$DIFFLAB_CACHE</c>, else <c>$XDG_CACHE_HOME/difflab</c> or <c>~/.cache/difflab</c>), so that every later process
+/// (about 1.5 s). The result is kept per CPU, thread count and oneDNN state in the user's cache folder (<see cref="MachineCache"/>:
+/// <c>bf16-speed.json</c>), so that every later process
 /// on the machine decides the same way and a run's numbers do not depend on a timing.
 /// </summary>
 public static class BFloat16Speed
@@ -30,7 +27,7 @@ public static class BFloat16Speed
             string file = CacheFile(), key = CacheKey();
             if (Read(file, key) is double cached) return (_known = (cached, $"measured earlier, cached in {file}")).Value;
             double measured = Measure();
-            try { Write(file, key, measured); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            Write(file, key, measured);
             return (_known = (measured, $"measured at start-up, cached in {file}")).Value;
         }
     }
@@ -67,42 +64,14 @@ public static class BFloat16Speed
         return rounds % 2 == 1 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
     }
 
-    /// <summary>What the measurement depends on: the CPU, the thread count and oneDNN's state.</summary>
-    internal static string CacheKey() => $"{CpuInfo.Host.Describe()}; threads {NativeRuntime.Threads}; oneDNN {(NativeRuntime.MkldnnEnabled ? "on" : "off")}, fill {NativeRuntime.Fill}; ISA cap {Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") ?? "none"}";
+    /// <summary>What the measurement depends on: the machine state (<see cref="MachineCache.MachineKey"/>).</summary>
+    internal static string CacheKey() => MachineCache.MachineKey();
 
-    internal static string CacheFile()
-    {
-        string? dir = Environment.GetEnvironmentVariable("DIFFLAB_CACHE");
-        if (string.IsNullOrEmpty(dir))
-        {
-            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            dir = Path.Combine(string.IsNullOrEmpty(xdg) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache") : xdg, "difflab");
-        }
-        return Path.Combine(dir, "bf16-speed.json");
-    }
+    internal static string CacheFile() => MachineCache.File("bf16-speed.json");
 
-    internal static double? Read(string file, string key)
-    {
-        try
-        {
-            if (!File.Exists(file)) return null;
-            using var doc = JsonDocument.Parse(File.ReadAllText(file));
-            return doc.RootElement.TryGetProperty(key, out var entry) && entry.TryGetProperty("speedup", out var v) && v.TryGetDouble(out var d) && d > 0 ? d : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; } // unreadable: measure again
-    }
+    internal static double? Read(string file, string key) =>
+        MachineCache.Read(file, key) is { } entry && entry.TryGetProperty("speedup", out var v) && v.TryGetDouble(out var d) && d > 0 ? d : null;
 
-    internal static void Write(string file, string key, double speedup)
-    {
-        var entries = new Dictionary<string, object>();
-        try
-        {
-            if (File.Exists(file))
-                foreach (var p in JsonDocument.Parse(File.ReadAllText(file)).RootElement.EnumerateObject()) entries[p.Name] = p.Value.Clone();
-        }
-        catch (JsonException) { }
-        entries[key] = new { speedup, measured = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) };
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        AtomicFile.WriteAllText(file, JsonSerializer.Serialize(entries, new JsonSerializerOptions { WriteIndented = true }));
-    }
+    internal static void Write(string file, string key, double speedup) =>
+        MachineCache.Write(file, key, new Dictionary<string, object> { ["speedup"] = speedup });
 }

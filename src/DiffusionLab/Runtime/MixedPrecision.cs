@@ -100,7 +100,7 @@ public static class MixedPrecision
     /// <summary>
     /// Runs <paramref name="module"/> on <paramref name="x"/> under the active precision and the process's convolution
     /// layout: a Sequential runs its children one by one through this method; Conv2d, ConvTranspose2d and Linear compute
-    /// in the lowered type; with <see cref="NativeRuntime.ChannelsLast"/> the convolutions take channels-last (NHWC)
+    /// in the lowered type; with <see cref="ConvolutionLayout.ChannelsLast"/> the convolutions take channels-last (NHWC)
     /// operands, so oneDNN computes on them directly and its output stays channels-last through the normalisations,
     /// activations, sums and concatenations that follow, instead of reordering every activation from NCHW to its blocked
     /// layout and back (the reorders took more time than any convolution pass in a profile of a training step on an Intel
@@ -111,7 +111,7 @@ public static class MixedPrecision
     /// </summary>
     public static Tensor Call(nn.Module<Tensor, Tensor> module, Tensor x)
     {
-        bool nhwc = NativeRuntime.ChannelsLast;
+        bool nhwc = ConvolutionLayout.ChannelsLast;
         ScalarType? lowered = _lowered;
         if (lowered is null && !nhwc) return module.call(x);
         // Every cast, layout copy and intermediate made here is disposed as soon as it is used: the caller's dispose scope

@@ -23,24 +23,12 @@ public static class NativeRuntime
     public static bool MkldnnEnabled { get; private set; } = true;
 
     /// <summary>
-    /// Whether the U-Nets' convolutions run on channels-last (NHWC) operands (<see cref="MixedPrecision.Call"/>): on where
-    /// oneDNN is on, since its convolutions work in NHWC or blocked layouts and every NCHW operand costs two reorders;
-    /// DIFFLAB_CHANNELS_LAST=1 or 0 forces it. Off with ATen's kernels, whose reference convolutions are NCHW.
+    /// The convolution layout of the U-Nets (<see cref="MixedPrecision.Call"/>) where no workload has chosen one with
+    /// <see cref="ConvolutionLayout.Use"/>: channels-last (NHWC) where oneDNN is on, since its convolutions work in NHWC or
+    /// blocked layouts; NCHW with ATen's kernels, whose reference convolutions are NCHW. DIFFLAB_CHANNELS_LAST=1 or 0 forces it.
+    /// Training, sampling and editing measure the layout per workload instead (<see cref="ConvolutionLayout.Choose"/>).
     /// </summary>
     public static bool ChannelsLast { get; private set; }
-
-    /// <summary>Sets <see cref="ChannelsLast"/> until the returned scope is disposed (tests compare the two layouts).</summary>
-    internal static IDisposable OverrideChannelsLast(bool on)
-    {
-        bool before = ChannelsLast;
-        ChannelsLast = on;
-        return new Restore(() => ChannelsLast = before);
-    }
-
-    private sealed class Restore(Action undo) : IDisposable
-    {
-        public void Dispose() => undo();
-    }
 
     /// <summary>libtorch's intra-op thread count after <see cref="Configure"/>.</summary>
     public static int Threads => torch.get_num_threads();
@@ -321,7 +309,7 @@ public static class NativeRuntime
 
     /// <summary>One line for logs: threads and allocator mode.</summary>
     public static string Describe() =>
-        $"torch threads {Threads}, allocator {(AllocatorTuned ? "tuned (no mmap, no trim)" : "glibc default")}, oneDNN {(MkldnnEnabled ? "on" : "off")} ({MkldnnReason}){(ChannelsLast ? ", channels-last convolutions" : "")}";
+        $"torch threads {Threads}, allocator {(AllocatorTuned ? "tuned (no mmap, no trim)" : "glibc default")}, oneDNN {(MkldnnEnabled ? "on" : "off")} ({MkldnnReason})";
 
     /// <summary>"CPU: AMD family 26 model 2 (…), AVX-512 BF16; torch threads 2, …" — the whole native picture for headers.</summary>
     public static string DescribeWithCpu() => $"CPU {CpuInfo.Host.Describe()}; {Describe()}";

@@ -152,6 +152,16 @@ public class ImageRunTests
         Assert.Equal(0, ddim);
     }
 
+    [Theory]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void AnEpochGridGuidanceScaleThatIsNotAFiniteNonNegativeNumberIsRefusedByName(double gamma)
+    {
+        var e = Assert.Throws<DiffusionLabException>(() => ImageRun.Create(Tiny(epochs: 1) with { GridGuidanceScale = gamma }));
+        Assert.Contains("`GridGuidanceScale`", e.Template);
+    }
+
     [Fact]
     public void ExportedWeightsReloadAndSampleTheSame()
     {

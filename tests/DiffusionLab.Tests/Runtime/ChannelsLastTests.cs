@@ -31,8 +31,8 @@ public class ChannelsLastTests
         foreach (var (net, conditional, x, t, labels) in SmallUNets.WithInputs(4))
         {
             Tensor nchw, nhwc;
-            using (NativeRuntime.OverrideChannelsLast(false)) nchw = conditional.Forward(x, t, labels);
-            using (NativeRuntime.OverrideChannelsLast(true)) nhwc = conditional.Forward(x, t, labels);
+            using (ConvolutionLayout.Use(false)) nchw = conditional.Forward(x, t, labels);
+            using (ConvolutionLayout.Use(true)) nhwc = conditional.Forward(x, t, labels);
             Assert.True(nhwc.is_contiguous());
             // the same sums in another order: float32 rounding only
             double error = (nhwc - nchw).norm().item<float>() / nchw.norm().item<float>();

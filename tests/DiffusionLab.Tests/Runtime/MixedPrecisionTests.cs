@@ -52,7 +52,7 @@ public class MixedPrecisionTests
             var plain = MixedPrecision.Call(layer, input);
             Assert.Equal(ScalarType.Float32, plain.dtype);
             // outside a scope: the module itself, on the process's convolution layout (channels-last where oneDNN is on)
-            Assert.Equal(0, RelativeError(plain, layer.call(NativeRuntime.ChannelsLast ? MixedPrecision.ToChannelsLast(input) : input)));
+            Assert.Equal(0, RelativeError(plain, layer.call(ConvolutionLayout.ChannelsLast ? MixedPrecision.ToChannelsLast(input) : input)));
             Tensor lowered;
             using (MixedPrecision.Enter("bf16")) lowered = MixedPrecision.Call(layer, input);
             Assert.Equal(ScalarType.BFloat16, lowered.dtype);
