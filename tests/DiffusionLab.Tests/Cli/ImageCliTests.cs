@@ -146,6 +146,29 @@ public class ImageCliTests
     }
 
     [Fact]
+    public void DenoiseComparesBlurOneStepAndIterativeDenoisingWithADiffusionModel()
+    {
+        var data = IdxBars();
+        var run = Temp();
+        var (code, _, err) = Run(["train", "--dataset", "idx:" + data, "--model", "cs180-class", .. TinyTrain, "--out", run]);
+        Assert.True(code == 0, err);
+        var outDir = Temp();
+        string o;
+        (code, o, err) = Run("denoise", "--run", run, "--n", "2", "--t", "5,10", "--steps", "10", "--i-start", "3", "--json", "--out", outDir);
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(outDir, "comparison.png")) && File.Exists(Path.Combine(outDir, "iterative.png")));
+        using var doc = System.Text.Json.JsonDocument.Parse(o.Split('\n').Last(l => l.StartsWith('{')));
+        var levels = doc.RootElement.GetProperty("levels").EnumerateArray().ToList();
+        Assert.Equal([5, 10, 13], levels.Select(l => l.GetProperty("t").GetInt32())); // the given levels and i_start's (T = 20, stride 2: 1 + 6·2)
+        foreach (var l in levels)
+            foreach (var method in new[] { "noisy", "blur", "one_step", "iterative" })
+                Assert.InRange(l.GetProperty("scores").GetProperty(method).GetProperty("ssim").GetDouble(), -1, 1);
+        (code, _, err) = Run("denoise", "--run", run, "--t", "21", "--out", outDir);
+        Assert.Equal(CliApp.ExitUserError, code);
+        Assert.Contains("--t 21 is outside the model's steps 1..20", err);
+    }
+
+    [Fact]
     public void TheShippedModelDrawsDigitsTheShippedClassifierRecognises()
     {
         // The README's main job, shortened (DDIM-20 instead of DDPM-300) to keep the suite fast.
