@@ -21,7 +21,7 @@ train() { # name args...
 row() { # run sampler steps
   local run=$1 sampler=$2 steps=$3
   local csv="$out/$run-$sampler.csv"
-  local line; line=$(difflab toy sample --run "$out/$run" --sampler "$sampler" --steps "$steps" --n 10000 --seed 1 --out "$csv" | head -1)
+  local line; line=$(difflab toy sample --run "$out/$run" --sampler "$sampler" --steps "$steps" --n 10000 --seed 1 --out "$csv" | grep "network evaluations" | tail -1)
   local nfe; nfe=$(echo "$line" | sed -E 's/.* ([0-9]+) network evaluations.*/\1/')
   local a b
   a=$(difflab toy eval --samples "$csv" --protocol sum2048 --json)

@@ -26,7 +26,7 @@ row() { # run sampler steps extra...
   local label=$sampler
   if [[ $sampler == ddim ]]; then label="ddim η=${2:-0}"; fi
   local csv="$out/$(basename "$run")-$sampler-$steps${2:+-eta$2}.csv"
-  local line; line=$(difflab toy sample --run "$run" --sampler "$sampler" --steps "$steps" --n 10000 --seed 1 --out "$csv" "$@" | head -1)
+  local line; line=$(difflab toy sample --run "$run" --sampler "$sampler" --steps "$steps" --n 10000 --seed 1 --out "$csv" "$@" | grep "network evaluations" | tail -1)
   local nfe; nfe=$(echo "$line" | sed -E 's/.* ([0-9]+) network evaluations.*/\1/')
   local secs; secs=$(echo "$line" | sed -E 's/.*evaluations, ([0-9.]+) s.*/\1/')
   local a b
