@@ -74,8 +74,9 @@ public static class ConvolutionLayout
     }
 
     /// <summary>
-    /// The layout for <paramref name="network"/> (x, t → output) on inputs of <paramref name="shape"/> in
-    /// <paramref name="precision"/>, in training — a forward and backward pass — or in sampling — a forward pass: forced,
+    /// The layout for <paramref name="network"/> (x, t → output) on inputs of <paramref name="shape"/> (timed on at most
+    /// <see cref="MeasuredBatch"/> of them) in <paramref name="precision"/>, in training — a forward and backward pass — or
+    /// in sampling — a forward pass: forced,
     /// known to this process, cached for this machine, or measured now (a few passes, once). The passes run on random
     /// inputs in eval mode, so dropout draws no random numbers and batch norms keep their statistics; the gradients they
     /// leave are cleared. A network that does not run its layers through <see cref="MixedPrecision.Call"/> has no choice.
@@ -83,6 +84,7 @@ public static class ConvolutionLayout
     public static Choice ForNetwork(nn.Module<Tensor, Tensor, Tensor> network, long[] shape, bool training, string precision, Device device)
     {
         if (network is not IMixedPrecisionNetwork) return new Choice(NativeRuntime.ChannelsLast, $"{network.GetName()} has no layout choice");
+        shape = [Math.Min(shape[0], MeasuredBatch), .. shape[1..]];
         long parameters = network.parameters().Sum(p => p.numel());
         string workload = $"{(training ? "training" : "sampling")} {network.GetType().Name} of {parameters} parameters on {string.Join("×", shape)}, {precision}";
         lock (Gate)
@@ -115,6 +117,14 @@ public static class ConvolutionLayout
     }
 
     private static readonly Dictionary<string, Choice> Known = [];
+
+    /// <summary>
+    /// The largest batch the passes of <see cref="ForNetwork"/> run on: which layout wins depends on the layer shapes,
+    /// not on how many images share them, while the cost of sixteen passes grows with the batch (sixteen training passes
+    /// of the CS180 single-step U-Net at its batch of 256 took 4.4 minutes on one thread, a tenth of its whole training).
+    /// Every batch of at least this size shares one decision.
+    /// </summary>
+    public const int MeasuredBatch = 32;
 
     /// <summary>
     /// The fastest of <paramref name="rounds"/> timings of <paramref name="runOnce"/> in NCHW and in channels-last,
