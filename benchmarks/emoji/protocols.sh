@@ -15,12 +15,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 model="${1:-$here/models/emoji32-class}"
 out="${2:-$here/runs/emoji-protocols}"
 classifier="$here/models/emoji-classifier"
-dotnet build "$here/src/DiffusionLab.Cli" -c Release -v q --nologo >/dev/null
-bin="$(mktemp -d)"; trap 'rm -rf "$bin"' EXIT
-cp -r "$here/src/DiffusionLab.Cli/bin/Release/net10.0/." "$bin/"
-export DIFFLAB_DATA="${DIFFLAB_DATA:-$here/data}"
+source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
-difflab() { dotnet "$bin/difflab.dll" "$@"; }
 mkdir -p "$out"
 common=(--model "$model" --real emoji:train --classifier "$classifier" --n 500 --sampler dpm++2m --steps 20 --seed 0 --resume)
 difflab study guidance "${common[@]}" --features resnet18 --gammas 1,2,3,5,8.5 --out "$out/guidance-resnet18"

@@ -10,19 +10,16 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$here/runs/emoji-pilots}"
 classifier="${2:-$here/models/emoji-classifier}"
-dotnet build "$here/src/DiffusionLab.Cli" -c Release -v q --nologo >/dev/null
-bin="$(mktemp -d)"; trap 'rm -rf "$bin"' EXIT
-cp -r "$here/src/DiffusionLab.Cli/bin/Release/net10.0/." "$bin/"
-export DIFFLAB_DATA="${DIFFLAB_DATA:-$here/data}"
+source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
 for variant in linear-eps cosine-eps cosine-v; do
   schedule="${variant%-*}"; prediction="${variant#*-}"
   run="$out/$variant"
   if [ ! -f "$run/study/study.csv" ]; then # a resumed finished training returns at once
     resume=(); [ -f "$run/checkpoint.bin" ] && resume=(--resume)
-    nice -n 5 dotnet "$bin/difflab.dll" train --dataset emoji --model unet --ch 32 --schedule "$schedule" --prediction "$prediction" \
+    difflab train --dataset emoji --model unet --ch 32 --schedule "$schedule" --prediction "$prediction" \
       --precision bf16 --epochs 10 --grid-every 10 --seed 0 --out "$run" "${resume[@]}"
   fi
-  nice -n 5 dotnet "$bin/difflab.dll" study guidance --run "$run" --real emoji:train --features resnet18 --classifier "$classifier" \
+  difflab study guidance --run "$run" --real emoji:train --features resnet18 --classifier "$classifier" \
     --gammas 3 --n 500 --sampler ddim --steps 50 --seed 0 --out "$run/study" --resume
 done

@@ -10,11 +10,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$here/runs/emoji32-class}"
-dotnet build "$here/src/DiffusionLab.Cli" -c Release -v q --nologo >/dev/null
-bin="$(mktemp -d)"; trap 'rm -rf "$bin"' EXIT
-cp -r "$here/src/DiffusionLab.Cli/bin/Release/net10.0/." "$bin/"
+source "$here/benchmarks/lib/private_difflab.sh"
 resume=(); [ -f "$out/checkpoint.bin" ] && resume=(--resume)
-export DIFFLAB_DATA="${DIFFLAB_DATA:-$here/data}"
 cd "$here"
-dotnet "$bin/difflab.dll" train --dataset emoji --model unet --ch 64 --schedule cosine --prediction eps --precision bf16 \
+difflab train --dataset emoji --model unet --ch 64 --schedule cosine --prediction eps --precision bf16 \
   --epochs 100 --grid-every 1 --grid-guidance-scale 8.5 --seed 0 --out "$out" "${resume[@]}"

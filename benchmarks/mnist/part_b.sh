@@ -13,12 +13,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$here/runs/part-b}"
-dotnet build "$here/src/DiffusionLab.Cli" -c Release -v q --nologo >/dev/null
-bin="$(mktemp -d)"; trap 'rm -rf "$bin"' EXIT
-cp -r "$here/src/DiffusionLab.Cli/bin/Release/net10.0/." "$bin/"
-export DIFFLAB_DATA="${DIFFLAB_DATA:-$here/data}"
+source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
-difflab() { dotnet "$bin/difflab.dll" "$@"; }
 train() { # name model [args…]: trains, or resumes an interrupted run; a finished run returns at once
   local name=$1 model=$2; shift 2
   local resume=(); [ -f "$out/$name/checkpoint.bin" ] && resume=(--resume)

@@ -6,13 +6,11 @@
 # protocols and EMD. An existing finished run is reused. Threads: DIFFLAB_THREADS (default: all cores).
 # Usage: benchmarks/toy/sde_table.sh [OUT_DIR]
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$here"
 out="${1:-out/sde-table}"
 mkdir -p "$out"
-dotnet build src/DiffusionLab.Cli -c Release -v q -nologo >/dev/null
-bin="$(mktemp -d)"; trap 'rm -rf "$bin"' EXIT
-cp -r src/DiffusionLab.Cli/bin/Release/net10.0/. "$bin/"
-difflab() { dotnet "$bin/difflab.dll" "$@"; }
+source "$here/benchmarks/lib/private_difflab.sh"
 train() { # name args...
   local name=$1; shift
   if [[ -f "$out/$name/checkpoint.bin" ]]; then return; fi
