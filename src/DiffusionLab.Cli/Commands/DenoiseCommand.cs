@@ -39,7 +39,7 @@ public static class DenoiseCommand
             var levelsOf = CommonOptions.ParseDoubles(parse.GetValue(sigmas)!, "--sigmas");
             foreach (var v in levelsOf)
                 if (!(v >= 0)) throw new DiffusionLabException($"--sigmas must be non-negative numbers, got '{v.ToString(CultureInfo.InvariantCulture)}'");
-            var data = LoadData(parse, m);
+            var data = LoadData(parse.GetValue(dataset)!, parse.GetValue(split)!, m);
             using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             var x = Spread(data, parse.GetValue(n), device);
@@ -75,16 +75,9 @@ public static class DenoiseCommand
                 foreach (var level in ts)
                     if (level < 1 || level > t) throw new DiffusionLabException($"--t {level} is outside the model's steps 1..{t}");
                 int[] all = [.. ts.Append(strided[start]).Distinct().Order()];
-                Tensor images;
-                if (parse.GetValue(image) is string files)
-                {
-                    var list = files.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                        .Select(p => ImageTensor.LoadSquare(p, m.Config.ImageSize, m.Config.Channels)).ToList();
-                    images = torch.stack(list).to(m.Device);
-                    foreach (var l in list) l.Dispose();
-                }
-                else images = Spread(LoadData(parse, m), parse.GetValue(n), m.Device);
-                using var _ = images;
+                using var images = parse.GetValue(image) is string files
+                    ? EditVerbs.LoadImageFiles(files, m, "no", output)
+                    : Spread(LoadData(parse.GetValue(dataset)!, parse.GetValue(split)!, m), parse.GetValue(n), CPU);
                 int[]? labels = parse.GetValue(cls) is string c ? Enumerable.Repeat(ClassSelector.One(c, m.Config.ClassNames, "class"), (int)images.shape[0]).ToArray() : null;
                 double gamma = labels is null ? 1 : parse.GetValue(scale) ?? ClassifierFreeGuidance.DefaultScale;
                 var blur = GaussianBlur.ScaledTo(m.Config.ImageSize, DenoisingComparison.BlurSigmaAt64);
@@ -92,7 +85,7 @@ public static class DenoiseCommand
                 int stripLevel = Array.IndexOf(all, strided[start]);
                 var clock = Stopwatch.StartNew();
                 IReadOnlyList<DenoisingComparison.Level> results = [];
-                using var compared = m.Edit(images, labels, gamma, images.shape[0] > 0 ? (int)images.shape[0] : 1, (dm, x, _) =>
+                using var compared = m.Edit(images, labels, gamma, (int)images.shape[0], (dm, x, _) =>
                 {
                     var g = TensorOps.SeededGenerator(seed);
                     var grid = DenoisingComparison.IterativeGrid(strided[start], strided);
@@ -104,14 +97,13 @@ public static class DenoiseCommand
                 });
                 try
                 {
-                    var original = images.cpu();
                     // one row per level: the original, x_t, the blur, one step, iterative — the assignment's four-way figure at each t
                     var rows = new List<Tensor>();
                     var names = new List<string>();
                     for (int i = 0; i < (int)Math.Min(4, images.shape[0]); i++)
                         foreach (var r in results)
                         {
-                            rows.Add(torch.stack([original[i], r.Noisy[i].cpu(), r.Blurred[i].cpu(), r.OneStep[i].cpu(), r.Iterative[i].cpu()]));
+                            rows.Add(torch.stack([images[i], r.Noisy[i].cpu(), r.Blurred[i].cpu(), r.OneStep[i].cpu(), r.Iterative[i].cpu()]));
                             names.Add($"t = {r.Step}");
                         }
                     var comparison = Path.Combine(outDir, "comparison.png");
@@ -126,7 +118,7 @@ public static class DenoiseCommand
                     var scores = results.Select(r => new
                     {
                         t = r.Step,
-                        scores = r.Scores(original.to(r.Noisy.device)).ToDictionary(kv => kv.Key, kv => new { psnr = Finite(kv.Value.Psnr), ssim = kv.Value.Ssim }),
+                        scores = r.Scores(images.to(r.Noisy.device)).ToDictionary(kv => kv.Key, kv => new { psnr = Finite(kv.Value.Psnr), ssim = kv.Value.Ssim }),
                     }).ToList();
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{images.shape[0]} images at t = {string.Join(", ", all)} (i_start {start} of {k} strided steps is t = {strided[start]}), {clock.Elapsed.TotalSeconds:F1} s{(labels is null ? "" : $", γ = {gamma}")}; PSNR (dB) / SSIM against the original:"));
@@ -150,12 +142,11 @@ public static class DenoiseCommand
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
-    private static ImageDataset LoadData(ParseResult parse, ImageRun? m)
+    /// <summary>The <paramref name="split"/> of <paramref name="dataset"/> (empty: the model's own, else mnist), in the model's format.</summary>
+    private static ImageDataset LoadData(string dataset, string split, ImageRun? m)
     {
-        var d = parse.CommandResult.Command.Options.OfType<Option<string>>().First(o => o.Name == "--dataset");
-        var s = parse.CommandResult.Command.Options.OfType<Option<string>>().First(o => o.Name == "--split");
-        var spec = parse.GetValue(d) is { Length: > 0 } given ? given : m?.Config.Dataset ?? "mnist";
-        var data = ImageDatasets.Load(spec, parse.GetValue(s)!, m?.Config.ImageSize ?? 64, m?.Config.Channels ?? 3);
+        var spec = dataset is { Length: > 0 } ? dataset : m?.Config.Dataset ?? "mnist";
+        var data = ImageDatasets.Load(spec, split, m?.Config.ImageSize ?? 64, m?.Config.Channels ?? 3);
         m?.CheckDataset(data);
         return data;
     }

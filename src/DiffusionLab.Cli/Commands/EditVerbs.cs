@@ -90,26 +90,7 @@ internal static class EditVerbs
             var from = parse.GetValue(From);
             if ((image is null) == (from is null)) throw new DiffusionLabException("give the images to edit with --image FILE or --from DATASET|FOLDER (one of them)");
             int size = m.Config.ImageSize, channels = m.Config.Channels;
-            if (image is not null)
-            {
-                var invert = parse.GetValue(Invert)!;
-                if (invert is not ("auto" or "yes" or "no")) throw new DiffusionLabException($"--invert must be auto, yes or no, got '{invert}'");
-                var list = new List<Tensor>();
-                foreach (var path in image.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    var x = ImageTensor.LoadSquare(path, size, channels);
-                    bool flip = invert == "yes" || (invert == "auto" && channels == 1 && x.mean().item<float>() > 0);
-                    if (flip)
-                    {
-                        x = -x;
-                        if (invert == "auto") output.WriteLine($"{path}: mostly bright, inverted to white on black like the training data (--invert no to keep it)");
-                    }
-                    list.Add(x);
-                }
-                var all = torch.stack(list);
-                foreach (var t in list) t.Dispose();
-                return (all, null);
-            }
+            if (image is not null) return (LoadImageFiles(image, m, parse.GetValue(Invert)!, output), null);
             int n = parse.GetValue(N);
             if (n < 1) throw new DiffusionLabException($"--n must be positive, got {n}");
             using var set = ImageSets.Load(from!);
@@ -120,6 +101,31 @@ internal static class EditVerbs
             var images = set.Images.index_select(0, torch.tensor(idx));
             return (images, set.Labels is null ? null : idx.Select(i => set.Labels[i]).ToArray());
         }
+    }
+
+    /// <summary>
+    /// Picture files (comma-separated) as one batch [N, C, H, W] in the model's size and channels; <paramref name="invert"/>
+    /// (auto, yes or no) turns a grey picture to white on black — auto where it is mostly bright, like a drawing on paper.
+    /// </summary>
+    internal static Tensor LoadImageFiles(string files, ImageRun m, string invert, TextWriter output)
+    {
+        if (invert is not ("auto" or "yes" or "no")) throw new DiffusionLabException($"--invert must be auto, yes or no, got '{invert}'");
+        int size = m.Config.ImageSize, channels = m.Config.Channels;
+        var list = new List<Tensor>();
+        foreach (var path in files.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var x = ImageTensor.LoadSquare(path, size, channels);
+            bool flip = invert == "yes" || (invert == "auto" && channels == 1 && x.mean().item<float>() > 0);
+            if (flip)
+            {
+                x = -x;
+                if (invert == "auto") output.WriteLine($"{path}: mostly bright, inverted to white on black like the training data (--invert no to keep it)");
+            }
+            list.Add(x);
+        }
+        var all = torch.stack(list);
+        foreach (var t in list) t.Dispose();
+        return all;
     }
 
     /// <summary>--class: one class for all, 'data' for the dataset's own labels, or none (unconditional).</summary>

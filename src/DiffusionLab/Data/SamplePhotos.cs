@@ -100,7 +100,7 @@ public static class SamplePhotos
     {
         var found = new Dictionary<string, byte[]>();
         var psi = new ProcessStartInfo("dpkg-deb", ["--fsys-tarfile", deb]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Start(psi);
+        using var p = ExternalTool.Start(psi, NotInstalled(psi.FileName));
         var stderr = p.StandardError.ReadToEndAsync();
         using (var reader = new TarReader(p.StandardOutput.BaseStream, leaveOpen: true))
             while (reader.GetNextEntry() is { } entry)
@@ -130,25 +130,11 @@ public static class SamplePhotos
         return made[0];
     }
 
-    private static (int Code, string Stdout, string Stderr) RunTool(string tool, string[] args, string? dir)
-    {
-        var psi = new ProcessStartInfo(tool, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (dir is not null) psi.WorkingDirectory = dir;
-        using var p = Start(psi);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) RunTool(string tool, string[] args, string? dir) =>
+        ExternalTool.Run(tool, args, dir, NotInstalled(tool));
 
-    private static Process Start(ProcessStartInfo psi)
-    {
-        try { return Process.Start(psi) ?? throw new DiffusionLabException($"could not start {psi.FileName}"); }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            throw new DiffusionLabException($"{psi.FileName} is not installed: the photos come from Debian packages (apt-get and dpkg-deb, on Debian and Ubuntu)");
-        }
-    }
+    private static string NotInstalled(string tool) =>
+        $"{tool} is not installed: the photos come from Debian packages (apt-get and dpkg-deb, on Debian and Ubuntu)";
 
     /// <summary>The first line of a tool's error output that is not a warning, or its exit code.</summary>
     private static string FirstLine(string stderr, int code) =>
