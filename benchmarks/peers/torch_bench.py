@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 CASES = ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "train-unet32", "guided-step-unet32", "mlp-train", "ddpm-2d",
-         "ddim50-2d", "phases-d64"]
+         "ddim50-2d", "phases-d64", "phases-unet32"]
 
 
 # ---------------------------------------------------------------- networks (mirrors of src/DiffusionLab/Models)
@@ -489,36 +489,35 @@ def case_train(o, d):
     return r
 
 
-def case_phases(o, d):
-    """PerformanceBench.TrainPhases: the train-d64 step timed phase by phase (forward + loss read, backward, Adam + EMA)."""
-    torch.manual_seed(o.seed)
-    net, shadow = layout(o, Cs180ClassUNet(d), Cs180ClassUNet(d))
+def timed_phases(o, name, net, shadow, loss, lr_at, grad_clip, ema_decay, step_flops, note, k):
+    """PerformanceBench.TimedPhases: a training step timed phase by phase — forward (the loss, read back), backward, and
+    the update (clipping where the recipe clips, Adam, EMA) — in seconds per step."""
     shadow.load_state_dict(net.state_dict())
     for p in shadow.parameters():
         p.requires_grad_(False)
-    sched = Schedule(300)
-    g = torch.Generator().manual_seed(o.seed)
-    x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
-    labels = torch.randint(0, 10, (o.train_batch,), generator=g)
     params = list(net.parameters())
-    opt = torch.optim.Adam(params, lr=1e-3)
+    opt = torch.optim.Adam(params, lr=lr_at(0))
     net.train()
-    k, step = o.train_steps_per_repeat, 0
+    step = 0
     phases = {"forward": [], "backward": [], "update": []}
     for r in range(-o.warmup, o.repeats):
         f = b = u = 0.0
         for _ in range(k):
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step)
             t0 = time.perf_counter()
             opt.zero_grad()
             with autocast(o):
-                loss = ddpm_loss(net, sched, x, torch.Generator().manual_seed(o.seed * 1_000_003 + step), labels, 0.1)
-            loss.item()
+                l = loss(torch.Generator().manual_seed(o.seed * 1_000_003 + step))
+            l.item()
             t1 = time.perf_counter()
-            loss.backward()
+            l.backward()
             t2 = time.perf_counter()
+            if grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(params, grad_clip)
             opt.step()
             with torch.no_grad():
-                dec = min(0.999, (1.0 + step) / (10.0 + step))
+                dec = min(ema_decay, (1.0 + step) / (10.0 + step))
                 for e, p in zip(shadow.parameters(), net.parameters()):
                     e.mul_(dec).add_(p.detach(), alpha=1 - dec)
                 for e, bb in zip(shadow.buffers(), net.buffers()):
@@ -529,13 +528,38 @@ def case_phases(o, d):
             phases["forward"].append(f)
             phases["backward"].append(b)
             phases["update"].append(u)
-    flops = o.train_batch * cs180_forward_flops(d)
     out = []
-    for name, factor in (("forward", 1), ("backward", 2), ("update", 0)):
-        r = per(f"phases-d{d}-{name}", "s/step", k, phases[name], f"batch {o.train_batch}")
-        r["gflops"] = factor * flops / r["median"] / 1e9 if factor else None
+    for phase, factor in (("forward", 1), ("backward", 2), ("update", 0)):
+        r = per(f"{name}-{phase}", "s/step", k, phases[phase], note)
+        r["gflops"] = factor * step_flops / r["median"] / 1e9 if factor else None
         out.append(r)
     return out
+
+
+def case_phases(o, d):
+    """PerformanceBench.TrainPhases: the train-d64 step timed phase by phase (forward + loss read, backward, Adam + EMA)."""
+    torch.manual_seed(o.seed)
+    net, shadow = layout(o, Cs180ClassUNet(d), Cs180ClassUNet(d))
+    sched = Schedule(300)
+    g = torch.Generator().manual_seed(o.seed)
+    x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
+    labels = torch.randint(0, 10, (o.train_batch,), generator=g)
+    return timed_phases(o, f"phases-d{d}", net, shadow, lambda gen: ddpm_loss(net, sched, x, gen, labels, 0.1), lambda s: 1e-3, 0.0, 0.999,
+                        o.train_batch * cs180_forward_flops(d), f"batch {o.train_batch}", o.train_steps_per_repeat)
+
+
+def case_phases_unet32(o):
+    """PerformanceBench.TrainDdpmUNetPhases: the train-unet32 step timed phase by phase (clipping + Adam + EMA in the update)."""
+    torch.manual_seed(o.seed)
+    net, flops = unet32(o)
+    net, shadow = layout(o, net, DdpmUNet(**UNET32))
+    sched = Schedule(1000)
+    b = o.unet32_batch
+    g = torch.Generator().manual_seed(o.seed)
+    x = torch.rand(b, 3, 32, 32, generator=g) * 2 - 1
+    labels = torch.randint(0, UNET32["num_classes"], (b,), generator=g)
+    return timed_phases(o, "phases-unet32", net, shadow, lambda gen: ddpm_loss(net, sched, x, gen, labels, 0.1),
+                        lambda s: 2e-4 * min(1.0, (s + 1) / 500), 1.0, 0.9999, b * flops, f"batch {b}", 1)
 
 
 def guided_steps(o, net, sched, labels, x, g, k):
@@ -708,7 +732,7 @@ def main():
              "guided-step-d64": lambda: case_guided(o, 64), "train-unet32": lambda: case_train_unet32(o),
              "guided-step-unet32": lambda: case_guided_unet32(o), "mlp-train": lambda: case_mlp(o),
              "ddpm-2d": lambda: case_toy_sampling(o, False), "ddim50-2d": lambda: case_toy_sampling(o, True),
-             "phases-d64": lambda: case_phases(o, 64)}.get(c)
+             "phases-d64": lambda: case_phases(o, 64), "phases-unet32": lambda: case_phases_unet32(o)}.get(c)
         if r is None:
             continue
         for r in (lambda v: v if isinstance(v, list) else [v])(r()):

@@ -100,27 +100,31 @@ internal static class EvalVerbs
         var fake = new Option<string>("--fake") { Description = "Generated images: a folder (e.g. OUT/images of 'difflab sample').", Required = true };
         var features = new Option<string?>("--features") { Description = name == "accuracy" ? "Classifier folder (default: the shipped classifier of the images' data set, else models/mnist-classifier)." : FeaturesHelp };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var n = new Option<int?>("--n") { Description = "Use at most N images of each set (of a data set's split a fixed random subset, of a folder the first N files by name)." };
+        var n = new Option<int?>("--n") { Description = "Use at most N generated images (the first N files by name)." };
+        var nReal = new Option<int?>("--n-real") { Description = "Use at most N real images (of a data set's split a fixed random subset, of a folder the first N files by name; default: all, which FID's real-vs-real floor needs: at least twice the generated count)." };
         var cls = new Option<int?>("--class", "-c") { Description = "accuracy: the class every image should be." };
         var seed = new Option<long>("--seed") { Description = "Seed of KID's random subsets.", DefaultValueFactory = _ => 0 };
         var cmd = new Command(name, description);
         // --class only where it is read: 'eval fid --help' used to list it though FID ignores it
-        foreach (var o in new Option[] { real, fake, features, json, n, cls, seed })
-            if (o != cls || name == "accuracy") cmd.Options.Add(o);
+        foreach (var o in new Option[] { real, fake, features, json, n, nReal, cls, seed })
+            if ((o != cls || name == "accuracy") && (o != nReal || needsReal)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            int? limit = parse.GetValue(n);
+            int? limit = parse.GetValue(n), realLimit = parse.GetValue(nReal);
             if (limit is < 2) throw new DiffusionLabException($"--n must be at least 2, got {limit}");
+            if (realLimit is < 2) throw new DiffusionLabException($"--n-real must be at least 2, got {realLimit}");
             // progress on the output only when it is not JSON (a parser would read the progress lines too)
             var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
-            ImageSet Read(string spec)
+            // --n limits only the generated set: limiting the real set too left FID no room for its floor (it holds n real
+            // images out against the other R − n, so R must be at least 2n)
+            ImageSet Read(string spec, int? most)
             {
                 var reading = new ProgressReporter(progressOut, $"reading {spec}");
-                try { return ImageSets.Load(spec, limit, (done, total) => reading.Report(done, total)); }
+                try { return ImageSets.Load(spec, most, (done, total) => reading.Report(done, total)); }
                 finally { reading.Done(); }
             }
-            using var fakeSet = Read(parse.GetValue(fake)!);
-            using var realSet = parse.GetValue(real) is string r ? Read(r) : null;
+            using var fakeSet = Read(parse.GetValue(fake)!, limit);
+            using var realSet = parse.GetValue(real) is string r ? Read(r, realLimit) : null;
             if (name == "accuracy" && parse.GetValue(features) == "resnet18")
                 throw new DiffusionLabException("accuracy needs a classifier of the images' classes, not --features resnet18");
             var network = OpenFeatures(parse.GetValue(features), realSet?.Dataset ?? fakeSet.Dataset);

@@ -65,6 +65,29 @@ public static partial class PerformanceBench
     }
 
     /// <summary>
+    /// Where a step of <see cref="TrainDdpmUNet"/> spends its time: the same network, batch, loss, clipping, Adam and EMA,
+    /// phase by phase (<see cref="TimedPhases"/>), one step per repeat.
+    /// </summary>
+    public static IReadOnlyList<BenchResult> TrainDdpmUNetPhases(BenchOptions o, Device device)
+    {
+        var (preset, config) = DdpmUNetPreset(o);
+        int b = o.DdpmUNetBatch;
+        torch.manual_seed(o.Seed);
+        using var net = new DdpmUNet(config);
+        using var shadow = new DdpmUNet(config);
+        net.to(device);
+        shadow.to(device);
+        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
+        var g = TensorOps.SeededGenerator(o.Seed);
+        using var uniform = torch.rand([b, config.InChannels, config.ImageSize, config.ImageSize], generator: g);
+        using var scaled = uniform * 2 - 1;
+        using var x = scaled.to(device);
+        using var labels = torch.randint(0, config.NumClasses, [b], generator: g).to(device);
+        return TimedPhases("phases-unet32", net, shadow, x.shape, gen => model.Loss(x, gen, labels, preset.PUncond), preset.Training,
+            b * DdpmUNet.ForwardFlops(config), $"batch {b}, ch {config.Ch}", o, device, 1);
+    }
+
+    /// <summary>
     /// Classifier-free guided DDPM steps (γ = 5) of the unet preset's attention U-Net, T = 1000: each step is one forward
     /// call on the conditional and unconditional halves together (2 × <see cref="BenchOptions.DdpmUNetBatch"/> images; this
     /// network has no class-free encoder to share, so the whole network sees the doubled batch) plus the ancestral update,

@@ -35,22 +35,33 @@ public static partial class PerformanceBench
     }
 
     /// <summary>
-    /// Where a training step of <see cref="TrainUNet"/> spends its time: the same network, loss, Adam and EMA, in a loop
-    /// that stamps the clock between the phases of <see cref="Trainer"/>'s step — forward (the loss, read back to the host),
-    /// backward, and the update (Adam + EMA) — as seconds per step. The forward and backward shares are each compared with
-    /// the matmul peak (backward ≈ 2 × forward FLOPs).
+    /// Where a training step of <see cref="TrainUNet"/> spends its time: the same network, loss, Adam and EMA, phase by
+    /// phase (<see cref="TimedPhases"/>).
     /// </summary>
     public static IReadOnlyList<BenchResult> TrainPhases(BenchOptions o, Device device, int hidden)
     {
-        using var fixture = new UNetTraining(o, device, hidden);
-        var (net, shadow, model, x, labels, preset, config) = (fixture.Net, fixture.Shadow, fixture.Model, fixture.X, fixture.Labels, fixture.Preset, fixture.Config);
-        var ema = new Ema(net, shadow, preset.Training.EmaDecay);
+        using var f = new UNetTraining(o, device, hidden);
+        var (model, x, labels, pUncond) = (f.Model, f.X, f.Labels, f.Preset.PUncond);
+        return TimedPhases($"phases-d{hidden}", f.Net, f.Shadow, x.shape, gen => model.Loss(x, gen, labels, pUncond), f.Preset.Training,
+            o.TrainBatch * Cs180UNet.ForwardFlops(f.Config), $"batch {o.TrainBatch}", o, device, o.TrainStepsPerRepeat);
+    }
+
+    /// <summary>
+    /// A training step timed phase by phase, in a loop that does what <see cref="Trainer"/>'s step does and stamps the
+    /// clock between its phases — forward (the loss, read back to the host), backward, and the update (gradient clipping
+    /// where the recipe clips, Adam, EMA) — as seconds per step. The forward and backward shares are each compared with
+    /// the matmul peak (backward ≈ 2 × forward FLOPs); <paramref name="stepFlops"/> is one step's forward arithmetic.
+    /// </summary>
+    private static IReadOnlyList<BenchResult> TimedPhases(
+        string name, nn.Module<Tensor, Tensor, Tensor> net, nn.Module shadow, long[] inputShape, Func<Generator, Tensor> lossOf,
+        TrainingOptions training, double stepFlops, string batchNote, BenchOptions o, Device device, int k)
+    {
+        var ema = new Ema(net, shadow, training.EmaDecay);
         var parameters = net.parameters().ToList();
-        using var optimizer = torch.optim.Adam(parameters, lr: preset.Training.LearningRate);
-        var layout = ConvolutionLayout.ForNetwork(net, x.shape, training: true, o.Precision, device);
+        using var optimizer = torch.optim.Adam(parameters, lr: training.LearningRate);
+        var layout = ConvolutionLayout.ForNetwork(net, inputShape, training: true, o.Precision, device);
         using var use = ConvolutionLayout.Use(layout.ChannelsLast);
         net.train();
-        int k = o.TrainStepsPerRepeat;
         var forward = new List<double>();
         var backward = new List<double>();
         var update = new List<double>();
@@ -61,17 +72,19 @@ public static partial class PerformanceBench
             for (int i = 0; i < k; i++, step++)
             {
                 using var scope = torch.NewDisposeScope();
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = training.LearningRateAt(step);
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 optimizer.zero_grad();
                 Tensor loss;
-                using (MixedPrecision.Enter(o.Precision, net)) loss = model.Loss(x, TensorOps.SeededGenerator(o.Seed * 1_000_003 + step), labels, preset.PUncond);
+                using (MixedPrecision.Enter(o.Precision, net)) loss = lossOf(TensorOps.SeededGenerator(o.Seed * 1_000_003 + step));
                 loss.item<float>();
                 long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 loss.backward();
                 parameters[0].grad!.sum().item<float>(); // wait for the gradients (asynchronous devices)
                 long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (training.GradClip > 0) Trainer.ClipGradientNorm(parameters, training.GradClip);
                 optimizer.step();
-                ema.Update(step, preset.Training.EmaWarmup);
+                ema.Update(step, training.EmaWarmup);
                 shadow.parameters().First().sum().item<float>();
                 long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
                 double tick = System.Diagnostics.Stopwatch.Frequency;
@@ -84,16 +97,16 @@ public static partial class PerformanceBench
             backward.Add(b);
             update.Add(u);
         }
-        double flops = o.TrainBatch * Cs180UNet.ForwardFlops(config);
-        var fr = Timing.Time($"phases-d{hidden}-forward", "s/step", k, forward);
-        var br = Timing.Time($"phases-d{hidden}-backward", "s/step", k, backward);
-        var ur = Timing.Time($"phases-d{hidden}-update", "s/step", k, update);
-        string note = $"batch {o.TrainBatch}{PrecisionNote(o)}; {layout.Describe()}";
+        var fr = Timing.Time($"{name}-forward", "s/step", k, forward);
+        var br = Timing.Time($"{name}-backward", "s/step", k, backward);
+        var ur = Timing.Time($"{name}-update", "s/step", k, update);
+        string note = $"{batchNote}{PrecisionNote(o)}; {layout.Describe()}";
+        string updateNote = (training.GradClip > 0 ? "clipping + " : "") + "Adam + EMA";
         return
         [
-            fr with { Gflops = flops / fr.Median / 1e9, Detail = $"the loss, read back; {note}" },
-            br with { Gflops = 2 * flops / br.Median / 1e9, Detail = $"backward ≈ 2 × forward FLOPs; {note}" },
-            ur with { Detail = $"Adam + EMA on {parameters.Sum(p => p.numel()):N0} parameters" },
+            fr with { Gflops = stepFlops / fr.Median / 1e9, Detail = $"the loss, read back; {note}" },
+            br with { Gflops = 2 * stepFlops / br.Median / 1e9, Detail = $"backward ≈ 2 × forward FLOPs; {note}" },
+            ur with { Detail = $"{updateNote} on {parameters.Sum(p => p.numel()):N0} parameters" },
         ];
     }
 

@@ -58,7 +58,7 @@ public sealed record BenchOptions
 public static partial class PerformanceBench
 {
     public static readonly IReadOnlyList<string> Cases =
-        ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "train-unet32", "guided-step-unet32", "mlp-train", "ddpm-2d", "ddim50-2d", "phases-d64"];
+        ["matmul", "conv3x3", "train-d32", "train-d64", "guided-step-d64", "train-unet32", "guided-step-unet32", "mlp-train", "ddpm-2d", "ddim50-2d", "phases-d64", "phases-unet32"];
 
     /// <summary>Runs the selected cases in order, reporting each result as soon as it is measured.</summary>
     public static IReadOnlyList<BenchResult> Run(BenchOptions options, Device? device = null, Action<BenchResult>? onResult = null)
@@ -100,6 +100,7 @@ public static partial class PerformanceBench
                 case "ddpm-2d": Add(ToySampling(options, device, ddim: false)); break;
                 case "ddim50-2d": Add(ToySampling(options, device, ddim: true)); break;
                 case "phases-d64": foreach (var r in TrainPhases(options, device, 64)) Add(r); break;
+                case "phases-unet32": foreach (var r in TrainDdpmUNetPhases(options, device)) Add(r); break;
             }
         }
         return results;

@@ -147,6 +147,13 @@ public class EvaluationTests
         Assert.True(code == 0, err);
         Assert.Contains("floor: 32 real images against the other 32", o); // like for like, explained
         Assert.Contains("feature network: 100 % (96/96)", o); // progress, plain lines when redirected
+        // --n limits the generated set only, so the floor still has the whole real set to hold n images out of
+        (code, o, err) = Run("eval", "fid", "--real", folder, "--fake", folder, "--features", features, "--n", "16", "--json");
+        Assert.True(code == 0, err);
+        foreach (var key in new[] { "\"n_real\":64", "\"n_fake\":16", "\"floor_n\":16", "\"floor_reference_n\":48" }) Assert.Contains(key, o);
+        (code, o, err) = Run("eval", "fid", "--real", folder, "--fake", folder, "--features", features, "--n", "16", "--n-real", "24", "--json");
+        Assert.True(code == 0, err);
+        foreach (var key in new[] { "\"n_real\":24", "\"n_fake\":16", "\"floor\":null" }) Assert.Contains(key, o);
         (code, o, err) = Run("eval", "accuracy", "--fake", folder, "--features", features, "--json");
         Assert.True(code == 0, err);
         Assert.Contains("\"accuracy\":", o);
