@@ -9,9 +9,22 @@ public sealed class CommonOptions
     public Option<string> Device { get; } = new("--device") { Description = "Torch device: cpu (default) or cuda[:N] where a CUDA build is present.", DefaultValueFactory = _ => "cpu" };
     public Option<string> Out { get; }
 
+    /// <summary><c>--shard K/N</c>, on the verbs that can split their work between processes (<see cref="Sharded"/>).</summary>
+    public Option<string?>? ShardOption { get; private set; }
+
     public CommonOptions(string defaultOut)
     {
         Out = new("--out", "-o") { Description = "Output folder (created if missing).", DefaultValueFactory = _ => defaultOut };
+    }
+
+    /// <summary>Adds <c>--shard K/N</c>: the verb does part K of N of its work and writes to OUT/shard-K-of-N/.</summary>
+    public CommonOptions Sharded()
+    {
+        ShardOption = new("--shard")
+        {
+            Description = "Do part K of N (0 ≤ K < N) of the work — whole batches, so the union of the N parts is byte-identical to the unsplit run — writing to OUT/shard-K-of-N/ (images named by their index in the whole run); run the N parts anywhere (a Slurm array, a Kubernetes indexed job, mpirun), then point 'difflab eval' at OUT.",
+        };
+        return this;
     }
 
     public void AddTo(Command command)
@@ -19,9 +32,15 @@ public sealed class CommonOptions
         command.Options.Add(Seed);
         command.Options.Add(Device);
         command.Options.Add(Out);
+        if (ShardOption is not null) command.Options.Add(ShardOption);
     }
 
-    /// <summary>Seeds torch, resolves the device, and creates the output folder and locks it for the rest of the command
+    /// <summary>The part of the work this process does (<see cref="Shard.Whole"/> without --shard).</summary>
+    public Shard ShardOf(ParseResult parse) =>
+        ShardOption is not null && parse.GetValue(ShardOption) is string text ? DiffusionLab.Shard.Parse(text) : DiffusionLab.Shard.Whole;
+
+    /// <summary>Seeds torch, resolves the device, and creates the output folder — OUT/shard-K-of-N/ for a part of a
+    /// sharded run, so that parts never share a folder — and locks it for the rest of the command
     /// (<see cref="FolderLock"/>; released when the command ends, <see cref="CliApp.Run"/>).</summary>
     public (long Seed, torch.Device Device, string Out) Apply(ParseResult parse)
     {
@@ -29,6 +48,8 @@ public sealed class CommonOptions
         torch.manual_seed(seed);
         var device = Devices.Resolve(parse.GetValue(Device)!);
         var outDir = parse.GetValue(Out)!;
+        var shard = ShardOf(parse);
+        if (!shard.IsWhole) outDir = Path.Combine(outDir, shard.FolderName);
         CommandScope.Hold(FolderLock.Acquire(outDir, $"difflab {parse.CommandResult.Command.Name}"));
         return (seed, device, outDir);
     }

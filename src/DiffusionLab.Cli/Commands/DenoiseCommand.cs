@@ -85,7 +85,8 @@ public static class DenoiseCommand
                 int stripLevel = Array.IndexOf(all, strided[start]);
                 var clock = Stopwatch.StartNew();
                 IReadOnlyList<DenoisingComparison.Level> results = [];
-                using var compared = m.Edit(images, labels, gamma, (int)images.shape[0], (dm, x, _) =>
+                // one batch, its own generator: the comparison's noise is drawn once for all images, as the course figure does
+                using var unchanged = m.Edit(images, labels, gamma, (int)images.shape[0], seed, (dm, x, _) =>
                 {
                     var g = TensorOps.SeededGenerator(seed);
                     var grid = DenoisingComparison.IterativeGrid(strided[start], strided);
@@ -94,7 +95,7 @@ public static class DenoiseCommand
                     foreach (var r in results) // kept past the batch's dispose scope; disposed below
                         foreach (var kept in new[] { r.Noisy, r.Blurred, r.OneStep, r.Iterative }) kept.DetachFromDisposeScope();
                     return x.clone();
-                });
+                }).Images;
                 try
                 {
                     // one row per level: the original, x_t, the blur, one step, iterative — the assignment's four-way figure at each t

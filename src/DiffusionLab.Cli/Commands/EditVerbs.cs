@@ -104,6 +104,21 @@ internal static class EditVerbs
     }
 
     /// <summary>
+    /// The inputs part <paramref name="shard"/> edits (<see cref="Shard.Range"/> in batches of <paramref name="batchSize"/>):
+    /// their range, images and labels; one line says which part this is.
+    /// </summary>
+    internal static (int From, int To, Tensor Images, int[]? Labels, int[]? DataLabels) ShardOf(
+        Shard shard, int batchSize, Tensor all, int[]? labels, int[]? dataLabels, string outDir, TextWriter output)
+    {
+        int n = (int)all.shape[0];
+        var (from, to) = shard.Range(n, batchSize);
+        if (!shard.IsWhole)
+            output.WriteLine(from == to ? $"shard {shard}: no images (the {n} inputs make fewer batches of {batchSize} than there are shards)"
+                : $"shard {shard}: inputs {from}–{to - 1} of {n}, in {outDir}");
+        return (from, to, all[from..to].clone(), labels?[from..to], dataLabels?[from..to]);
+    }
+
+    /// <summary>
     /// Picture files (comma-separated) as one batch [N, C, H, W] in the model's size and channels; <paramref name="invert"/>
     /// (auto, yes or no) turns a grey picture to white on black — auto where it is mostly bright, like a drawing on paper.
     /// </summary>

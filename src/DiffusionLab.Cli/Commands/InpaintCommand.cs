@@ -8,7 +8,7 @@ public static class InpaintCommand
 {
     public static Command Build(TextWriter output)
     {
-        var common = new CommonOptions("out/inpaint");
+        var common = new CommonOptions("out/inpaint").Sharded();
         var model = new EditVerbs.ModelOptions();
         var input = new EditVerbs.InputOptions();
         var mask = new Option<string>("--mask") { Description = "centre[:FRACTION], rect:X,Y,W,H, strokes[:N], top, bottom, left, right, or a PNG (white = fill).", DefaultValueFactory = _ => "centre" };
@@ -27,9 +27,11 @@ public static class InpaintCommand
         {
             var (seed, device, outDir) = common.Apply(parse);
             using var m = model.Open(parse, device, output);
-            var (images, dataLabels) = input.Load(parse, m, output);
-            using var _ = images;
-            var labels = EditVerbs.Labels(parse.GetValue(cls), (int)images.shape[0], dataLabels, m);
+            var (all, allDataLabels) = input.Load(parse, m, output);
+            using var _ = all;
+            var allLabels = EditVerbs.Labels(parse.GetValue(cls), (int)all.shape[0], allDataLabels, m);
+            var (from, to, images, labels, dataLabels) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
+            using var __ = images;
             double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             using var holes = Masks.Parse(parse.GetValue(mask)!, m.Config.ImageSize, seed);
             var options = new InpaintOptions { Steps = parse.GetValue(steps), JumpLength = parse.GetValue(jump), Resamples = parse.GetValue(resample), McgScale = parse.GetValue(mcg) };
@@ -48,8 +50,7 @@ public static class InpaintCommand
             foreach (var (name, o) in runs)
             {
                 var clock = Stopwatch.StartNew();
-                var generator = TensorOps.SeededGenerator(seed);
-                var result = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => Inpainting.Run(dm, x, holes, o, generator), model.Compute);
+                var (result, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => Inpainting.Run(dm, x, holes, o, noise), model.Compute, common.ShardOf(parse));
                 double err = (result - images).mul(1 - holes).abs().max().item<float>();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: {images.shape[0]} images, {Inpainting.NetworkEvaluations(m.Config.DiffusionSteps, o)} network evaluations each{(labels is null ? "" : $", γ = {gamma}")}, {clock.Elapsed.TotalSeconds:F1} s; largest change outside the hole: {err:G3}"));
@@ -57,8 +58,8 @@ public static class InpaintCommand
                 names.Add(name);
                 first ??= result;
             }
-            var written = SampleSheets.SaveImages(first!, Path.Combine(outDir, "images"), labels ?? dataLabels); // named by the true class when known, for 'eval accuracy'
-            for (int r = 1; r < runs.Count; r++) written.AddRange(SampleSheets.SaveImages(rows[2 + r], Path.Combine(outDir, $"images-{(runs[r].Options.McgScale > 0 ? "mcg" : "replacement")}"), labels ?? dataLabels));
+            var written = SampleSheets.SaveImages(first!, Path.Combine(outDir, "images"), labels ?? dataLabels, from); // named by the true class when known, for 'eval accuracy'
+            for (int r = 1; r < runs.Count; r++) written.AddRange(SampleSheets.SaveImages(rows[2 + r], Path.Combine(outDir, $"images-{(runs[r].Options.McgScale > 0 ? "mcg" : "replacement")}"), labels ?? dataLabels, from));
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), rows.Select(r => r[..Math.Min(16, (int)r.shape[0])]).ToList(), names);
             written.Add(Path.Combine(outDir, "grid.png"));
             EditVerbs.WriteManifest(outDir, "inpaint", written);

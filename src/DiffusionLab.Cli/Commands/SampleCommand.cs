@@ -8,7 +8,7 @@ public static class SampleCommand
 {
     public static Command Build(TextWriter output)
     {
-        var common = new CommonOptions("out/samples");
+        var common = new CommonOptions("out/samples").Sharded();
         var run = new Option<string?>("--run") { Description = "Run folder written by 'difflab train'." };
         var model = new Option<string?>("--model") { Description = "Model folder (config.json + weights.bin); default: the shipped models/mnist-cs180-class." };
         var sampler = new Option<string>("--sampler") { Description = "dpm++2m (DPM-Solver++(2M), the default, in 20 steps: as good as 300 DDPM steps at γ = 5 on the shipped model, docs/RESULTS.md), ddpm (ancestral; strided with --steps < T), ddim, dpm++2s (DPM-Solver++(2S), 2 evaluations per step), dpm++2m-sde (its stochastic form: best at 10 steps on an imperfect network), unipc (UniPC-2, predictor-corrector) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => ImageVerbs.SampleDefaultSampler };
@@ -38,6 +38,7 @@ public static class SampleCommand
             if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
             var compute = CommonOptions.ResolvePrecision(parse, precision, output);
             var (seed, device, outDir) = common.Apply(parse);
+            var shard = common.ShardOf(parse);
             using var m = ImageVerbs.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
             double gamma = parse.GetValue(scale) ?? (parse.GetValue(w) is double ww ? ClassifierFreeGuidance.ScaleFromW(ww) : ClassifierFreeGuidance.DefaultScale);
             int k = m.NumClasses;
@@ -51,8 +52,10 @@ public static class SampleCommand
             if (classList is not null) m.CheckLabels(classList);
             int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
+            if (parse.GetValue(batch) < 1) throw new DiffusionLabException($"--batch-size must be positive, got {parse.GetValue(batch)}");
+            var (from, to) = shard.Range(count, parse.GetValue(batch));
             if (!parse.GetValue(noImages)) // before anything of --n's size is made
-                ResourceCheck.EnsureDisk(outDir, (double)count * m.EstimatedPngBytes, $"writing {count:N0} PNGs", "lower --n, use --grid-only, or choose another --out");
+                ResourceCheck.EnsureDisk(outDir, (double)(to - from) * m.EstimatedPngBytes, $"writing {count:N0} PNGs", "lower --n, use --grid-only, or choose another --out");
             int[]? labels = classList is null ? null : Enumerable.Range(0, count).Select(i => classList[(int)((long)i * classList.Length / count)]).ToArray();
             using var guide = parse.GetValue(classifier) is string cdir ? Evaluation.Classifier.Load(cdir, device) : null;
             if (guide is not null && labels is null) throw new DiffusionLabException("classifier guidance needs a class (--class)");
@@ -60,7 +63,7 @@ public static class SampleCommand
             var options = new ImageSampleOptions
             {
                 Sampler = parse.GetValue(sampler)!, Grid = parse.GetValue(grid), Steps = parse.GetValue(steps) ?? (parse.GetValue(sampler) == ImageVerbs.SampleDefaultSampler ? ImageVerbs.SampleDefaultSteps : null), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
-                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute,
+                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute, Shard = shard,
                 Conditioning = guide is null ? null : (start, k) => new Conditioning.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };
@@ -80,7 +83,10 @@ public static class SampleCommand
             var kept = new List<Tensor>();
             var keptLabels = new List<int>();
             var perClass = new Dictionary<int, int>();
-            var progress = new ProgressReporter(output, $"sampling {count} images");
+            if (!shard.IsWhole)
+                output.WriteLine(from == to ? $"shard {shard}: no images (the {count} images make fewer batches of {options.BatchSize} than there are shards)"
+                    : $"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
+            var progress = new ProgressReporter(output, $"sampling {to - from} images");
             var clock = Stopwatch.StartNew();
             try
             {
@@ -102,13 +108,18 @@ public static class SampleCommand
             }
             finally { progress.Done(); }
             double seconds = clock.Elapsed.TotalSeconds;
+            if (kept.Count == 0) // an empty shard
+            {
+                new OutputManifest("sample", written, []).Write(outDir);
+                return 0;
+            }
             using var images = torch.cat(kept, 0);
             foreach (var t in kept) t.Dispose();
             bool paired = ClassifierFreeGuidance.Passes(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} images, {options.Sampler} {m.GridOf(options).Length} steps{(options.Grid is null ? "" : $" on the {(options.Grid.StartsWith("list:", StringComparison.Ordinal) ? "given" : options.Grid)} grid")} ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}{(m.LastLayout is { } layout ? $"; {layout.Describe()}" : "")}"));
-            if (writeImages) output.WriteLine($"wrote {count} PNGs to {dir}");
+                $"{to - from} images, {options.Sampler} {m.GridOf(options).Length} steps{(options.Grid is null ? "" : $" on the {(options.Grid.StartsWith("list:", StringComparison.Ordinal) ? "given" : options.Grid)} grid")} ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}{(m.LastLayout is { } layout ? $"; {layout.Describe()}" : "")}"));
+            if (writeImages) output.WriteLine($"wrote {to - from} PNGs to {dir}");
             var gridPath = Path.Combine(outDir, "grid.png");
             SampleSheets.WriteGrid(gridPath, images, labels is null ? null : keptLabels.ToArray(), m.Config.ClassNames);
             written.Add("grid.png");

@@ -7,7 +7,7 @@ public static class SdEditCommand
 {
     public static Command Build(TextWriter output)
     {
-        var common = new CommonOptions("out/sdedit");
+        var common = new CommonOptions("out/sdedit").Sharded();
         var model = new EditVerbs.ModelOptions();
         var input = new EditVerbs.InputOptions();
         var cls = new Option<string?>("--class", "-c") { Description = "Class to edit towards (one, one per image, or 'data'); default: unconditional." };
@@ -31,9 +31,11 @@ public static class SdEditCommand
                 : CommonOptions.ParseInts(parse.GetValue(starts) ?? "1,3,5,7,10,20", "--i-start");
             foreach (var l in levels)
                 if (l < 0 || l > k) throw new DiffusionLabException($"the start level {l} is beyond the schedule: levels run from 0 (pure noise) to {k} (the input) with --steps {k}");
-            var (images, dataLabels) = input.Load(parse, m, output);
-            using var _ = images;
-            var labels = EditVerbs.Labels(parse.GetValue(cls), (int)images.shape[0], dataLabels, m);
+            var (all, allDataLabels) = input.Load(parse, m, output);
+            using var _ = all;
+            var allLabels = EditVerbs.Labels(parse.GetValue(cls), (int)all.shape[0], allDataLabels, m);
+            var (from, _, images, labels, _) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
+            using var __ = images;
             double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "sdedit", [.. levels.Select(l => $"i_start-{l}"), "strip.png"]);
             model.CheckFits(parse, m, outDir, (int)images.shape[0], gamma is 0 or 1 ? 1 : 2, 1 + levels.Length);
@@ -42,9 +44,8 @@ public static class SdEditCommand
             var clock = Stopwatch.StartNew();
             foreach (var level in levels)
             {
-                var generator = TensorOps.SeededGenerator(seed);
-                var edited = m.Edit(images, labels, gamma, parse.GetValue(model.Batch), (dm, x, start) => SdEdit.Run(dm, x, level, k, generator), model.Compute);
-                written.AddRange(SampleSheets.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels));
+                var (edited, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => SdEdit.Run(dm, x, level, k, noise), model.Compute, common.ShardOf(parse));
+                written.AddRange(SampleSheets.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels, from));
                 columns.Add(edited);
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -42,8 +42,4 @@ public static class TensorOps
     /// whose hashes are randomised per process. Used for the per-epoch shuffles of the training loops.
     /// </summary>
     public static Random EpochRandom(long seed, int epoch) => new(unchecked((int)(seed * 1_000_003 + epoch)));
-
-    /// <summary>Standard normal noise shaped like <paramref name="x"/>, drawn on the (CPU) generator and moved to x's device.</summary>
-    public static Tensor RandnLike(Tensor x, Generator? generator) =>
-        torch.randn(x.shape, dtype: x.dtype, generator: generator).to(x.device);
 }

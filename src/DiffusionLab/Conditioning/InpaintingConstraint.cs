@@ -41,7 +41,7 @@ public sealed class InpaintingConstraint
     /// One ancestral step of the model from level <paramref name="t"/> to <paramref name="prev"/>, the proposal for the
     /// hole; with MCG, moved by −α ∇_{x_t} ‖(1 − m) ⊙ (x_orig − x̂_0(x_t))‖₂ (the official code's unsquared norm).
     /// </summary>
-    public Tensor Step(DiscreteModel model, Tensor x, int t, int prev, Generator? generator)
+    public Tensor Step(DiscreteModel model, Tensor x, int t, int prev, NoiseGenerator? generator)
     {
         if (McgScale == 0)
         {
@@ -64,7 +64,7 @@ public sealed class InpaintingConstraint
     /// RePaint's eq. 8: x_{t−1} = m ⊙ x^unknown + (1 − m) ⊙ x^known with x^known ~ q(x_{t−1} | x_orig) drawn by the
     /// forward process — at level 0 the original pixels exactly.
     /// </summary>
-    public Tensor Replace(Tensor unknown, NoiseSchedule schedule, int level, Generator? generator)
+    public Tensor Replace(Tensor unknown, NoiseSchedule schedule, int level, NoiseGenerator? generator)
     {
         var noisedImage = ForwardProcess.Sample(schedule, Image, level, generator);
         return Mask * unknown + known * noisedImage;

@@ -61,7 +61,7 @@ public static class DenoisingComparison
     /// sees (level index, sampler step, x) after each iterative step.
     /// </summary>
     public static IReadOnlyList<Level> Run(DiscreteModel model, Tensor image, IReadOnlyList<int> steps, IReadOnlyList<int> strided,
-        GaussianBlur blur, Generator? generator, double? clipX0, Action<int, int, Tensor>? onIterativeStep = null)
+        GaussianBlur blur, NoiseGenerator? generator, double? clipX0, Action<int, int, Tensor>? onIterativeStep = null)
     {
         if (image.dim() != 4) throw new DiffusionLabException($"the images to denoise must be a batch [B, C, H, W], got [{string.Join(", ", image.shape)}]");
         if (steps.Count == 0) throw new DiffusionLabException("`steps`: give at least one noise level");
@@ -69,7 +69,7 @@ public static class DenoisingComparison
         foreach (var s in steps)
             if (s < 1 || s > t) throw new DiffusionLabException($"`steps`: the noise level {s} is outside the schedule's steps 1..{t}");
         StepGrid.Check(strided, t);
-        using var eps = TensorOps.RandnLike(image, generator);
+        using var eps = NoiseGenerator.RandnLike(image, generator);
         var sampler = new DdpmSampler(clipX0: clipX0);
         var levels = new List<Level>();
         try

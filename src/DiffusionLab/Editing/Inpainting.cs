@@ -56,17 +56,17 @@ public static class Inpainting
     /// Fills the holes (<paramref name="mask"/> = 1, [1 or B, 1, H, W]) of <paramref name="image"/> [B, C, H, W] in [−1, 1]
     /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>). <paramref name="onStep"/> sees each new x.
     /// </summary>
-    public static Tensor Run(DiscreteModel model, Tensor image, Tensor mask, InpaintOptions o, Generator? generator, Action<int, Tensor>? onStep = null) =>
+    public static Tensor Run(DiscreteModel model, Tensor image, Tensor mask, InpaintOptions o, NoiseGenerator? generator, Action<int, Tensor>? onStep = null) =>
         Run(model, new InpaintingConstraint(image, mask, o.McgScale), o, generator, onStep);
 
     /// <summary>Samples under <paramref name="constraint"/> on RePaint's schedule of <paramref name="o"/> (its McgScale is the constraint's).</summary>
-    public static Tensor Run(DiscreteModel model, InpaintingConstraint constraint, InpaintOptions o, Generator? generator, Action<int, Tensor>? onStep = null)
+    public static Tensor Run(DiscreteModel model, InpaintingConstraint constraint, InpaintOptions o, NoiseGenerator? generator, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
         var taus = StepGrid.Uniform(s.Steps, o.Steps);
         int Level(int position) => position < taus.Length ? taus[position] : 0;
         var schedule = Schedule(taus.Length, o.JumpLength, o.Resamples);
-        var x = TensorOps.RandnLike(constraint.Image, generator); // position 0: pure noise
+        var x = NoiseGenerator.RandnLike(constraint.Image, generator); // position 0: pure noise
         for (int i = 1; i < schedule.Count; i++)
         {
             using var scope = torch.NewDisposeScope();
@@ -76,7 +76,7 @@ public static class Inpainting
             {
                 // RePaint resampling: back up to the noisier level, x_b ~ q(x_b | x_a) = N(√(ᾱ_b/ᾱ_a) x_a, (1 − ᾱ_b/ᾱ_a) I)  (eq. 1 over a stride)
                 double ratio = s.AlphaBar(to) / s.AlphaBar(from);
-                next = Math.Sqrt(ratio) * x + Math.Sqrt(1 - ratio) * TensorOps.RandnLike(x, generator);
+                next = Math.Sqrt(ratio) * x + Math.Sqrt(1 - ratio) * NoiseGenerator.RandnLike(x, generator);
             }
             else next = constraint.Replace(constraint.Step(model, x, from, to, generator), s, to, generator);
             x.Dispose();

@@ -23,14 +23,14 @@ public static class SdEdit
     /// Edits <paramref name="image"/> [B, C, H, W] starting at level <paramref name="iStart"/> (0..<paramref name="steps"/>)
     /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>).
     /// </summary>
-    public static Tensor Run(DiscreteModel model, Tensor image, int iStart, int steps, Generator? generator, Action<int, Tensor>? onStep = null)
+    public static Tensor Run(DiscreteModel model, Tensor image, int iStart, int steps, NoiseGenerator? generator, Action<int, Tensor>? onStep = null)
     {
         var taus = StepGrid.Uniform(model.Schedule.Steps, steps);
         if (iStart < 0 || iStart > taus.Length)
             throw new DiffusionLabException($"the start level {iStart} is beyond the schedule: levels run from 0 (pure noise) to {taus.Length} (the input), with {taus.Length} steps");
         if (iStart == taus.Length) return image.clone();
         using var scope = torch.NewDisposeScope();
-        var start = iStart == 0 ? TensorOps.RandnLike(image, generator) : ForwardProcess.Sample(model.Schedule, image, taus[iStart], generator);
+        var start = iStart == 0 ? NoiseGenerator.RandnLike(image, generator) : ForwardProcess.Sample(model.Schedule, image, taus[iStart], generator);
         var result = new DdpmSampler().SampleFrom(model, start, taus[iStart..], generator, onStep).Samples;
         return result.MoveToOuterDisposeScope();
     }

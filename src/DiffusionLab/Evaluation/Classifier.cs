@@ -136,7 +136,7 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
             {
                 // Dhariwal & Nichol 2021, §4.1: train on x_t ~ q(x_t | x_0) at t ~ U{0..T} (t = 0 keeps it a clean-image judge too)
                 var t = torch.randint(0, schedule.Steps + 1, [x.shape[0]], generator: g);
-                x = forward!.Sample(x, t.to(device), TensorOps.RandnLike(x, g));
+                x = forward!.Sample(x, t.to(device), NoiseGenerator.RandnLike(x, g));
                 time = t.to_type(ScalarType.Float32).to(device) / schedule.Steps;
             }
             return nn.functional.cross_entropy(net.Logits(x, time), y, weight: classWeights);

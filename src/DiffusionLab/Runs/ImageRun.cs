@@ -41,6 +41,8 @@ public sealed record ImageSampleOptions
     public double? ClipX0 { get; init; }
     /// <summary>"fp32" or "bf16" (the network under bfloat16 <see cref="Runtime.MixedPrecision"/>; the sampler's arithmetic stays float32).</summary>
     public string Precision { get; init; } = "fp32";
+    /// <summary>The part of the n samples to draw (<see cref="DiffusionLab.Shard.Range"/>); the others are skipped.</summary>
+    public Shard Shard { get; init; } = Shard.Whole;
 }
 
 /// <summary>
@@ -359,13 +361,16 @@ public sealed class ImageRun : IDisposable
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: false, perCall, o.Precision).ChannelsLast);
         using var precision = Runtime.MixedPrecision.Enter(o.Precision, Network);
         int steps = grid.Length;
-        var generator = TensorOps.SeededGenerator(o.Seed);
-        long batches = (n + o.BatchSize - 1) / o.BatchSize, done = 0;
-        InBatches(model, n, o.BatchSize, (start, count) => o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale),
+        var (from, to) = o.Shard.Range(n, o.BatchSize);
+        long batches = (to - from + o.BatchSize - 1) / o.BatchSize, done = 0;
+        InBatches(model, from, to, o.BatchSize, (start, count) => o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale),
             (conditioned, start, count) =>
         {
-            var noise = torch.randn([count, Config.Channels, Config.ImageSize, Config.ImageSize], generator: generator).to(Device);
-            bool first = start == 0;
+            // each sample's noise, first and at every stochastic step, from its own generator: sample i depends on
+            // (seed, i) only, so shards and batch sizes do not change which image it is
+            using var generator = NoiseGenerator.PerSample(o.Seed, start, count);
+            var noise = generator.Randn([count, Config.Channels, Config.ImageSize, Config.ImageSize], ScalarType.Float32, Device);
+            bool first = start == from;
             Action<int, Tensor>? step = onStep is null && onProgress is null ? null : (i, x) =>
             {
                 if (first) onStep?.Invoke(i, x);
@@ -379,15 +384,15 @@ public sealed class ImageRun : IDisposable
     }
 
     /// <summary>
-    /// The batching that sampling and editing share: <paramref name="n"/> items in batches of <paramref name="batchSize"/>,
-    /// each run by <paramref name="body"/> (model under that batch's conditioning, first index, count) in its own dispose
-    /// scope, so memory is one batch's whatever n is.
+    /// The batching that sampling and editing share: items <paramref name="from"/> … <paramref name="to"/> − 1 in batches
+    /// of <paramref name="batchSize"/>, each run by <paramref name="body"/> (model under that batch's conditioning, first
+    /// index, count) in its own dispose scope, so memory is one batch's whatever n is.
     /// </summary>
-    private static void InBatches(DiscreteModel model, int n, int batchSize, Func<int, int, IConditioning?> conditioning, Action<DiscreteModel, int, int> body)
+    private static void InBatches(DiscreteModel model, int from, int to, int batchSize, Func<int, int, IConditioning?> conditioning, Action<DiscreteModel, int, int> body)
     {
-        for (int start = 0; start < n; start += batchSize)
+        for (int start = from; start < to; start += batchSize)
         {
-            int count = Math.Min(batchSize, n - start);
+            int count = Math.Min(batchSize, to - start);
             using var scope = torch.NewDisposeScope();
             using var conditioned = model.With(conditioning(start, count));
             body(conditioned, start, count);
@@ -408,9 +413,12 @@ public sealed class ImageRun : IDisposable
     /// <summary>
     /// Runs an editing routine (inpainting, SDEdit…) over <paramref name="images"/> [N, C, H, W] in batches, with the
     /// class condition of <paramref name="labels"/> (one per image, or null) at scale γ set on the model, with the network
-    /// in <paramref name="precision"/> ("fp32" or "bf16", <see cref="Runtime.MixedPrecision"/>).
+    /// in <paramref name="precision"/> ("fp32" or "bf16", <see cref="Runtime.MixedPrecision"/>). The routine gets each
+    /// batch with its noise — one generator per image, from (<paramref name="seed"/>, the image's index) — and only the
+    /// images of <paramref name="shard"/> are edited: the result holds images First … First + count − 1.
     /// </summary>
-    public Tensor Edit(Tensor images, int[]? labels, double guidanceScale, int batchSize, Func<DiscreteModel, Tensor, int, Tensor> edit, string precision = "fp32")
+    public (Tensor Images, int First) Edit(Tensor images, int[]? labels, double guidanceScale, int batchSize, long seed,
+        Func<DiscreteModel, Tensor, NoiseGenerator, Tensor> edit, string precision = "fp32", Shard? shard = null)
     {
         if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot edit images; use a diffusion model");
         if (images.dim() != 4 || images.shape[1] != Config.Channels || images.shape[2] != Config.ImageSize || images.shape[3] != Config.ImageSize)
@@ -419,15 +427,21 @@ public sealed class ImageRun : IDisposable
         if (guidanceScale != 1 && labels is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
         if (batchSize < 1) throw new DiffusionLabException($"`batchSize` must be positive, got {batchSize}");
         int n = (int)images.shape[0];
+        var (from, to) = (shard ?? Shard.Whole).Range(n, batchSize);
+        if (from == to) return (images[..0].clone(), from);
         int perCall = Math.Min(batchSize, n) * Conditioning.ClassifierFreeGuidance.Passes(labels is not null, guidanceScale);
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: false, perCall, precision).ChannelsLast);
         using var lowered = Runtime.MixedPrecision.Enter(precision, Network);
         var parts = new List<Tensor>();
-        InBatches(Model, n, batchSize, (start, count) => ClassCondition(labels?[start..(start + count)], guidanceScale),
-            (conditioned, start, count) => parts.Add(edit(conditioned, images[start..(start + count)].to(Device), start).cpu().MoveToOuterDisposeScope()));
+        InBatches(Model, from, to, batchSize, (start, count) => ClassCondition(labels?[start..(start + count)], guidanceScale),
+            (conditioned, start, count) =>
+            {
+                using var noise = NoiseGenerator.PerSample(seed, start, count);
+                parts.Add(edit(conditioned, images[start..(start + count)].to(Device), noise).cpu().MoveToOuterDisposeScope());
+            });
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();
-        return all;
+        return (all, from);
     }
 
     public void Dispose()

@@ -13,5 +13,5 @@ public interface ISampler<in TModel>
 {
     string Name { get; }
 
-    SampleResult Sample(TModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null);
+    SampleResult Sample(TModel model, Tensor noise, int steps, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null);
 }

@@ -35,8 +35,8 @@ public sealed class ForwardProcess : IDisposable
         Sample(x0, t, torch.randn(x0.shape, dtype: x0.dtype, device: x0.device, generator: generator));
 
     /// <summary>x_t of eq. 4 at one step <paramref name="t"/> (0..T) for the whole batch, noise from <paramref name="generator"/>; t = 0 returns a copy of x_0.</summary>
-    public static Tensor Sample(NoiseSchedule schedule, Tensor x0, int t, Generator? generator) =>
-        t == 0 ? x0.clone() : Sample(schedule, x0, t, TensorOps.RandnLike(x0, generator));
+    public static Tensor Sample(NoiseSchedule schedule, Tensor x0, int t, NoiseGenerator? generator) =>
+        t == 0 ? x0.clone() : Sample(schedule, x0, t, NoiseGenerator.RandnLike(x0, generator));
 
     /// <summary>x_t of eq. 4 at one step <paramref name="t"/> for the whole batch with the given <paramref name="noise"/>.</summary>
     public static Tensor Sample(NoiseSchedule schedule, Tensor x0, int t, Tensor noise) =>

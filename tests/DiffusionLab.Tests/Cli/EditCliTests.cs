@@ -13,16 +13,19 @@ public class EditCliTests
     private static string Temp() => CliRunner.Temp("difflab-editcli");
 
     /// <summary>A 28×28 "drawing": a dark ring on white, like a digit drawn in a paint program.</summary>
-    private static string Drawing(string dir)
+    private static string Drawing(string dir) => Ring(dir, "drawing.png", 8);
+
+    /// <summary>A dark ring of <paramref name="radius"/> pixels on white, 28×28, written to DIR/NAME.</summary>
+    internal static string Ring(string dir, string name, double radius)
     {
         using var bmp = new SKBitmap(28, 28, SKColorType.Gray8, SKAlphaType.Opaque);
         for (int y = 0; y < 28; y++)
             for (int x = 0; x < 28; x++)
             {
                 double r = Math.Sqrt((x - 13.5) * (x - 13.5) + (y - 13.5) * (y - 13.5));
-                bmp.SetPixel(x, y, Math.Abs(r - 8) < 2 ? SKColors.Black : SKColors.White);
+                bmp.SetPixel(x, y, Math.Abs(r - radius) < 2 ? SKColors.Black : SKColors.White);
             }
-        var path = Path.Combine(dir, "drawing.png");
+        var path = Path.Combine(dir, name);
         ImageTensor.SavePng(bmp, path);
         return path;
     }

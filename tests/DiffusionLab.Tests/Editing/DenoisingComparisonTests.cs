@@ -64,7 +64,7 @@ public class DenoisingComparisonTests
         var level = DenoisingComparison.Run(model, image, [start], strided, GaussianBlur.ScaledTo(8), TensorOps.SeededGenerator(9), clipX0: null)[0];
         // the same draws by hand: the shared noise first, then the sampler's
         var g = TensorOps.SeededGenerator(9);
-        var eps = TensorOps.RandnLike(image, g);
+        var eps = NoiseGenerator.RandnLike(image, g);
         var xt = ForwardProcess.Sample(schedule, image, start, eps);
         var sampled = new DdpmSampler().Sample(model, xt, strided, g).Samples;
         Assert.Equal(0f, (level.Iterative - sampled.clamp(-1, 1)).abs().max().item<float>());

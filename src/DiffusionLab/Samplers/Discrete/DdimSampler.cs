@@ -13,7 +13,7 @@ public sealed class DdimSampler(double eta = 0.0, double? clipX0 = null) : Discr
 {
     public override string Name => "ddim";
 
-    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         if (eta < 0 || eta > 1) throw new DiffusionLabException($"eta must be in [0, 1], got {eta}");
         var s = model.Schedule;
@@ -35,7 +35,7 @@ public sealed class DdimSampler(double eta = 0.0, double? clipX0 = null) : Discr
             double ab = s.AlphaBar(t), abPrev = s.AlphaBar(prev);
             double sigma = eta * Math.Sqrt((1 - abPrev) / (1 - ab)) * Math.Sqrt(1 - ab / abPrev);   // eq. 16
             var next = Math.Sqrt(abPrev) * x0 + Math.Sqrt(Math.Max(1 - abPrev - sigma * sigma, 0)) * eps; // eq. 12
-            if (sigma > 0) next = next + sigma * TensorOps.RandnLike(x, generator);
+            if (sigma > 0) next = next + sigma * NoiseGenerator.RandnLike(x, generator);
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
             onStep?.Invoke(i + 1, x);

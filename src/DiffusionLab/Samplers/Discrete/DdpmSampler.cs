@@ -14,11 +14,11 @@ public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = n
 {
     public override string Name => "ddpm";
 
-    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null) =>
         SampleFrom(model, noise, StepGrid.Check(grid, model.Schedule.Steps), generator, onStep);
 
     /// <summary>Runs the update over the given decreasing steps (the last goes to 0); used by SDEdit and inpainting to start mid-way.</summary>
-    public SampleResult SampleFrom(DiscreteModel model, Tensor start, IReadOnlyList<int> taus, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public SampleResult SampleFrom(DiscreteModel model, Tensor start, IReadOnlyList<int> taus, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
         using var noGrad = torch.no_grad(); // sampling never backpropagates
@@ -40,7 +40,7 @@ public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = n
     /// One ancestral step from x_t to x_{t'} (t' &lt; t, 0 = clean) given the prediction x̂_0: the posterior mean plus
     /// noise (none when t' = 0). Inpainting and SDEdit build their loops from this step.
     /// </summary>
-    public static Tensor Step(Schedules.NoiseSchedule s, Tensor x, Tensor x0, int t, int prev, Generator? generator, bool useBetaVariance = false)
+    public static Tensor Step(Schedules.NoiseSchedule s, Tensor x, Tensor x0, int t, int prev, NoiseGenerator? generator, bool useBetaVariance = false)
     {
         double ab = s.AlphaBar(t), abPrev = s.AlphaBar(prev);
         double alpha = ab / abPrev, beta = 1 - alpha; // one step of the (possibly strided) chain
@@ -48,6 +48,6 @@ public sealed class DdpmSampler(bool useBetaVariance = false, double? clipX0 = n
         var mean = Math.Sqrt(abPrev) * beta / (1 - ab) * x0 + Math.Sqrt(alpha) * (1 - abPrev) / (1 - ab) * x;
         if (prev == 0) return mean;
         double variance = useBetaVariance ? beta : (1 - abPrev) / (1 - ab) * beta; // β_t or β̃_t (eq. 7)
-        return mean + Math.Sqrt(variance) * TensorOps.RandnLike(x, generator);
+        return mean + Math.Sqrt(variance) * NoiseGenerator.RandnLike(x, generator);
     }
 }

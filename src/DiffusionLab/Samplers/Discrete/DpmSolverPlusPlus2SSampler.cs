@@ -34,7 +34,7 @@ public sealed class DpmSolverPlusPlus2SSampler(double? clipX0 = null) : Discrete
         return taus.Select((t, i) => Midpoint(s, t, i + 1 < taus.Length ? taus[i + 1] : 0) is null ? 1 : 2).Sum();
     }
 
-    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
         var taus = StepGrid.Check(grid, s.Steps);

@@ -22,7 +22,7 @@ public sealed class DpmSolverPlusPlusSampler(double? clipX0 = null, bool stochas
 {
     public override string Name => stochastic ? "dpm++2m-sde" : "dpm++2m";
 
-    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
         var taus = StepGrid.Check(grid, s.Steps);
@@ -46,7 +46,7 @@ public sealed class DpmSolverPlusPlusSampler(double? clipX0 = null, bool stochas
                 if (stochastic)
                 {
                     double decay = -double.ExpM1(-2 * h); // 1 − e^{−2h}
-                    updated = sigmaS / sigmaT * Math.Exp(-h) * x + alphaS * decay * x0 + sigmaS * Math.Sqrt(decay) * TensorOps.RandnLike(x, generator);
+                    updated = sigmaS / sigmaT * Math.Exp(-h) * x + alphaS * decay * x0 + sigmaS * Math.Sqrt(decay) * NoiseGenerator.RandnLike(x, generator);
                     if (secondOrder)
                     {
                         var d1 = (x0 - previousX0!) * (h / previousH);

@@ -21,7 +21,7 @@ public sealed class HeunKarrasSampler(double rho = 7.0, double? clipX0 = null) :
     /// <summary>2 network evaluations per step but the last (Euler to σ = 0).</summary>
     public override int FunctionEvaluations(Schedules.NoiseSchedule schedule, IReadOnlyList<int> grid) => 2 * grid.Count - 1;
 
-    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
         var ts = StepGrid.Check(grid, s.Steps);

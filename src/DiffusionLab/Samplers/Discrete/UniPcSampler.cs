@@ -35,7 +35,7 @@ public sealed class UniPcSampler(double? clipX0 = null, bool corrector = true) :
         return [rho1, b1 - rho1];
     }
 
-    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public override SampleResult Sample(DiscreteModel model, Tensor noise, IReadOnlyList<int> grid, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         var s = model.Schedule;
         var taus = StepGrid.Check(grid, s.Steps);

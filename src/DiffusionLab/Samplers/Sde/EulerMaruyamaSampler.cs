@@ -11,7 +11,7 @@ public sealed class EulerMaruyamaSampler(double endTime = SdeSampling.DefaultEnd
 {
     public string Name => "em";
 
-    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null) =>
         SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>
         {
             var sde = model.Sde;

@@ -53,7 +53,7 @@ public sealed class PredictorCorrectorSampler : ISampler<ScoreModel>
 
     public int CorrectorSteps { get; }
 
-    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         SdeSampling.CheckNoise(noise);
         var sde = model.Sde;

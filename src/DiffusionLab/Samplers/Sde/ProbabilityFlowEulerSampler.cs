@@ -10,7 +10,7 @@ public sealed class ProbabilityFlowEulerSampler(double endTime = SdeSampling.Def
 {
     public string Name => "ode-euler";
 
-    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null) =>
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null) =>
         SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>
         {
             var t = SdeSampling.Times(x, t0);

@@ -53,7 +53,7 @@ public sealed class ProbabilityFlowRk45Sampler : ISampler<ScoreModel>
 
     public double AbsoluteTolerance { get; }
 
-    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, Generator? generator = null, Action<int, Tensor>? onStep = null)
+    public SampleResult Sample(ScoreModel model, Tensor noise, int steps, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null)
     {
         SdeSampling.CheckNoise(noise);
         SdeSampling.CheckSteps(steps);

@@ -52,7 +52,7 @@ public static class SdeSampling
     public static Tensor Times(Tensor x, double t) => torch.full(x.shape[0], t, dtype: x.dtype, device: x.device);
 
     /// <summary>Standard normal noise shaped like <paramref name="x"/>, drawn on the CPU generator and moved to x's device.</summary>
-    public static Tensor Noise(Tensor x, Generator? generator) => TensorOps.RandnLike(x, generator);
+    public static Tensor Noise(Tensor x, NoiseGenerator? generator) => NoiseGenerator.RandnLike(x, generator);
 
     internal static void CheckSteps(int steps)
     {
