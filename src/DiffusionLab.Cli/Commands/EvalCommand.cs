@@ -8,9 +8,10 @@ public static class EvalCommand
     public static Command Build(TextWriter output)
     {
         var eval = new Command("eval", "Evaluate generated images on the domain classifier's features: fid, kid, pr, accuracy.");
-        eval.Subcommands.Add(EvalVerbs.Metric("fid", "Fréchet distance of feature statistics, with the real-vs-real floor at the same sample size.", output, true));
+        eval.Subcommands.Add(EvalVerbs.Metric("fid", "Fréchet distance of feature statistics, with the real-vs-real floor at the same sample size; --real/--fake may list several parts (comma-separated), stats files of 'eval stats' among them, merged into one set.", output, true));
         eval.Subcommands.Add(EvalVerbs.Metric("kid", "Kernel Inception Distance (unbiased MMD², cubic kernel) with its standard error.", output, true));
         eval.Subcommands.Add(EvalVerbs.Metric("pr", "Improved precision and recall (k-NN manifolds, k = 3).", output, true));
+        eval.Subcommands.Add(EvalVerbs.Stats(output));
         eval.Subcommands.Add(EvalVerbs.Metric("accuracy", "How often the classifier reads each image as its class (--class, or the -classC of file names); also the classifier score.", output, false));
         return eval;
     }

@@ -110,6 +110,12 @@ internal static class EvalVerbs
             if ((o != cls || name == "accuracy") && (o != nReal || needsReal)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            bool InParts(string? value) => value is not null && (HasStatsFile(value) || Parts(value).Length > 1);
+            if (name == "fid" && (InParts(parse.GetValue(real)) || InParts(parse.GetValue(fake))))
+                return FidOfSums(parse, real, fake, features, json, n, nReal, output);
+            foreach (var (option, value) in new[] { ("--real", parse.GetValue(real)), ("--fake", parse.GetValue(fake)) })
+                if (InParts(value))
+                    throw new DiffusionLabException($"{option}: several parts and stats files (*{FeatureSumsFile.Extension}) serve FID only; give one image set for {name}");
             int? limit = parse.GetValue(n), realLimit = parse.GetValue(nReal);
             if (limit is < 2) throw new DiffusionLabException($"--n must be at least 2, got {limit}");
             if (realLimit is < 2) throw new DiffusionLabException($"--n-real must be at least 2, got {realLimit}");
@@ -170,6 +176,82 @@ internal static class EvalVerbs
             if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
             else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), IDictionary<string, double> m => "{" + string.Join(", ", m.Select(e => $"{e.Key}: {e.Value:G4}")) + "}", null => "none", var v => v }}"))));
             if (explanation is not null && !parse.GetValue(json)) output.WriteLine(explanation);
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>The parts of a --real/--fake value: comma-separated specs (stats files, data set splits, folders).</summary>
+    private static string[] Parts(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool HasStatsFile(string? value) => value is not null && Parts(value).Any(MergedFid.IsStatsFile);
+
+    /// <summary><c>eval fid</c> where a side is given, wholly or in part, as stats files (<see cref="MergedFid"/>).</summary>
+    private static int FidOfSums(ParseResult parse, Option<string?> real, Option<string> fake, Option<string?> features, Option<bool> json,
+        Option<int?> n, Option<int?> nReal, TextWriter output)
+    {
+        var realParts = Parts(parse.GetValue(real) ?? throw new DiffusionLabException("eval fid needs --real"));
+        var fakeParts = Parts(parse.GetValue(fake)!);
+        var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
+        var reporters = new Dictionary<string, ProgressReporter>();
+        var merged = MergedFid.Compute(realParts, fakeParts, dataset => OpenFeatures(parse.GetValue(features), dataset), parse.GetValue(nReal), parse.GetValue(n),
+            (what, done, total) =>
+            {
+                if (!reporters.TryGetValue(what, out var r)) reporters[what] = r = new ProgressReporter(progressOut, what);
+                r.Report(done, total);
+                if (done == total) r.Done();
+            });
+        var fid = merged.Report;
+        var result = new Dictionary<string, object?>
+        {
+            ["fid"] = fid.Fid, ["n_real"] = fid.NReal, ["n_fake"] = fid.NFake,
+            ["floor"] = double.IsNaN(fid.Floor) ? null : fid.Floor,
+        };
+        if (!double.IsNaN(fid.Floor)) { result["floor_n"] = fid.FloorN; result["floor_reference_n"] = fid.FloorReferenceN; }
+        result["features"] = merged.Features;
+        result["parts_real"] = realParts.Length;
+        result["parts_fake"] = fakeParts.Length;
+        if (fid.Warning is not null) Console.Error.WriteLine($"difflab: warning: {fid.Warning}");
+        if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
+        else
+        {
+            output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), null => "none", var v => v }}"))));
+            output.WriteLine(fid.Explanation);
+        }
+        return 0;
+    }
+
+    /// <summary><c>eval stats</c>: the feature sums of an image set, to merge in <c>eval fid</c>.</summary>
+    internal static Command Stats(TextWriter output)
+    {
+        var images = new Option<string>("--images") { Description = "Images: a folder (e.g. OUT/images of 'difflab sample', or a sharded run's OUT) or a data set split (emoji:train).", Required = true };
+        var features = new Option<string?>("--features") { Description = FeaturesHelp };
+        var outFile = new Option<string>("--out", "-o") { Description = $"The stats file to write (*{FeatureSumsFile.Extension}).", Required = true };
+        var n = new Option<int?>("--n") { Description = "Use at most N images (of a split a fixed random subset, of a folder the first N by name)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var cmd = new Command("stats", "The count, sum and sum of outer products of an image set's features (float64, safetensors): the parts of a sharded evaluation, merged by 'eval fid --fake A.safetensors,B.safetensors' into the FID of their union.");
+        foreach (var o in new Option[] { images, features, outFile, n, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var path = parse.GetValue(outFile)!;
+            if (!path.EndsWith(FeatureSumsFile.Extension, StringComparison.OrdinalIgnoreCase))
+                throw new DiffusionLabException($"--out must end in {FeatureSumsFile.Extension} (that is how 'eval fid' tells a stats file from a folder), got '{path}'");
+            if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
+            var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
+            var spec = parse.GetValue(images)!;
+            var reading = new ProgressReporter(progressOut, $"reading {spec}");
+            using var set = ImageSets.Load(spec, parse.GetValue(n), (done, total) => reading.Report(done, total));
+            reading.Done();
+            var network = OpenFeatures(parse.GetValue(features), set.Dataset);
+            using var owned = network as IDisposable;
+            var scoring = new ProgressReporter(progressOut, "feature network");
+            using var f = FeatureCache.Features(network, set, (done, total) => scoring.Report(done, total));
+            scoring.Done();
+            var sums = DiffusionLab.Metrics.FeatureSums.FromFeatures(f);
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+            FeatureSumsFile.Save(path, sums, network);
+            if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(new { count = sums.Count, dimension = sums.Dimension, features = network.Description, file = path }));
+            else output.WriteLine($"wrote {path}: {sums.Count} images, {sums.Dimension} features ({network.Description})");
             return 0;
         });
         return cmd;

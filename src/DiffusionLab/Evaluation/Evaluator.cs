@@ -11,7 +11,9 @@ public sealed record FidReport(double Fid, int NReal, int NFake, double Floor, i
 {
     /// <summary>One sentence on how to read the FID against its floor.</summary>
     public string Explanation => double.IsNaN(Floor)
-        ? $"no floor: it needs at least twice as many real images as samples ({NReal} real, {NFake} samples), so that {NFake} real images can be held out against a reference as large"
+        ? NReal >= 2 * NFake
+            ? "no floor: the real side was given as feature sums, and the floor holds real images out of the real features themselves (give the real images or data set instead)"
+            : $"no floor: it needs at least twice as many real images as samples ({NReal} real, {NFake} samples), so that {NFake} real images can be held out against a reference as large"
         : string.Create(CultureInfo.InvariantCulture,
             $"floor: {FloorN} real images against the other {FloorReferenceN} score {Floor:G4} — the FID a perfect generator would get with {FloorN} samples (FID is biased upwards at small n); ")
           + (Fid <= Floor ? $"the samples' FID is at or below it: at n = {NFake} they cannot be told from real images by these features"
@@ -43,6 +45,26 @@ public static class Evaluator
             : null;
         bool hasFloor = !double.IsNaN(floor);
         return new FidReport(fid, real.Count, fake.Count, floor, hasFloor ? fake.Count : 0, hasFloor ? real.Count - fake.Count : 0, warning);
+    }
+
+    /// <summary>
+    /// FID from feature sums (<see cref="FeatureSums"/>: stats files, merged shards) — the same number as
+    /// <see cref="Fid(IFeatureNetwork, ImageSet, ImageSet, Action{long, long}?)"/> on the concatenated sets, up to float64
+    /// rounding. The floor needs the real features themselves (<paramref name="realFeatures"/>, where the real side was
+    /// embedded here); from sums alone there is none.
+    /// </summary>
+    public static FidReport Fid(FeatureSums real, FeatureSums fake, Tensor? realFeatures = null)
+    {
+        if (real.Dimension != fake.Dimension)
+            throw new DiffusionLabException($"FID: feature dimensions differ ({real.Dimension} vs {fake.Dimension}); use the same feature network for both sets");
+        double fid = FrechetDistance.Compute(real.ToStatistics(), fake.ToStatistics());
+        int nReal = checked((int)real.Count), nFake = checked((int)fake.Count);
+        double floor = realFeatures is null ? double.NaN : Floor(realFeatures, nFake);
+        string? warning = Math.Min(nReal, nFake) < RecommendedSamples
+            ? $"FID on {Math.Min(nFake, nReal)} samples is biased upwards; {RecommendedSamples}+ per set is recommended (compare with the floor at the same size)"
+            : null;
+        bool hasFloor = !double.IsNaN(floor);
+        return new FidReport(fid, nReal, nFake, floor, hasFloor ? nFake : 0, hasFloor ? nReal - nFake : 0, warning);
     }
 
     /// <summary>The features of both sets, with progress counted over both.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DiffusionLab.Data;
 using DiffusionLab.Imaging;
 using SkiaSharp;
@@ -63,9 +64,10 @@ public static class ImageSets
         // a verb's output folder (or its images/ sub-folder): only what its manifest lists, never a stray earlier file;
         // a parent's manifest counts only where it lists images in this folder
         var full = Path.GetFullPath(spec.TrimEnd(Path.DirectorySeparatorChar));
-        var listed = Listed(spec) ?? Listed(Path.GetDirectoryName(full)!);
+        var listed = Listed(spec) ?? Listed(Path.GetDirectoryName(full)!) ?? ShardsListed(spec);
         if (listed is not null && listed.Any(f => f.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
-            files = files.Where(f => listed.Contains(Path.GetFullPath(f))).ToArray();
+            files = files.Where(f => listed.Contains(Path.GetFullPath(f)))
+                .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal).ThenBy(f => f, StringComparer.Ordinal).ToArray(); // shards: by global index
         if (limit is int lim) files = files.Take(lim).ToArray();
         if (files.Length == 0) throw new DiffusionLabException($"no images ({string.Join(", ", Extensions)}) in {spec}");
         var bitmaps = new SKBitmap[files.Length];
@@ -95,6 +97,28 @@ public static class ImageSets
         {
             foreach (var b in bitmaps) b?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The images the parts of a sharded run listed (OUT/shard-K-of-N/manifest.json, <see cref="Shard"/>), or null where
+    /// <paramref name="folder"/> holds no parts; a missing part or parts of different splits are an error, since their
+    /// union would silently be a different set than the run asked for.
+    /// </summary>
+    private static HashSet<string>? ShardsListed(string folder)
+    {
+        var parts = Directory.GetDirectories(folder, "shard-*-of-*")
+            .Select(d => (Dir: d, Match: System.Text.RegularExpressions.Regex.Match(Path.GetFileName(d), @"^shard-(\d+)-of-(\d+)$")))
+            .Where(p => p.Match.Success && File.Exists(Path.Combine(p.Dir, OutputManifest.FileName)))
+            .Select(p => (p.Dir, K: int.Parse(p.Match.Groups[1].Value, CultureInfo.InvariantCulture), N: int.Parse(p.Match.Groups[2].Value, CultureInfo.InvariantCulture)))
+            .ToList();
+        if (parts.Count == 0) return null;
+        var counts = parts.Select(p => p.N).Distinct().ToList();
+        if (counts.Count > 1) throw new DiffusionLabException($"{folder} holds parts of runs split {string.Join(" and ", counts)} ways: keep one run's shards per folder");
+        int n = counts[0];
+        var missing = Enumerable.Range(0, n).Except(parts.Select(p => p.K)).ToList();
+        if (missing.Count > 0)
+            throw new DiffusionLabException($"{folder} lacks part{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(k => $"{k}/{n}"))} of its {n}-way run (no finished shard-K-of-{n}/manifest.json): run {(missing.Count > 1 ? "them" : "it")}, or evaluate the parts' folders one by one");
+        return parts.SelectMany(p => Listed(p.Dir)!).ToHashSet();
     }
 
     private static bool IsGray(SKBitmap b)

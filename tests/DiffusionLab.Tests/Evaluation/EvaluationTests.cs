@@ -52,6 +52,83 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void StatsFilesOfPartsMergeIntoTheFidOfTheirUnion()
+    {
+        var features = TrainedClassifier();
+        var data = TinyData.Bars(96, 8, 4, seed: 4);
+        var (images, _) = data.Take(96);
+        var real = WriteFolder(images[..64], data.Labels[..64]);
+        var fakeAll = WriteFolder(images[64..], data.Labels[64..]);
+        var fakeA = WriteFolder(images[64..80], data.Labels[64..80]);
+        var fakeB = WriteFolder(images[80..], data.Labels[80..]);
+        var dir = Temp();
+        string statsA = Path.Combine(dir, "a.safetensors"), statsB = Path.Combine(dir, "b.safetensors"), statsReal = Path.Combine(dir, "real.safetensors");
+        foreach (var (images_, path) in new[] { (fakeA, statsA), (fakeB, statsB), (real, statsReal) })
+        {
+            var (c, o, e) = Run("eval", "stats", "--images", images_, "--features", features, "--out", path);
+            Assert.True(c == 0, e);
+            Assert.Contains("wrote", o);
+        }
+        double Fid(string json) => System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("fid").GetDouble();
+        var (code, direct, err) = Run("eval", "fid", "--real", real, "--fake", fakeAll, "--features", features, "--json");
+        Assert.True(code == 0, err);
+        // the fake side as two stats files, the real side as images: the same FID, and the floor is still there
+        var (code2, merged, err2) = Run("eval", "fid", "--real", real, "--fake", $"{statsA},{statsB}", "--features", features, "--json");
+        Assert.True(code2 == 0, err2);
+        // the same parts given as image folders embed the same batches: the stats files carry exactly what the images give
+        var (codeParts, parts, errParts) = Run("eval", "fid", "--real", real, "--fake", $"{fakeA},{fakeB}", "--features", features, "--json");
+        Assert.True(codeParts == 0, errParts);
+        Assert.Equal(Fid(parts), Fid(merged), 12);
+        // against the one-folder run the features themselves differ in float32's last bits (the network sees other
+        // batches); that the merge itself is exact is FeatureSumsTests' check
+        Assert.True(Math.Abs(Fid(direct) - Fid(merged)) <= 1e-4 * Fid(direct) + 1e-6, $"direct {Fid(direct)}, merged {Fid(merged)}");
+        Assert.Contains("\"n_fake\":32", merged);
+        Assert.Contains("\"floor_n\":32", merged);
+        // both sides as stats files: the same FID, no floor (it needs the real features), and the reason is printed
+        var (code3, both, err3) = Run("eval", "fid", "--real", statsReal, "--fake", $"{statsA},{statsB}");
+        Assert.True(code3 == 0, err3);
+        Assert.Contains("floor none", both);
+        Assert.Contains("given as feature sums", both);
+        // a stats file of another feature network is refused, naming both
+        var other = Path.Combine(dir, "other.safetensors");
+        var otherFeatures = TrainedClassifierWithSeed(5);
+        Assert.Equal(0, Run("eval", "stats", "--images", fakeB, "--features", otherFeatures, "--out", other).Code);
+        var (code4, _, err4) = Run("eval", "fid", "--real", real, "--fake", $"{statsA},{other}", "--features", features);
+        Assert.Equal(1, code4);
+        Assert.Contains("different feature networks", err4);
+        // KID needs the images, and a file that is not a stats file is one line
+        Assert.Contains("serve FID only", Run("eval", "kid", "--real", real, "--fake", statsA, "--features", features).Err);
+        var junk = Path.Combine(dir, "junk.safetensors");
+        File.WriteAllText(junk, "not a safetensors file");
+        var (code5, _, err5) = Run("eval", "fid", "--real", real, "--fake", junk, "--features", features);
+        Assert.Equal(1, code5);
+        Assert.Contains("junk.safetensors is not a", err5);
+        Assert.Contains("--out must end in .safetensors", Run("eval", "stats", "--images", real, "--out", Path.Combine(dir, "x.bin")).Err);
+    }
+
+    [Fact]
+    public void ASampleRunsShardsAreReadAsOneSetOnlyWhenComplete()
+    {
+        var dir = Temp();
+        string[] args = ["sample", "--class", "1", "--n", "4", "--batch-size", "2", "--steps", "2", "--seed", "1", "--out", dir];
+        Assert.Equal(0, Run([.. args, "--shard", "0/2"]).Code);
+        var (code, _, err) = Run("eval", "accuracy", "--fake", dir, "--json");
+        Assert.Equal(1, code);
+        Assert.Contains("lacks part 1/2", err);
+        Assert.Equal(0, Run([.. args, "--shard", "1/2"]).Code);
+        using var set = ImageSets.Load(dir);
+        Assert.Equal(4, set.Count); // the four samples, not the parts' grids
+        Assert.Equal([1, 1, 1, 1], set.Labels!);
+    }
+
+    private static string TrainedClassifierWithSeed(int seed)
+    {
+        var dir = Temp();
+        Classifier.Train(TinyData.Bars(64, 8, 4, seed: 1), TinyData.Bars(16, 8, 4, seed: 2), "bars", dir, epochs: 1, batchSize: 32, seed: seed).Dispose();
+        return dir;
+    }
+
+    [Fact]
     public void ALimitedSplitIsAFixedRandomSubsetNotItsFirstClass()
     {
         // a folder data set's training split lists its classes one after the other (red, then blue)
