@@ -26,6 +26,7 @@ public static class CliApp
         root.Subcommands.Add(SampleCommand.Build(output));
         root.Subcommands.Add(DenoiseCommand.Build(output));
         root.Subcommands.Add(ExportCommand.Build(output));
+        root.Subcommands.Add(ImportCommand.Build(output));
         root.Subcommands.Add(InpaintCommand.Build(output));
         root.Subcommands.Add(SdEditCommand.Build(output));
         root.Subcommands.Add(AnagramCommand.Build(output));

@@ -106,10 +106,13 @@ public sealed class ImageRun : IDisposable
         {
             var weights = Path.Combine(dir, WeightsFile);
             var checkpoint = Path.Combine(dir, Trainer.CheckpointFile);
-            if (File.Exists(weights)) LoadWeightsFile(weights, run.Network);
-            else if (File.Exists(checkpoint)) Trainer.LoadWeights(checkpoint, run.Network);
-            else throw new DiffusionLabException($"{dir} has no {Trainer.CheckpointFile} or {WeightsFile} (is the training finished?)");
-            CheckFinite(run.Network, File.Exists(weights) ? weights : checkpoint);
+            var foreign = StateDictFile.Formats.Select(f => Path.Combine(dir, StateDictFile.FileName(f))).FirstOrDefault(File.Exists);
+            string source;
+            if (File.Exists(weights)) LoadWeightsFile(source = weights, run.Network);
+            else if (foreign is not null) StateDictFile.Load(run.Network, source = foreign); // a model exported for PyTorch, or a PyTorch state_dict
+            else if (File.Exists(checkpoint)) Trainer.LoadWeights(source = checkpoint, run.Network);
+            else throw new DiffusionLabException($"{dir} has no {Trainer.CheckpointFile}, {WeightsFile}, {string.Join(" or ", StateDictFile.Formats.Select(StateDictFile.FileName))} (is the training finished?)");
+            CheckFinite(run.Network, source);
             run.Network.to(run.Device);
             run.Network.eval();
             return run;
@@ -124,14 +127,28 @@ public sealed class ImageRun : IDisposable
     public static ImageRunConfig ReadConfig(string dir) =>
         RunFolder.ReadConfig<ImageRunConfig>(dir, ConfigFile, Json, (config, path) => config.Validate(path));
 
+    /// <summary>The weight formats of <see cref="Export"/>: DiffusionLab's weights.bin, and those of <see cref="StateDictFile"/>.</summary>
+    public static readonly IReadOnlyList<string> WeightFormats = ["difflab", .. StateDictFile.Formats];
+
     /// <summary>
-    /// Writes config.json and the sampling weights (weights.bin) to <paramref name="dir"/>: a self-contained model to ship.
-    /// With <paramref name="half"/> the weights are stored as float16 (half the size; loaded back as float32).
+    /// Writes config.json and the sampling weights to <paramref name="dir"/>: a self-contained model to ship. The weights
+    /// go to weights.bin (<paramref name="format"/> "difflab"), model.safetensors or model.pt (a PyTorch state_dict whose
+    /// names are the network's parameter names); every one of them loads back here. With <paramref name="half"/> they are
+    /// stored as float16 (half the size; loaded back as float32).
     /// </summary>
-    public void Export(string dir, bool half = false)
+    public void Export(string dir, bool half = false, string format = "difflab")
     {
+        if (!WeightFormats.Contains(format)) throw new DiffusionLabException($"unknown weights `format` '{format}' (choose from {string.Join(", ", WeightFormats)})");
         Directory.CreateDirectory(dir);
+        // one weights file per folder: another format's file left there would be loaded first (or instead)
+        foreach (var other in WeightFormats.Where(f => f != format).Select(f => Path.Combine(dir, f == "difflab" ? WeightsFile : StateDictFile.FileName(f))))
+            if (File.Exists(other)) File.Delete(other);
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json));
+        if (format != "difflab")
+        {
+            StateDictFile.Save(Network, Path.Combine(dir, StateDictFile.FileName(format)), half);
+            return;
+        }
         using var copy = BuildNetwork(Config);
         copy.load_state_dict(Network.state_dict());
         if (half) copy.to(ScalarType.Float16);
@@ -142,6 +159,23 @@ public sealed class ImageRun : IDisposable
             w.Write(half);
             copy.save(w);
         });
+    }
+
+    /// <summary>
+    /// A model folder from weights trained elsewhere: the network <paramref name="configSource"/> describes (a model or run
+    /// folder, or its config.json) with the weights of <paramref name="weightsPath"/> (.safetensors, or a PyTorch
+    /// .pt/.pth state_dict with this network's parameter names), checked name by name, written to <paramref name="dir"/>
+    /// in <paramref name="format"/>.
+    /// </summary>
+    public static void Import(string configSource, string weightsPath, string dir, string format = "difflab", bool half = false)
+    {
+        var configDir = File.Exists(configSource) ? Path.GetDirectoryName(Path.GetFullPath(configSource))! : configSource;
+        if (File.Exists(configSource) && Path.GetFileName(configSource) != ConfigFile)
+            throw new DiffusionLabException($"`config` must be a model folder or its {ConfigFile}, got {configSource}");
+        using var run = new ImageRun(ReadConfig(configDir), CPU);
+        StateDictFile.Load(run.Network, weightsPath);
+        CheckFinite(run.Network, weightsPath);
+        run.Export(dir, half, format);
     }
 
     /// <summary>NaN or infinite weights would sample black images with exit code 0: a one-line error naming the file and the parameter.</summary>
