@@ -89,7 +89,7 @@ public static class ToyCommand
             try
             {
                 double lastLoss = double.NaN;
-                history = run.Train(outDir, parse.GetValue(resume), (_, l) => lastLoss = l,
+                history = run.Train(outDir, parse.GetValue(resume), e => lastLoss = e.Loss,
                     step => progress.Report(step, config.Training.Steps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")));
             }
             finally { progress.Done(); }

@@ -37,9 +37,10 @@ public static class TrainCommand
         var gridGuidance = new Option<double?>("--grid-guidance-scale") { Description = "γ of a class-conditional model's epoch grids (default 5, CS180's; the KAIST CFG assignment's w = 7.5 is γ = 8.5)." };
         var limit = new Option<int?>("--limit") { Description = "Train on the first N images only (quick trials)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
+        var tensorBoard = new Option<bool>("--tensorboard") { Description = "Also log to OUT/tensorboard/ (tensorboard --logdir OUT/tensorboard): loss, learning rate, gradient norm and images/s at every log point, the sample grid and a loss histogram every epoch." };
         var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
-        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, precision })
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, tensorBoard, precision })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
@@ -112,7 +113,7 @@ public static class TrainCommand
             }
             try
             {
-                history = run.Train(data, outDir, parse.GetValue(resume), (_, l) => lastLoss = l, onEpoch: OnEpoch,
+                history = run.Train(data, outDir, parse.GetValue(resume), e => lastLoss = e.Loss, onEpoch: OnEpoch, tensorBoard: parse.GetValue(tensorBoard),
                     onStep: step => progress.Report(step, totalSteps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")));
             }
             finally { progress.Done(); }

@@ -143,7 +143,7 @@ public sealed class Classifier : IDisposable, Conditioning.INoisyClassifier, IFe
         }
         double lastLoss = double.NaN;
         long reached = 0;
-        Trainer.Train(net, null, Loss, options, folder, resume, onLog: (_, loss) => lastLoss = loss, shouldStop: shouldStop, onStep: done =>
+        Trainer.Train(net, null, Loss, options, folder, resume, onLog: e => lastLoss = e.Loss, shouldStop: shouldStop, onStep: done =>
         {
             reached = done;
             onStep?.Invoke(done, options.Steps);

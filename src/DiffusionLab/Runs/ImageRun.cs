@@ -225,8 +225,8 @@ public sealed class ImageRun : IDisposable
     public Runtime.ConvolutionLayout.Choice? LastLayout { get; private set; }
 
     /// <summary>Trains (or resumes) on <paramref name="data"/> into <paramref name="runDir"/>.</summary>
-    public IReadOnlyList<LossPoint> Train(ImageDataset data, string runDir, bool resume = false, Action<long, double>? onLog = null,
-        Func<bool>? shouldStop = null, Action<int>? onEpoch = null, Action<long>? onStep = null)
+    public IReadOnlyList<LossPoint> Train(ImageDataset data, string runDir, bool resume = false, Action<TrainingLogEntry>? onLog = null,
+        Func<bool>? shouldStop = null, Action<int>? onEpoch = null, Action<long>? onStep = null, bool tensorBoard = false)
     {
         CheckDataset(data);
         int b = Config.BatchSize;
@@ -267,12 +267,15 @@ public sealed class ImageRun : IDisposable
         shadow?.to(Device);
         var preview = data.Take(8, Device);
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: true, b, options.Precision).ChannelsLast);
-        var history = Trainer.Train(Network, shadow, Loss, options, runDir, resume, onLog, shouldStop,
+        var board = tensorBoard ? new TensorBoardLog(runDir, b) : null;
+        var history = Trainer.Train(Network, shadow, Loss, options, runDir, resume, e => { board?.Log(e); onLog?.Invoke(e); }, shouldStop,
             (step, samplingNet) =>
             {
                 int epoch = (int)(step / perEpoch);
+                string? grid = null;
                 if (Config.GridEvery > 0 && (epoch % Config.GridEvery == 0 || epoch == Config.Epochs))
-                    WriteEpochGrid((nn.Module<Tensor, Tensor, Tensor>)samplingNet, preview.Images, Path.Combine(runDir, "samples", $"epoch-{epoch:D3}.png"));
+                    WriteEpochGrid((nn.Module<Tensor, Tensor, Tensor>)samplingNet, preview.Images, grid = Path.Combine(runDir, "samples", $"epoch-{epoch:D3}.png"));
+                board?.Epoch(step, grid);
                 onEpoch?.Invoke(epoch);
             }, onStep);
         preview.Images.Dispose();

@@ -73,7 +73,7 @@ public sealed class ToyRun : IDisposable
         c.Network == "mlp" ? new ToyMlp(c.Mlp) : new TimeLinearMlp(c.TimeLinear);
 
     /// <summary>Trains (or resumes) into <paramref name="runDir"/>; the final weights are in its checkpoint.</summary>
-    public IReadOnlyList<LossPoint> Train(string runDir, bool resume = false, Action<long, double>? onLog = null, Action<long>? onStep = null)
+    public IReadOnlyList<LossPoint> Train(string runDir, bool resume = false, Action<TrainingLogEntry>? onLog = null, Action<long>? onStep = null)
     {
         RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Training.Steps"); // the image runs' rules: no silent overwrite
 

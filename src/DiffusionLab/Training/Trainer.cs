@@ -9,6 +9,12 @@ namespace DiffusionLab.Training;
 public sealed record LossPoint(long Step, double Loss, double LearningRate);
 
 /// <summary>
+/// What the training loop reports at each logging point: the step, the mean loss over the window, the learning rate, the
+/// norm of all gradients of the window's last step (before clipping), and the steps per second over the window.
+/// </summary>
+public sealed record TrainingLogEntry(long Step, double Loss, double LearningRate, double GradientNorm, double StepsPerSecond);
+
+/// <summary>
 /// The training loop shared by every model: Adam, warm-up + cosine learning rate, gradient clipping, EMA, optional bf16 mixed precision,
 /// NaN detection, a loss curve, and checkpoints written atomically to <c>RUN/checkpoint.bin</c> from which
 /// <c>resume</c> continues exactly — the randomness of step s comes from a generator seeded by (seed, s), so a
@@ -25,20 +31,20 @@ public sealed class Trainer
     /// <param name="options">Steps, learning rate, clipping, EMA, logging and checkpoint intervals, seed.</param>
     /// <param name="runDir">Run folder: checkpoint.bin, loss.csv, loss.png.</param>
     /// <param name="resume">Continue from <c>runDir/checkpoint.bin</c>.</param>
-    /// <param name="onLog">Called with (step, mean loss) at each logging point.</param>
+    /// <param name="onLog">Called at each logging point (<see cref="TrainingLogEntry"/>).</param>
     /// <param name="shouldStop">Polled after each step; when true a checkpoint is written and training stops (used to test resume).</param>
     /// <param name="onCheckpoint">Called after each checkpoint with (step, sampling network: the EMA shadow, else the network in eval mode).</param>
     /// <param name="onStep">Called after every step with the number of steps done (progress displays).</param>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, Tensor> loss, TrainingOptions options, string runDir,
-        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
+        bool resume = false, Action<TrainingLogEntry>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
         Action<long>? onStep = null) =>
         Train(network, emaShadow, (g, _) => loss(g), options, runDir, resume, onLog, shouldStop, onCheckpoint, onStep);
 
     /// <summary>The same, for a loss that also needs the 0-based step (epoch-based data order).</summary>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, long, Tensor> loss, TrainingOptions options, string runDir,
-        bool resume = false, Action<long, double>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
+        bool resume = false, Action<TrainingLogEntry>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
         Action<long>? onStep = null)
     {
         options.Validate();
@@ -62,6 +68,7 @@ public sealed class Trainer
         }
 
         network.train();
+        long windowStart = System.Diagnostics.Stopwatch.GetTimestamp();
         for (long step = start; step < options.Steps; step++)
         {
             using var scope = torch.NewDisposeScope();
@@ -75,18 +82,29 @@ public sealed class Trainer
             double value = l.item<float>();
             if (!double.IsFinite(value)) throw new DiffusionLabException(DivergenceMessage(value, step + 1, start, savedStep, checkpoint));
             l.backward();
-            if (options.GradClip > 0) ClipGradientNorm(parameters, options.GradClip);
+            long done = step + 1;
+            bool log = done % options.LogEvery == 0 || done == options.Steps;
+            // the gradient norm is read back only where it is logged (clipping computes it on the device every step anyway)
+            double gradientNorm = double.NaN;
+            if (options.GradClip > 0)
+            {
+                using var norm = ClipGradientNorm(parameters, options.GradClip);
+                if (log) gradientNorm = norm.item<float>();
+            }
+            else if (log && onLog is not null) gradientNorm = GradientNorm(parameters);
             optimizer.step();
             ema?.Update(step, options.EmaWarmup);
             windowSum += value;
             windowCount++;
-            long done = step + 1;
-            if (done % options.LogEvery == 0 || done == options.Steps)
+            if (log)
             {
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                double seconds = (now - windowStart) / (double)System.Diagnostics.Stopwatch.Frequency;
                 history.Add(new LossPoint(done, windowSum / windowCount, lr));
-                onLog?.Invoke(done, windowSum / windowCount);
+                onLog?.Invoke(new TrainingLogEntry(done, windowSum / windowCount, lr, gradientNorm, seconds > 0 ? windowCount / seconds : double.NaN));
                 windowSum = 0;
                 windowCount = 0;
+                windowStart = now;
             }
             onStep?.Invoke(done);
             bool stop = shouldStop?.Invoke() ?? false;
@@ -102,6 +120,7 @@ public sealed class Trainer
                     network.train();
                 }
                 Runtime.NativeRuntime.ReleaseFreeMemory(); // the checkpoint and grid leave holes in the heap: keep the peak flat
+                if (windowCount == 0) windowStart = System.Diagnostics.Stopwatch.GetTimestamp(); // steps per second count training steps only
             }
             if (stop) break;
         }
@@ -136,6 +155,14 @@ public sealed class Trainer
             ? $"a loss that is not finite in the first steps points at the numerics, not the learning rate: native settings {Runtime.NativeRuntime.Describe()}; try DIFFLAB_MKLDNN=0 or `Precision` fp32"
             : "try a lower `LearningRate` or `GradClip`";
         return $"training diverged: the loss is {loss} at step {step}; {kept}; {advice}";
+    }
+
+    /// <summary>‖g‖, the norm of all gradients together (what <see cref="ClipGradientNorm"/> clips).</summary>
+    public static double GradientNorm(IReadOnlyList<Parameter> parameters)
+    {
+        using var scope = torch.NewDisposeScope();
+        var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToList();
+        return grads.Count == 0 ? 0 : torch.stack(grads.Select(g => g.detach().norm()).ToArray()).norm().item<float>();
     }
 
     /// <summary>

@@ -107,6 +107,51 @@ public class ImageCliTests
         Assert.Single(err.Trim().Split('\n'));
     }
 
+    /// <summary>The events of a TensorBoard event file: TFRecord framing (length, its CRC, the data, its CRC) around Event protobufs.</summary>
+    private static List<Tensorboard.Event> ReadEvents(string file)
+    {
+        var bytes = File.ReadAllBytes(file);
+        var events = new List<Tensorboard.Event>();
+        for (int pos = 0; pos < bytes.Length;)
+        {
+            int n = (int)BitConverter.ToUInt64(bytes, pos);
+            events.Add(Tensorboard.Event.Parser.ParseFrom(bytes, pos + 12, n));
+            pos += 12 + n + 4;
+        }
+        return events;
+    }
+
+    [Fact]
+    public void TrainingWritesATensorBoardLogThatReadsBack()
+    {
+        var data = IdxBars();
+        var run = Temp();
+        var (code, _, err) = Run(["train", "--dataset", "idx:" + data, "--model", "cs180-class", "--out", run, "--tensorboard", "--epochs", "2", "--hidden", "4", "--batch-size", "16", "--diffusion-steps", "20", "--seed", "3"]);
+        Assert.True(code == 0, err);
+        var files = Directory.GetFiles(Path.Combine(run, "tensorboard"));
+        var values = files.SelectMany(ReadEvents).Where(e => e.Summary is not null)
+            .SelectMany(e => e.Summary.Value.Select(v => (Step: e.Step, Value: v))).ToList();
+        // 64 images in batches of 16: 4 steps an epoch, logged every 4, two epochs
+        var loss = values.Where(v => v.Value.Tag == "train/loss").ToDictionary(v => v.Step, v => v.Value.SimpleValue);
+        Assert.Equal([4L, 8L], loss.Keys.Order());
+        // the same numbers as loss.csv, which the loss curve is drawn from
+        foreach (var line in File.ReadAllLines(Path.Combine(run, "loss.csv")).Skip(1))
+        {
+            var parts = line.Split(',');
+            Assert.Equal(double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), loss[long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)], 5);
+        }
+        foreach (var tag in new[] { "train/learning_rate", "train/gradient_norm", "train/images_per_second" })
+            Assert.All(values.Where(v => v.Value.Tag == tag).Select(v => v.Value.SimpleValue), x => Assert.True(float.IsFinite(x) && x > 0, $"{tag} = {x}"));
+        Assert.Equal(2, values.Count(v => v.Value.Tag == "train/gradient_norm"));
+        // every epoch: the grid as a PNG and the histogram of the epoch's logged losses
+        var images = values.Where(v => v.Value.Tag == "samples").ToList();
+        Assert.Equal([4L, 8L], images.Select(v => v.Step).Order());
+        Assert.True(images.All(v => v.Value.Image.EncodedImageString.Span[..4].SequenceEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' })));
+        var histograms = values.Where(v => v.Value.Tag == "train/loss_histogram").ToList();
+        Assert.Equal(2, histograms.Count);
+        Assert.All(histograms, h => Assert.Equal(1, h.Value.Histo.Num));
+    }
+
     [Fact]
     public void FolderDatasetTrainsTheUNetFromTheCommandLine()
     {
