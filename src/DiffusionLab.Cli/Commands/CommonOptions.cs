@@ -42,7 +42,11 @@ public sealed class CommonOptions
     /// <summary>Seeds torch, resolves the device, and creates the output folder — OUT/shard-K-of-N/ for a part of a
     /// sharded run, so that parts never share a folder — and locks it for the rest of the command
     /// (<see cref="FolderLock"/>; released when the command ends, <see cref="CliApp.Run"/>).</summary>
-    public (long Seed, torch.Device Device, string Out) Apply(ParseResult parse)
+    public (long Seed, torch.Device Device, string Out) Apply(ParseResult parse) => Apply(parse, lockFolder: true);
+
+    /// <summary>The same; <paramref name="lockFolder"/> false for a process that only reads the folder (a data-parallel
+    /// rank other than 0, while rank 0 holds the lock and writes).</summary>
+    public (long Seed, torch.Device Device, string Out) Apply(ParseResult parse, bool lockFolder)
     {
         var seed = parse.GetValue(Seed);
         torch.manual_seed(seed);
@@ -50,7 +54,8 @@ public sealed class CommonOptions
         var outDir = parse.GetValue(Out)!;
         var shard = ShardOf(parse);
         if (!shard.IsWhole) outDir = Path.Combine(outDir, shard.FolderName);
-        CommandScope.Hold(FolderLock.Acquire(outDir, $"difflab {parse.CommandResult.Command.Name}"));
+        if (lockFolder) CommandScope.Hold(FolderLock.Acquire(outDir, $"difflab {parse.CommandResult.Command.Name}"));
+        else Directory.CreateDirectory(outDir);
         return (seed, device, outDir);
     }
 

@@ -37,16 +37,25 @@ public static class TrainCommand
         var gridGuidance = new Option<double?>("--grid-guidance-scale") { Description = "γ of a class-conditional model's epoch grids (default 5, CS180's; the KAIST CFG assignment's w = 7.5 is γ = 8.5)." };
         var limit = new Option<int?>("--limit") { Description = "Train on the first N images only (quick trials)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
+        var distributed = new Option<string>("--distributed") { Description = "Data-parallel training over MPI: auto (the default: mpi when started by mpirun as several ranks), mpi, or none. Each rank takes its slice of every batch (--batch-size must divide by the ranks), the gradients are averaged every step, rank 0 writes; resume works with any number of ranks.", DefaultValueFactory = _ => "auto" };
         var tensorBoard = new Option<bool>("--tensorboard") { Description = "Also log to OUT/tensorboard/ (tensorboard --logdir OUT/tensorboard): loss, learning rate, gradient norm and images/s at every log point, the sample grid and a loss histogram every epoch." };
         var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
-        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, tensorBoard, precision })
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, tensorBoard, distributed, precision })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            var ranks = parse.GetValue(distributed) switch
+            {
+                "none" => null,
+                "mpi" => Runtime.MpiCommunicator.World(),
+                "auto" => Runtime.MpiCommunicator.LaunchedAsSeveralRanks ? Runtime.MpiCommunicator.World() : null,
+                var other => throw new DiffusionLabException($"unknown --distributed '{other}' (auto, mpi or none)"),
+            };
+            if (ranks is { Rank: > 0 }) output = TextWriter.Null; // rank 0 reports for all
             var compute = CommonOptions.ResolvePrecision(parse, precision, output); // before the data is read
-            var (seed, device, outDir) = common.Apply(parse);
+            var (seed, device, outDir) = common.Apply(parse, lockFolder: ranks is not { Rank: > 0 });
             var p = ImageRunConfig.Preset(parse.GetValue(model)!);
             int e = parse.GetValue(epochs) ?? p.Epochs;
             var spec = parse.GetValue(dataset)!;
@@ -94,12 +103,15 @@ public static class TrainCommand
             ResourceCheck.EnsureMemory(run.EstimatedBatchBytes(config.BatchSize, training: true), $"a training step on batches of {config.BatchSize}", "lower --batch-size");
             long parameters = run.Network.parameters().Sum(x => x.numel());
             int perEpoch = data.Count / config.BatchSize;
+            if (ranks is { Size: > 1 })
+                output.WriteLine($"data parallel over MPI: {ranks.Size} ranks, {config.BatchSize / ranks.Size} images of each batch of {config.BatchSize} per rank");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{config.Model}: {parameters:N0} parameters; {data.Name}: {data.Count} images of {data.Channels}×{data.Height}×{data.Width}, {data.NumClasses} classes; {config.Epochs} epochs × {perEpoch} steps of {config.BatchSize}; {Runtime.NativeRuntime.Describe()}; {run.ChooseLayout(training: true, config.BatchSize, config.Training.Precision).Describe()}{(config.Training.Precision == "fp32" ? "" : $"; {config.Training.Precision} mixed precision")}"));
             var clock = Stopwatch.StartNew();
             var epochClock = Stopwatch.StartNew();
             IReadOnlyList<LossPoint> history = [];
-            double lastLoss = double.NaN;
+            double lastLoss = double.NaN, allReduceSeconds = 0;
+            long logged = 0;
             long totalSteps = (long)perEpoch * config.Epochs;
             var progress = new ProgressReporter(output, "training");
             if (parse.GetValue(resume)) progress.Resumed();
@@ -113,11 +125,14 @@ public static class TrainCommand
             }
             try
             {
-                history = run.Train(data, outDir, parse.GetValue(resume), e => lastLoss = e.Loss, onEpoch: OnEpoch, tensorBoard: parse.GetValue(tensorBoard),
+                history = run.Train(data, outDir, parse.GetValue(resume), e => { lastLoss = e.Loss; allReduceSeconds += e.AllReduceSecondsPerStep; logged++; }, onEpoch: OnEpoch, tensorBoard: parse.GetValue(tensorBoard), ranks: ranks,
                     onStep: step => progress.Report(step, totalSteps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")));
             }
             finally { progress.Done(); }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));
+            if (ranks is { Size: > 1 } && logged > 0)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"gradient all-reduce: {1000 * allReduceSeconds / logged:F1} ms per step on average over the logged windows ({run.Network.parameters().Sum(x => x.numel()):N0} floats, waiting for the slowest rank included)"));
             output.WriteLine($"wrote {outDir}/config.json, checkpoint.bin, loss.csv, loss.png, samples/");
             return 0;
         });

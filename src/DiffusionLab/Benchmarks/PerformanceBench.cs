@@ -152,7 +152,7 @@ public static partial class PerformanceBench
         new(Schedules.NoiseSchedules.Create(schedule, steps), new Denoiser(net, Parameterisation.Epsilon), device);
 
     /// <summary>
-    /// Times training through <see cref="Trainer.Train(nn.Module, nn.Module?, Func{Generator, Tensor}, TrainingOptions, string, bool, Action{TrainingLogEntry}?, Func{bool}?, Action{long, nn.Module}?, Action{long}?)"/>
+    /// Times training through <see cref="Trainer.Train(nn.Module, nn.Module?, Func{Generator, Tensor}, TrainingOptions, string, bool, Action{TrainingLogEntry}?, Func{bool}?, Action{long, nn.Module}?, Action{long}?, Runtime.ICommunicator?)"/>
     /// itself, stamping the clock in its after-step callback; the final checkpoint is written after the last stamp.
     /// </summary>
     private static double[] TimedTrainerSteps(nn.Module net, nn.Module shadow, Func<Generator, Tensor> loss, TrainingOptions training, BenchOptions o, int perRepeat)

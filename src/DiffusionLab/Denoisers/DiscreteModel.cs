@@ -107,17 +107,23 @@ public sealed class DiscreteModel : IDisposable
     /// <param name="labels">For a class-conditional network: the labels [B]; each is replaced by the null label with
     /// probability <paramref name="pUncond"/> so the same network learns the unconditional model (Ho &amp; Salimans 2022, Alg. 1).</param>
     /// <param name="pUncond">Probability of dropping a label.</param>
-    public Tensor Loss(Tensor x0, Generator? generator = null, Tensor? labels = null, double pUncond = 0)
+    /// <param name="slice">Data-parallel training: <paramref name="x0"/> holds samples Start … Start + B − 1 of a global
+    /// batch of Total. The steps, noise and label drops are drawn for the whole batch and sliced, so that each sample's
+    /// randomness does not depend on how many ranks share the batch.</param>
+    public Tensor Loss(Tensor x0, Generator? generator = null, Tensor? labels = null, double pUncond = 0, (int Start, int Total)? slice = null)
     {
         using var scope = torch.NewDisposeScope();
         long b = x0.shape[0];
-        var steps = torch.randint(1, Schedule.Steps + 1, [b], dtype: ScalarType.Int64, generator: generator).to(x0.device);
-        var eps = torch.randn(x0.shape, dtype: x0.dtype, generator: generator).to(x0.device);
+        var (first, total) = slice ?? (0, (int)b);
+        if (first < 0 || first + b > total) throw new ArgumentException($"slice {first}..{first + b} is outside a batch of {total}");
+        Tensor Mine(Tensor whole) => b == total ? whole : whole.narrow(0, first, b);
+        var steps = Mine(torch.randint(1, Schedule.Steps + 1, [total], dtype: ScalarType.Int64, generator: generator)).to(x0.device);
+        var eps = Mine(torch.randn([total, .. x0.shape[1..]], dtype: x0.dtype, generator: generator)).to(x0.device);
         var (alpha, sigma) = Forward.Coefficients(steps, x0);
         var xt = Forward.Sample(x0, steps, eps); // q(x_t | x_0), Ho et al. 2020, eq. 4
         if (labels is not null && pUncond > 0)
         {
-            var drop = torch.rand([b], generator: generator).to(x0.device).lt(pUncond);
+            var drop = Mine(torch.rand([total], generator: generator)).to(x0.device).lt(pUncond);
             labels = torch.where(drop, torch.full_like(labels, Models.IClassConditionalNetwork.NullLabel), labels);
         }
         var output = Denoiser.Output(xt, Time(steps, xt), labels);

@@ -226,17 +226,22 @@ public sealed class ImageRun : IDisposable
 
     /// <summary>Trains (or resumes) on <paramref name="data"/> into <paramref name="runDir"/>.</summary>
     public IReadOnlyList<LossPoint> Train(ImageDataset data, string runDir, bool resume = false, Action<TrainingLogEntry>? onLog = null,
-        Func<bool>? shouldStop = null, Action<int>? onEpoch = null, Action<long>? onStep = null, bool tensorBoard = false)
+        Func<bool>? shouldStop = null, Action<int>? onEpoch = null, Action<long>? onStep = null, bool tensorBoard = false,
+        Runtime.ICommunicator? ranks = null)
     {
         CheckDataset(data);
         int b = Config.BatchSize;
+        // data parallel: this rank's slice of every global batch (rank 0 alone writes the run folder)
+        bool parallel = ranks is { Size: > 1 };
+        var (sliceStart, sliceCount) = parallel ? DataParallel.Slice(b, ranks!.Rank, ranks.Size) : (0, b);
+        bool writes = !parallel || ranks!.Rank == 0;
         if (data.Count < b) throw new DiffusionLabException($"dataset {data.Name} has {data.Count} images, fewer than one batch of {b}");
         int perEpoch = data.Count / b; // whole batches only (drop_last), so every step sees the same batch size
         var options = Config.Training with
         {
             Steps = perEpoch * Config.Epochs, StepsPerEpoch = perEpoch, CheckpointEvery = perEpoch, LogEvery = Math.Min(10, perEpoch),
         };
-        RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Epochs"); // resuming with more epochs extends a finished run
+        if (writes) RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Epochs"); // resuming with more epochs extends a finished run
 
         int[]? permutation = null;
         int permutationEpoch = -1;
@@ -252,22 +257,23 @@ public sealed class ImageRun : IDisposable
                 TensorOps.EpochRandom(Config.Training.Seed, epoch).Shuffle(permutation); // a fixed shuffle per (seed, epoch)
                 permutationEpoch = epoch;
             }
-            var (x, labels) = data.Batch(new ArraySegment<int>(permutation!, k * b, b), Device);
-            if (Config.Flip) x = RandomFlip(x, labels, flippable, g);
+            var (x, labels) = data.Batch(new ArraySegment<int>(permutation!, k * b + sliceStart, sliceCount), Device);
+            if (Config.Flip) x = RandomFlip(x, labels, flippable, g, (sliceStart, b));
             if (Config.IsSingleStep)
             {
                 // CS180 project 5 part B §1.2: z = x + σε, L = ‖D_θ(z) − x‖²
-                var z = x + Config.Sigma * torch.randn(x.shape, generator: g).to(Device);
-                return nn.functional.mse_loss(Network.call(z, torch.zeros(b, device: Device)), x);
+                var noise = torch.randn([b, .. x.shape[1..]], generator: g).narrow(0, sliceStart, sliceCount);
+                var z = x + Config.Sigma * noise.to(Device);
+                return nn.functional.mse_loss(Network.call(z, torch.zeros(sliceCount, device: Device)), x);
             }
-            return Model!.Loss(x, g, NumClasses > 0 ? labels : null, NumClasses > 0 ? Config.PUncond : 0);
+            return Model!.Loss(x, g, NumClasses > 0 ? labels : null, NumClasses > 0 ? Config.PUncond : 0, (sliceStart, b));
         }
 
         using var shadow = options.EmaDecay > 0 ? BuildNetwork(Config) : null;
         shadow?.to(Device);
         var preview = data.Take(8, Device);
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: true, b, options.Precision).ChannelsLast);
-        var board = tensorBoard ? new TensorBoardLog(runDir, b) : null;
+        var board = tensorBoard && writes ? new TensorBoardLog(runDir, b) : null;
         var history = Trainer.Train(Network, shadow, Loss, options, runDir, resume, e => { board?.Log(e); onLog?.Invoke(e); }, shouldStop,
             (step, samplingNet) =>
             {
@@ -277,11 +283,11 @@ public sealed class ImageRun : IDisposable
                     WriteEpochGrid((nn.Module<Tensor, Tensor, Tensor>)samplingNet, preview.Images, grid = Path.Combine(runDir, "samples", $"epoch-{epoch:D3}.png"));
                 board?.Epoch(step, grid);
                 onEpoch?.Invoke(epoch);
-            }, onStep);
+            }, onStep, ranks);
         preview.Images.Dispose();
         preview.Labels.Dispose();
         var ckpt = Path.Combine(runDir, Trainer.CheckpointFile);
-        Trainer.LoadWeights(ckpt, Network); // from now on, sample with the EMA weights
+        if (writes) Trainer.LoadWeights(ckpt, Network); // from now on, sample with the EMA weights (the other ranks' models are not used)
         Network.eval();
         return history;
     }
@@ -491,9 +497,10 @@ public sealed class ImageRun : IDisposable
     /// Mirrors each image left–right with probability ½ — except those whose class is false in
     /// <paramref name="flippable"/> (indexed by label; null: every class may be mirrored).
     /// </summary>
-    internal static Tensor RandomFlip(Tensor x, Tensor labels, Tensor? flippable, Generator g)
+    internal static Tensor RandomFlip(Tensor x, Tensor labels, Tensor? flippable, Generator g, (int Start, int Total)? slice = null)
     {
-        var flip = torch.rand([x.shape[0]], generator: g).lt(0.5).to(x.device);
+        var (start, total) = slice ?? (0, (int)x.shape[0]);
+        var flip = torch.rand([total], generator: g).narrow(0, start, x.shape[0]).lt(0.5).to(x.device); // drawn for the whole batch (data parallel)
         if (flippable is not null) flip = flip.logical_and(flippable.index_select(0, labels));
         return torch.where(flip.reshape(-1, 1, 1, 1), x.flip(3), x);
     }

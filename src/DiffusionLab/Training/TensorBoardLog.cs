@@ -35,6 +35,7 @@ public sealed class TensorBoardLog
         _writer.add_scalar("train/learning_rate", (float)e.LearningRate, step);
         if (double.IsFinite(e.GradientNorm)) _writer.add_scalar("train/gradient_norm", (float)e.GradientNorm, step);
         if (double.IsFinite(e.StepsPerSecond)) _writer.add_scalar("train/images_per_second", (float)(e.StepsPerSecond * _batchSize), step);
+        if (e.AllReduceSecondsPerStep > 0) _writer.add_scalar("train/allreduce_seconds_per_step", (float)e.AllReduceSecondsPerStep, step);
         _epochLosses.Add((float)e.Loss);
     }
 

@@ -10,9 +10,10 @@ public sealed record LossPoint(long Step, double Loss, double LearningRate);
 
 /// <summary>
 /// What the training loop reports at each logging point: the step, the mean loss over the window, the learning rate, the
-/// norm of all gradients of the window's last step (before clipping), and the steps per second over the window.
+/// norm of all gradients of the window's last step (before clipping), the steps per second over the window, and, in
+/// data-parallel training, the seconds per step spent averaging gradients between the ranks (else 0).
 /// </summary>
-public sealed record TrainingLogEntry(long Step, double Loss, double LearningRate, double GradientNorm, double StepsPerSecond);
+public sealed record TrainingLogEntry(long Step, double Loss, double LearningRate, double GradientNorm, double StepsPerSecond, double AllReduceSecondsPerStep = 0);
 
 /// <summary>
 /// The training loop shared by every model: Adam, warm-up + cosine learning rate, gradient clipping, EMA, optional bf16 mixed precision,
@@ -35,19 +36,24 @@ public sealed class Trainer
     /// <param name="shouldStop">Polled after each step; when true a checkpoint is written and training stops (used to test resume).</param>
     /// <param name="onCheckpoint">Called after each checkpoint with (step, sampling network: the EMA shadow, else the network in eval mode).</param>
     /// <param name="onStep">Called after every step with the number of steps done (progress displays).</param>
+    /// <param name="ranks">Data-parallel training (<see cref="DataParallel"/>): the processes that train together, each on
+    /// its slice of every batch (<paramref name="loss"/> takes it); null for one process.</param>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, Tensor> loss, TrainingOptions options, string runDir,
         bool resume = false, Action<TrainingLogEntry>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
-        Action<long>? onStep = null) =>
-        Train(network, emaShadow, (g, _) => loss(g), options, runDir, resume, onLog, shouldStop, onCheckpoint, onStep);
+        Action<long>? onStep = null, Runtime.ICommunicator? ranks = null) =>
+        Train(network, emaShadow, (g, _) => loss(g), options, runDir, resume, onLog, shouldStop, onCheckpoint, onStep, ranks);
 
     /// <summary>The same, for a loss that also needs the 0-based step (epoch-based data order).</summary>
     public static IReadOnlyList<LossPoint> Train(
         nn.Module network, nn.Module? emaShadow, Func<Generator, long, Tensor> loss, TrainingOptions options, string runDir,
         bool resume = false, Action<TrainingLogEntry>? onLog = null, Func<bool>? shouldStop = null, Action<long, nn.Module>? onCheckpoint = null,
-        Action<long>? onStep = null)
+        Action<long>? onStep = null, Runtime.ICommunicator? ranks = null)
     {
         options.Validate();
+        var parallel = ranks is { Size: > 1 } ? new DataParallel(ranks) : null;
+        bool writes = parallel?.IsWriter ?? true; // rank 0 alone writes checkpoints, loss files and grids, and reports
+        if (!writes) onLog = null;
         Directory.CreateDirectory(runDir);
         var ema = options.EmaDecay > 0
             ? new Ema(network, emaShadow ?? throw new ArgumentNullException(nameof(emaShadow)), options.EmaDecay)
@@ -66,6 +72,7 @@ public sealed class Trainer
             (start, windowSum, windowCount) = LoadCheckpoint(checkpoint, network, ema?.Shadow, optimizer, history);
             savedStep = start;
         }
+        parallel?.StartFromRankZero(network, ema?.Shadow);
 
         network.train();
         long windowStart = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -80,9 +87,17 @@ public sealed class Trainer
             Tensor l;
             using (Runtime.MixedPrecision.Enter(options.Precision, network)) l = loss(generator, step); // backward runs outside, as with autocast
             double value = l.item<float>();
-            if (!double.IsFinite(value)) throw new DiffusionLabException(DivergenceMessage(value, step + 1, start, savedStep, checkpoint));
+            if (parallel is null && !double.IsFinite(value)) throw new DiffusionLabException(DivergenceMessage(value, step + 1, start, savedStep, checkpoint));
             l.backward();
             long done = step + 1;
+            bool stopAll = false;
+            if (parallel is not null)
+            {
+                // every rank's gradient and loss averaged, and the stop request shared, in one all-reduce; a NaN on one
+                // rank is a NaN on all, so every rank stops together
+                (value, stopAll) = parallel.AverageGradients(parameters, value, shouldStop?.Invoke() ?? false);
+                if (!double.IsFinite(value)) throw new DiffusionLabException(DivergenceMessage(value, step + 1, start, savedStep, checkpoint));
+            }
             bool log = done % options.LogEvery == 0 || done == options.Steps;
             // the gradient norm is read back only where it is logged (clipping computes it on the device every step anyway)
             double gradientNorm = double.NaN;
@@ -101,26 +116,31 @@ public sealed class Trainer
                 long now = System.Diagnostics.Stopwatch.GetTimestamp();
                 double seconds = (now - windowStart) / (double)System.Diagnostics.Stopwatch.Frequency;
                 history.Add(new LossPoint(done, windowSum / windowCount, lr));
-                onLog?.Invoke(new TrainingLogEntry(done, windowSum / windowCount, lr, gradientNorm, seconds > 0 ? windowCount / seconds : double.NaN));
+                onLog?.Invoke(new TrainingLogEntry(done, windowSum / windowCount, lr, gradientNorm, seconds > 0 ? windowCount / seconds : double.NaN,
+                    parallel is null ? 0 : parallel.TakeAllReduceSeconds() / windowCount));
                 windowSum = 0;
                 windowCount = 0;
                 windowStart = now;
             }
             onStep?.Invoke(done);
-            bool stop = shouldStop?.Invoke() ?? false;
+            bool stop = parallel is null ? shouldStop?.Invoke() ?? false : stopAll;
             if (done % options.CheckpointEvery == 0 || done == options.Steps || stop)
             {
-                SaveCheckpoint(checkpoint, done, network, ema?.Shadow, optimizer, history, windowSum, windowCount);
-                savedStep = done;
-                WriteLossFiles(history, runDir);
-                if (onCheckpoint is not null && !stop)
+                parallel?.CheckRanksAgree(network, done);
+                if (writes)
                 {
-                    if (ema is null) network.eval();
-                    onCheckpoint(done, ema?.Shadow ?? network);
-                    network.train();
+                    SaveCheckpoint(checkpoint, done, network, ema?.Shadow, optimizer, history, windowSum, windowCount);
+                    savedStep = done;
+                    WriteLossFiles(history, runDir);
+                    if (onCheckpoint is not null && !stop)
+                    {
+                        if (ema is null) network.eval();
+                        onCheckpoint(done, ema?.Shadow ?? network);
+                        network.train();
+                    }
+                    Runtime.NativeRuntime.ReleaseFreeMemory(); // the checkpoint and grid leave holes in the heap: keep the peak flat
+                    if (windowCount == 0) windowStart = System.Diagnostics.Stopwatch.GetTimestamp(); // steps per second count training steps only
                 }
-                Runtime.NativeRuntime.ReleaseFreeMemory(); // the checkpoint and grid leave holes in the heap: keep the peak flat
-                if (windowCount == 0) windowStart = System.Diagnostics.Stopwatch.GetTimestamp(); // steps per second count training steps only
             }
             if (stop) break;
         }
