@@ -6,7 +6,7 @@ public static class AnagramCommand
 {
     public static Command Build(TextWriter output)
     {
-        var common = new CommonOptions("out/anagram");
+        var common = new CommonOptions("out/anagram").Sharded();
         var model = new EditVerbs.ModelOptions();
         var cls = new Option<string>("--class", "-c") { Description = "Class the image shows as is: an index, a name or an unambiguous prefix (animals).", Required = true };
         var viewCls = new Option<string>("--view-class") { Description = "Class it shows through the view (index, name or prefix).", Required = true };
@@ -30,17 +30,27 @@ public static class AnagramCommand
             double gamma = parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "anagram", "images", "grid.png", "judge.json");
             model.CheckFits(parse, m, outDir, count, 4, 2); // two views, each a guided pair
+            var shard = common.ShardOf(parse);
+            if (parse.GetValue(model.Batch) < 1) throw new DiffusionLabException($"--batch-size must be positive, got {parse.GetValue(model.Batch)}");
+            var (from, to) = shard.Range(count, parse.GetValue(model.Batch));
+            if (!shard.IsWhole) output.WriteLine($"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
+            if (from == to)
+            {
+                output.WriteLine($"shard {shard}: no images (the {count} images make fewer batches than there are shards)");
+                EditVerbs.WriteManifest(outDir, "anagram", []);
+                return 0;
+            }
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
-                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = model.Compute,
+                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = model.Compute, Shard = shard,
                 Conditioning = (start, k) => new VisualAnagram(m.LabelTensor(Enumerable.Repeat(c1, k).ToArray()), m.LabelTensor(Enumerable.Repeat(c2, k).ToArray()), v, gamma),
             }).cpu();
             using var viewed = v.Apply(images);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} anagrams ({c1} as is, {c2} {v.Description}), γ = {gamma}, {clock.Elapsed.TotalSeconds:F1} s"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{to - from} anagrams ({c1} as is, {c2} {v.Description}), γ = {gamma}, {clock.Elapsed.TotalSeconds:F1} s"));
             string[] names = [$"as is ({m.Config.ClassNames[c1]})", $"{v.Description} ({m.Config.ClassNames[c2]})"];
-            ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..Math.Min(16, count)], viewed[..Math.Min(16, count)]], names);
-            var written = SampleSheets.SaveImages(images, Path.Combine(outDir, "images"), null);
+            ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..Math.Min(16, to - from)], viewed[..Math.Min(16, to - from)]], names);
+            var written = SampleSheets.SaveImages(images, Path.Combine(outDir, "images"), null, from);
             written.Add(Path.Combine(outDir, "grid.png"));
             using var judge = model.OpenJudge(parse, m, output);
             if (judge is not null) written.Add(EditVerbs.JudgeAndWrite(judge, [(names[0], images, c1), (names[1], viewed, c2)], Path.Combine(outDir, "judge.json"), output));

@@ -6,7 +6,7 @@ public static class HybridCommand
 {
     public static Command Build(TextWriter output)
     {
-        var common = new CommonOptions("out/hybrid");
+        var common = new CommonOptions("out/hybrid").Sharded();
         var model = new EditVerbs.ModelOptions();
         var far = new Option<string>("--far") { Description = "Class seen from afar (low frequencies): index, name or unambiguous prefix.", Required = true };
         var near = new Option<string>("--near") { Description = "Class seen up close (high frequencies): index, name or unambiguous prefix.", Required = true };
@@ -33,22 +33,32 @@ public static class HybridCommand
             double gamma = parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "hybrid", "images", "grid.png", "judge.json");
             model.CheckFits(parse, m, outDir, count, 4, 3); // two classes, each a guided pair; images, blurred, from afar
+            var shard = common.ShardOf(parse);
+            if (parse.GetValue(model.Batch) < 1) throw new DiffusionLabException($"--batch-size must be positive, got {parse.GetValue(model.Batch)}");
+            var (from, to) = shard.Range(count, parse.GetValue(model.Batch));
+            if (!shard.IsWhole) output.WriteLine($"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
+            if (from == to)
+            {
+                output.WriteLine($"shard {shard}: no images (the {count} images make fewer batches than there are shards)");
+                EditVerbs.WriteManifest(outDir, "hybrid", []);
+                return 0;
+            }
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {
-                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = model.Compute,
+                Sampler = "ddpm", Steps = parse.GetValue(steps), BatchSize = parse.GetValue(model.Batch), Seed = seed, Precision = model.Compute, Shard = shard,
                 Conditioning = (start, k) => new HybridImage(m.LabelTensor(Enumerable.Repeat(cFar, k).ToArray()), m.LabelTensor(Enumerable.Repeat(cNear, k).ToArray()), blur, gamma),
             }).cpu();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} hybrids ({cNear} near, {cFar} far), Gaussian σ = {blur.Sigma:G3} px, kernel {blur.KernelSize}, γ = {gamma}, {clock.Elapsed.TotalSeconds:F1} s"));
+                $"{to - from} hybrids ({cNear} near, {cFar} far), Gaussian σ = {blur.Sigma:G3} px, kernel {blur.KernelSize}, γ = {gamma}, {clock.Elapsed.TotalSeconds:F1} s"));
             using var blurred = blur.LowPass(images);
             // "from afar": a quarter-size image, shown back at full size so the grid stays aligned
             int small = Math.Max(4, m.Config.ImageSize / 4);
             using var afar = nn.functional.interpolate(nn.functional.interpolate(images, [small, small], mode: InterpolationMode.Area), [m.Config.ImageSize, m.Config.ImageSize], mode: InterpolationMode.Nearest);
             string[] names = [$"full size ({m.Config.ClassNames[cNear]})", $"blurred ({m.Config.ClassNames[cFar]})", $"{small} px ({m.Config.ClassNames[cFar]})"];
-            int show = Math.Min(16, count);
+            int show = Math.Min(16, to - from);
             ImageGrid.SaveRows(Path.Combine(outDir, "grid.png"), [images[..show], blurred[..show], afar[..show]], names);
-            var written = SampleSheets.SaveImages(images, Path.Combine(outDir, "images"), null);
+            var written = SampleSheets.SaveImages(images, Path.Combine(outDir, "images"), null, from);
             written.Add(Path.Combine(outDir, "grid.png"));
             using var judge = model.OpenJudge(parse, m, output);
             if (judge is not null) written.Add(EditVerbs.JudgeAndWrite(judge, [(names[0], images, cNear), (names[1], blurred, cFar)], Path.Combine(outDir, "judge.json"), output));

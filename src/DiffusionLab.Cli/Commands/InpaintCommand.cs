@@ -43,6 +43,11 @@ public static class InpaintCommand
             }
             else runs.Add((options.McgScale > 0 ? "MCG" : "RePaint", options));
             model.PrepareOut(parse, outDir, "inpaint", "images", "images-mcg", "images-replacement", "grid.png");
+            if (from == to)
+            {
+                EditVerbs.WriteManifest(outDir, "inpaint", []);
+                return 0;
+            }
             model.CheckFits(parse, m, outDir, (int)images.shape[0], gamma is 0 or 1 ? 1 : 2, 2 + runs.Count, gradients: runs.Any(r => r.Options.McgScale > 0));
             var rows = new List<Tensor> { images, images * (1 - holes) };
             var names = new List<string> { "original", "masked" };

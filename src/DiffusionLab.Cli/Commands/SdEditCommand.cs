@@ -34,10 +34,15 @@ public static class SdEditCommand
             var (all, allDataLabels) = input.Load(parse, m, output);
             using var _ = all;
             var allLabels = EditVerbs.Labels(parse.GetValue(cls), (int)all.shape[0], allDataLabels, m);
-            var (from, _, images, labels, _) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
+            var (from, to, images, labels, _) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
             using var __ = images;
             double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "sdedit", [.. levels.Select(l => $"i_start-{l}"), "strip.png"]);
+            if (from == to)
+            {
+                EditVerbs.WriteManifest(outDir, "sdedit", []);
+                return 0;
+            }
             model.CheckFits(parse, m, outDir, (int)images.shape[0], gamma is 0 or 1 ? 1 : 2, 1 + levels.Length);
             var written = new List<string>();
             var columns = new List<Tensor>();

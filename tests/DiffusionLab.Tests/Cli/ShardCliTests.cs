@@ -78,6 +78,23 @@ public class ShardCliTests
         AssertSameFiles(wholeFiles, Pngs(split, "images"));
     }
 
+    [Fact]
+    public void TheShardsOfAnAnagramRunAreTheWholeRunByteForByte()
+    {
+        var dir = CliRunner.Temp("difflab-shard-anagram");
+        string[] args = ["anagram", "--class", "6", "--view-class", "9", "--n", "3", "--batch-size", "1", "--steps", "3", "--seed", "1"];
+        var whole = Path.Combine(dir, "whole");
+        var (code, _, err) = Run([.. args, "--out", whole]);
+        Assert.True(code == 0, err);
+        var split = Path.Combine(dir, "split");
+        foreach (var k in new[] { 0, 1, 2, 3 })
+        {
+            (code, _, err) = Run([.. args, "--shard", $"{k}/4", "--out", split]);
+            Assert.True(code == 0, err);
+        }
+        AssertSameFiles(Pngs(whole, "images"), Pngs(split, "images"));
+    }
+
     [Theory]
     [InlineData("3/3")]
     [InlineData("1")]
