@@ -470,13 +470,18 @@ def layout(o, *nets):
     return nets if len(nets) > 1 else nets[0]
 
 
-def case_train(o, d):
+def cs180_training(o, d):
+    """What train-dD and phases-dD train (PerformanceBench's UNetTraining): the network, its EMA shadow, T = 300, a fixed batch."""
     torch.manual_seed(o.seed)
     net, shadow = layout(o, Cs180ClassUNet(d), Cs180ClassUNet(d))
-    sched = Schedule(300)
     g = torch.Generator().manual_seed(o.seed)
     x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
     labels = torch.randint(0, 10, (o.train_batch,), generator=g)
+    return net, shadow, Schedule(300), x, labels
+
+
+def case_train(o, d):
+    net, shadow, sched, x, labels = cs180_training(o, d)
     # the cs180-class preset: Adam 1e-3, exponential LR per epoch (constant here: no epochs), no clipping, EMA 0.999 with warm-up
     def loss(gen):
         with autocast(o):
@@ -538,26 +543,15 @@ def timed_phases(o, name, net, shadow, loss, lr_at, grad_clip, ema_decay, step_f
 
 def case_phases(o, d):
     """PerformanceBench.TrainPhases: the train-d64 step timed phase by phase (forward + loss read, backward, Adam + EMA)."""
-    torch.manual_seed(o.seed)
-    net, shadow = layout(o, Cs180ClassUNet(d), Cs180ClassUNet(d))
-    sched = Schedule(300)
-    g = torch.Generator().manual_seed(o.seed)
-    x = torch.rand(o.train_batch, 1, 28, 28, generator=g) * 2 - 1
-    labels = torch.randint(0, 10, (o.train_batch,), generator=g)
+    net, shadow, sched, x, labels = cs180_training(o, d)
     return timed_phases(o, f"phases-d{d}", net, shadow, lambda gen: ddpm_loss(net, sched, x, gen, labels, 0.1), lambda s: 1e-3, 0.0, 0.999,
                         o.train_batch * cs180_forward_flops(d), f"batch {o.train_batch}", o.train_steps_per_repeat)
 
 
 def case_phases_unet32(o):
     """PerformanceBench.TrainDdpmUNetPhases: the train-unet32 step timed phase by phase (clipping + Adam + EMA in the update)."""
-    torch.manual_seed(o.seed)
-    net, flops = unet32(o)
-    net, shadow = layout(o, net, DdpmUNet(**UNET32))
-    sched = Schedule(1000)
+    net, shadow, flops, sched, x, labels = unet32_training(o)
     b = o.unet32_batch
-    g = torch.Generator().manual_seed(o.seed)
-    x = torch.rand(b, 3, 32, 32, generator=g) * 2 - 1
-    labels = torch.randint(0, UNET32["num_classes"], (b,), generator=g)
     return timed_phases(o, "phases-unet32", net, shadow, lambda gen: ddpm_loss(net, sched, x, gen, labels, 0.1),
                         lambda s: 2e-4 * min(1.0, (s + 1) / 500), 1.0, 0.9999, b * flops, f"batch {b}", 1)
 
@@ -606,17 +600,22 @@ def case_guided(o, d):
     return r
 
 
-def case_train_unet32(o):
-    """PerformanceBench.TrainDdpmUNet: Trainer steps of the unet preset's attention U-Net on a fixed batch, one per repeat."""
+def unet32_training(o):
+    """What train-unet32 and phases-unet32 train (PerformanceBench's DdpmUNetTraining): the network, its EMA shadow, its
+    forward FLOPs, T = 1000, a fixed batch."""
     torch.manual_seed(o.seed)
     net, flops = unet32(o)
-    shadow = DdpmUNet(**UNET32)
-    net, shadow = layout(o, net, shadow)
-    sched = Schedule(1000)
-    b = o.unet32_batch
+    net, shadow = layout(o, net, DdpmUNet(**UNET32))
     g = torch.Generator().manual_seed(o.seed)
-    x = torch.rand(b, 3, 32, 32, generator=g) * 2 - 1
-    labels = torch.randint(0, UNET32["num_classes"], (b,), generator=g)
+    x = torch.rand(o.unet32_batch, 3, 32, 32, generator=g) * 2 - 1
+    labels = torch.randint(0, UNET32["num_classes"], (o.unet32_batch,), generator=g)
+    return net, shadow, flops, Schedule(1000), x, labels
+
+
+def case_train_unet32(o):
+    """PerformanceBench.TrainDdpmUNet: Trainer steps of the unet preset's attention U-Net on a fixed batch, one per repeat."""
+    net, shadow, flops, sched, x, labels = unet32_training(o)
+    b = o.unet32_batch
     # the unet preset: Adam 2e-4 after a 500-step linear warm-up (constant after), clipping at 1, EMA 0.9999 with warm-up,
     # label dropout 0.1; its random flips belong to data loading, which is not timed (a fixed batch, as in DiffusionLab)
     def loss(gen):

@@ -31,15 +31,8 @@ public static class AnagramCommand
             model.PrepareOut(parse, outDir, "anagram", "images", "grid.png", "judge.json");
             model.CheckFits(parse, m, outDir, count, 4, 2); // two views, each a guided pair
             var shard = common.ShardOf(parse);
-            if (parse.GetValue(model.Batch) < 1) throw new DiffusionLabException($"--batch-size must be positive, got {parse.GetValue(model.Batch)}");
-            var (from, to) = shard.Range(count, parse.GetValue(model.Batch));
-            if (!shard.IsWhole) output.WriteLine($"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
-            if (from == to)
-            {
-                output.WriteLine($"shard {shard}: no images (the {count} images make fewer batches than there are shards)");
-                EditVerbs.WriteManifest(outDir, "anagram", []);
-                return 0;
-            }
+            var (from, to) = EditVerbs.SampledShard(shard, count, parse.GetValue(model.Batch), outDir, "anagram", output);
+            if (from == to) return 0;
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {

@@ -119,6 +119,24 @@ internal static class EditVerbs
     }
 
     /// <summary>
+    /// The images [From, To) of <paramref name="count"/> that part <paramref name="shard"/> of a generating verb (anagram,
+    /// hybrid) draws in batches of <paramref name="batchSize"/>; a part with none says so and writes an empty manifest.
+    /// </summary>
+    internal static (int From, int To) SampledShard(Shard shard, int count, int batchSize, string outDir, string verb, TextWriter output)
+    {
+        if (batchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {batchSize}");
+        var (from, to) = shard.Range(count, batchSize);
+        if (shard.IsWhole) return (from, to);
+        if (from == to)
+        {
+            output.WriteLine($"shard {shard}: no images (the {count} images make fewer batches of {batchSize} than there are shards)");
+            WriteManifest(outDir, verb, []);
+        }
+        else output.WriteLine($"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
+        return (from, to);
+    }
+
+    /// <summary>
     /// Picture files (comma-separated) as one batch [N, C, H, W] in the model's size and channels; <paramref name="invert"/>
     /// (auto, yes or no) turns a grey picture to white on black — auto where it is mostly bright, like a drawing on paper.
     /// </summary>

@@ -34,15 +34,8 @@ public static class HybridCommand
             model.PrepareOut(parse, outDir, "hybrid", "images", "grid.png", "judge.json");
             model.CheckFits(parse, m, outDir, count, 4, 3); // two classes, each a guided pair; images, blurred, from afar
             var shard = common.ShardOf(parse);
-            if (parse.GetValue(model.Batch) < 1) throw new DiffusionLabException($"--batch-size must be positive, got {parse.GetValue(model.Batch)}");
-            var (from, to) = shard.Range(count, parse.GetValue(model.Batch));
-            if (!shard.IsWhole) output.WriteLine($"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
-            if (from == to)
-            {
-                output.WriteLine($"shard {shard}: no images (the {count} images make fewer batches than there are shards)");
-                EditVerbs.WriteManifest(outDir, "hybrid", []);
-                return 0;
-            }
+            var (from, to) = EditVerbs.SampledShard(shard, count, parse.GetValue(model.Batch), outDir, "hybrid", output);
+            if (from == to) return 0;
             var clock = Stopwatch.StartNew();
             using var images = m.Sample(count, new ImageSampleOptions
             {

@@ -26,6 +26,43 @@ public static partial class PerformanceBench
         });
     }
 
+    /// <summary>What both attention U-Net training cases train: the preset's network and EMA shadow, its ε-model, a fixed batch.</summary>
+    private sealed class DdpmUNetTraining : IDisposable
+    {
+        public ImageRunConfig Preset { get; }
+        public DdpmUNetConfig Config { get; }
+        public DdpmUNet Net { get; }
+        public DdpmUNet Shadow { get; }
+        public Denoisers.DiscreteModel Model { get; }
+        public Tensor X { get; }
+        public Tensor Labels { get; }
+
+        public DdpmUNetTraining(BenchOptions o, Device device)
+        {
+            (Preset, Config) = DdpmUNetPreset(o);
+            int b = o.DdpmUNetBatch;
+            torch.manual_seed(o.Seed);
+            Net = new DdpmUNet(Config);
+            Shadow = new DdpmUNet(Config);
+            Net.to(device);
+            Shadow.to(device);
+            Model = EpsilonModel(Net, Preset.Schedule, Preset.DiffusionSteps, device);
+            var g = TensorOps.SeededGenerator(o.Seed);
+            using var uniform = torch.rand([b, Config.InChannels, Config.ImageSize, Config.ImageSize], generator: g);
+            X = (uniform * 2 - 1).to(device);
+            Labels = torch.randint(0, Config.NumClasses, [b], generator: g).to(device);
+        }
+
+        public void Dispose()
+        {
+            Labels.Dispose();
+            X.Dispose();
+            Model.Dispose();
+            Shadow.Dispose();
+            Net.Dispose();
+        }
+    }
+
     /// <summary>
     /// Training steps of the unet preset's attention U-Net through <see cref="Trainer"/> — the preset's Adam (2e-4 after
     /// its linear warm-up), gradient clipping at 1, EMA 0.9999 with warm-up, dropout 0.1, label dropout 0.1, T = 1000 — on
@@ -36,19 +73,9 @@ public static partial class PerformanceBench
     /// </summary>
     public static BenchResult TrainDdpmUNet(BenchOptions o, Device device)
     {
-        var (preset, config) = DdpmUNetPreset(o);
+        using var f = new DdpmUNetTraining(o, device);
+        var (preset, config, net, shadow, model, x, labels) = (f.Preset, f.Config, f.Net, f.Shadow, f.Model, f.X, f.Labels);
         int b = o.DdpmUNetBatch;
-        torch.manual_seed(o.Seed);
-        using var net = new DdpmUNet(config);
-        using var shadow = new DdpmUNet(config);
-        net.to(device);
-        shadow.to(device);
-        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
-        var g = TensorOps.SeededGenerator(o.Seed);
-        using var uniform = torch.rand([b, config.InChannels, config.ImageSize, config.ImageSize], generator: g);
-        using var scaled = uniform * 2 - 1;
-        using var x = scaled.to(device);
-        using var labels = torch.randint(0, config.NumClasses, [b], generator: g).to(device);
         const int perRepeat = 1;
         var layout = ConvolutionLayout.ForNetwork(net, x.shape, training: true, o.Precision, device);
         using var use = ConvolutionLayout.Use(layout.ChannelsLast);
@@ -70,19 +97,9 @@ public static partial class PerformanceBench
     /// </summary>
     public static IReadOnlyList<BenchResult> TrainDdpmUNetPhases(BenchOptions o, Device device)
     {
-        var (preset, config) = DdpmUNetPreset(o);
+        using var f = new DdpmUNetTraining(o, device);
+        var (preset, config, net, shadow, model, x, labels) = (f.Preset, f.Config, f.Net, f.Shadow, f.Model, f.X, f.Labels);
         int b = o.DdpmUNetBatch;
-        torch.manual_seed(o.Seed);
-        using var net = new DdpmUNet(config);
-        using var shadow = new DdpmUNet(config);
-        net.to(device);
-        shadow.to(device);
-        using var model = EpsilonModel(net, preset.Schedule, preset.DiffusionSteps, device);
-        var g = TensorOps.SeededGenerator(o.Seed);
-        using var uniform = torch.rand([b, config.InChannels, config.ImageSize, config.ImageSize], generator: g);
-        using var scaled = uniform * 2 - 1;
-        using var x = scaled.to(device);
-        using var labels = torch.randint(0, config.NumClasses, [b], generator: g).to(device);
         return TimedPhases("phases-unet32", net, shadow, x.shape, gen => model.Loss(x, gen, labels, preset.PUncond), preset.Training,
             b * DdpmUNet.ForwardFlops(config), $"batch {b}, ch {config.Ch}", o, device, 1);
     }
