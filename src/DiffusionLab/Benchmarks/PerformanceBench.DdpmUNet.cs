@@ -26,41 +26,11 @@ public static partial class PerformanceBench
         });
     }
 
-    /// <summary>What both attention U-Net training cases train: the preset's network and EMA shadow, its ε-model, a fixed batch.</summary>
-    private sealed class DdpmUNetTraining : IDisposable
+    /// <summary>What both attention U-Net training cases train: the unet preset's network on batches of <see cref="BenchOptions.DdpmUNetBatch"/>.</summary>
+    private static TrainingFixture<DdpmUNet, DdpmUNetConfig> DdpmUNetTraining(BenchOptions o, Device device)
     {
-        public ImageRunConfig Preset { get; }
-        public DdpmUNetConfig Config { get; }
-        public DdpmUNet Net { get; }
-        public DdpmUNet Shadow { get; }
-        public Denoisers.DiscreteModel Model { get; }
-        public Tensor X { get; }
-        public Tensor Labels { get; }
-
-        public DdpmUNetTraining(BenchOptions o, Device device)
-        {
-            (Preset, Config) = DdpmUNetPreset(o);
-            int b = o.DdpmUNetBatch;
-            torch.manual_seed(o.Seed);
-            Net = new DdpmUNet(Config);
-            Shadow = new DdpmUNet(Config);
-            Net.to(device);
-            Shadow.to(device);
-            Model = EpsilonModel(Net, Preset.Schedule, Preset.DiffusionSteps, device);
-            var g = TensorOps.SeededGenerator(o.Seed);
-            using var uniform = torch.rand([b, Config.InChannels, Config.ImageSize, Config.ImageSize], generator: g);
-            X = (uniform * 2 - 1).to(device);
-            Labels = torch.randint(0, Config.NumClasses, [b], generator: g).to(device);
-        }
-
-        public void Dispose()
-        {
-            Labels.Dispose();
-            X.Dispose();
-            Model.Dispose();
-            Shadow.Dispose();
-            Net.Dispose();
-        }
+        var (preset, config) = DdpmUNetPreset(o);
+        return new(o, device, preset, config, c => new DdpmUNet(c), [o.DdpmUNetBatch, config.InChannels, config.ImageSize, config.ImageSize], config.NumClasses);
     }
 
     /// <summary>
@@ -73,7 +43,7 @@ public static partial class PerformanceBench
     /// </summary>
     public static BenchResult TrainDdpmUNet(BenchOptions o, Device device)
     {
-        using var f = new DdpmUNetTraining(o, device);
+        using var f = DdpmUNetTraining(o, device);
         var (preset, config, net, shadow, model, x, labels) = (f.Preset, f.Config, f.Net, f.Shadow, f.Model, f.X, f.Labels);
         int b = o.DdpmUNetBatch;
         const int perRepeat = 1;
@@ -97,7 +67,7 @@ public static partial class PerformanceBench
     /// </summary>
     public static IReadOnlyList<BenchResult> TrainDdpmUNetPhases(BenchOptions o, Device device)
     {
-        using var f = new DdpmUNetTraining(o, device);
+        using var f = DdpmUNetTraining(o, device);
         var (preset, config, net, shadow, model, x, labels) = (f.Preset, f.Config, f.Net, f.Shadow, f.Model, f.X, f.Labels);
         int b = o.DdpmUNetBatch;
         return TimedPhases("phases-unet32", net, shadow, x.shape, gen => model.Loss(x, gen, labels, preset.PUncond), preset.Training,

@@ -19,7 +19,7 @@ public static partial class PerformanceBench
     /// </summary>
     public static BenchResult TrainUNet(BenchOptions o, Device device, int hidden)
     {
-        using var f = new UNetTraining(o, device, hidden);
+        using var f = UNetTraining(o, device, hidden);
         var (net, model, x, labels) = (f.Net, f.Model, f.X, f.Labels);
         double pUncond = f.Preset.PUncond;
         var layout = ConvolutionLayout.ForNetwork(net, x.shape, training: true, o.Precision, device);
@@ -40,7 +40,7 @@ public static partial class PerformanceBench
     /// </summary>
     public static IReadOnlyList<BenchResult> TrainPhases(BenchOptions o, Device device, int hidden)
     {
-        using var f = new UNetTraining(o, device, hidden);
+        using var f = UNetTraining(o, device, hidden);
         var (model, x, labels, pUncond) = (f.Model, f.X, f.Labels, f.Preset.PUncond);
         return TimedPhases($"phases-d{hidden}", f.Net, f.Shadow, x.shape, gen => model.Loss(x, gen, labels, pUncond), f.Preset.Training,
             o.TrainBatch * Cs180UNet.ForwardFlops(f.Config), $"batch {o.TrainBatch}", o, device, o.TrainStepsPerRepeat);

@@ -108,30 +108,33 @@ public static partial class PerformanceBench
 
     private static string PrecisionNote(BenchOptions o) => o.Precision == "fp32" ? "" : $", {o.Precision} mixed precision";
 
-    /// <summary>What both U-Net training cases train: the cs180-class preset's network and EMA shadow, its ε-model, a fixed batch.</summary>
-    private sealed class UNetTraining : IDisposable
+    /// <summary>
+    /// What a U-Net training case trains: a preset's network (<typeparamref name="TConfig"/> describes it) and its EMA
+    /// shadow, seeded alike, its ε-model on the preset's schedule, and a fixed batch of uniform images with random labels.
+    /// </summary>
+    private sealed class TrainingFixture<TNet, TConfig> : IDisposable where TNet : nn.Module<Tensor, Tensor, Tensor>
     {
-        public ImageRunConfig Preset { get; } = ImageRunConfig.Preset("cs180-class");
-        public Cs180UNetConfig Config { get; }
-        public Cs180UNet Net { get; }
-        public Cs180UNet Shadow { get; }
+        public ImageRunConfig Preset { get; }
+        public TConfig Config { get; }
+        public TNet Net { get; }
+        public TNet Shadow { get; }
         public DiscreteModel Model { get; }
         public Tensor X { get; }
         public Tensor Labels { get; }
 
-        public UNetTraining(BenchOptions o, Device device, int hidden)
+        public TrainingFixture(BenchOptions o, Device device, ImageRunConfig preset, TConfig config, Func<TConfig, TNet> build, long[] batchShape, int classes)
         {
-            Config = ClassUNet(hidden);
+            (Preset, Config) = (preset, config);
             torch.manual_seed(o.Seed);
-            Net = new Cs180UNet(Config);
-            Shadow = new Cs180UNet(Config);
+            Net = build(config);
+            Shadow = build(config);
             Net.to(device);
             Shadow.to(device);
-            Model = EpsilonModel(Net, Preset.Schedule, Preset.DiffusionSteps, device);
+            Model = EpsilonModel(Net, preset.Schedule, preset.DiffusionSteps, device);
             var g = TensorOps.SeededGenerator(o.Seed);
-            using var uniform = torch.rand([o.TrainBatch, 1, 28, 28], generator: g);
+            using var uniform = torch.rand(batchShape, generator: g);
             X = (uniform * 2 - 1).to(device);
-            Labels = torch.randint(0, 10, [o.TrainBatch], generator: g).to(device);
+            Labels = torch.randint(0, classes, [batchShape[0]], generator: g).to(device);
         }
 
         public void Dispose()
@@ -143,6 +146,10 @@ public static partial class PerformanceBench
             Net.Dispose();
         }
     }
+
+    /// <summary>What both CS180 U-Net training cases train: the cs180-class preset's network of width D on MNIST-sized batches.</summary>
+    private static TrainingFixture<Cs180UNet, Cs180UNetConfig> UNetTraining(BenchOptions o, Device device, int hidden) =>
+        new(o, device, ImageRunConfig.Preset("cs180-class"), ClassUNet(hidden), c => new Cs180UNet(c), [o.TrainBatch, 1, 28, 28], 10);
 
     /// <summary>The MNIST-sized class-conditioned CS180 U-Net of hidden width D (1 channel, 28 px, 10 classes).</summary>
     private static Cs180UNetConfig ClassUNet(int hidden) => new(Cs180Variant.Class, 1, hidden, 28, 10);
