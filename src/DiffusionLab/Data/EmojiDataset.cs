@@ -93,8 +93,39 @@ public static class EmojiDataset
             throw new DiffusionLabException($"`size` must divide {SourceSize} (64, 32, 16 or 8; the box filter averages whole squares), got {size}");
     }
 
-    /// <summary>One image of the dataset before conversion: its class, its emoji's identity and its PNG path in the package.</summary>
-    public sealed record Entry(int Class, string Identity, string ImagePath);
+    /// <summary>One image of the dataset before conversion: its class, its emoji's identity, its PNG path in the package and its captions (<see cref="Captions"/>).</summary>
+    public sealed record Entry(int Class, string Identity, string ImagePath, string[] Captions);
+
+    /// <summary>Unicode's skin-tone modifiers (Fitzpatrick types 1–2 to 6) by code point, as emoji.json keys skin variations.</summary>
+    private static readonly Dictionary<string, string> SkinTones = new()
+    {
+        ["1F3FB"] = "light skin tone", ["1F3FC"] = "medium-light skin tone", ["1F3FD"] = "medium skin tone",
+        ["1F3FE"] = "medium-dark skin tone", ["1F3FF"] = "dark skin tone",
+    };
+
+    /// <summary>
+    /// The captions of one image, plain first: its Unicode name in lower case ("grinning cat face with smiling eyes"),
+    /// then its short name ("smile cat") and its name with its subcategory ("… (cat face)"), each followed by the skin
+    /// tone of a variation ("thumbs up sign, medium skin tone"; two tones for the two people of a couple). Duplicates
+    /// are dropped. <paramref name="skinKey"/> is emoji.json's key of the variation ("1F3FD", "1F3FB-1F3FF"), or null.
+    /// </summary>
+    public static string[] Captions(string name, string? shortName, string? subcategory, string? skinKey)
+    {
+        string tone = "";
+        if (skinKey is not null)
+        {
+            var tones = skinKey.Split('-').Select(k => SkinTones.TryGetValue(k, out var t) ? t : null).ToList();
+            if (tones.Any(t => t is null)) throw new DiffusionLabException($"emoji.json: unknown skin-tone key '{skinKey}'");
+            tones = tones.Distinct().ToList();
+            tone = ", " + string.Join(" and ", tones);
+        }
+        static string Words(string s) => string.Join(' ', s.Replace('_', ' ').Replace('-', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
+        var plain = name.Trim().ToLowerInvariant();
+        var captions = new List<string> { plain + tone };
+        if (!string.IsNullOrWhiteSpace(shortName)) captions.Add(Words(shortName) + tone);
+        if (!string.IsNullOrWhiteSpace(subcategory)) captions.Add($"{plain} ({Words(subcategory)}){tone}");
+        return captions.Distinct().ToArray();
+    }
 
     /// <summary>
     /// The images a vendor's emoji.json lists for that vendor, in file order: base image and skin variations of every
@@ -114,14 +145,17 @@ public static class EmojiDataset
                 int cls = Array.IndexOf(ClassNames, category);
                 if (cls < 0) throw new DiffusionLabException($"{source}: unknown category '{category}' (expected one of {string.Join(", ", ClassNames)} or Component)");
                 var identity = e.GetProperty("unified").GetString() ?? throw new DiffusionLabException($"{source}: an emoji without 'unified'");
-                void Add(JsonElement x)
+                string? Text(string property) => e.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                var name = Text("name") ?? Text("short_name") ?? throw new DiffusionLabException($"{source}: emoji {identity} has neither 'name' nor 'short_name'");
+                void Add(JsonElement x, string? skinKey)
                 {
                     if (x.TryGetProperty("has_img_" + vendor, out var has) && has.ValueKind == JsonValueKind.True)
-                        entries.Add(new Entry(cls, identity, $"img/{vendor}/{SourceSize}/{x.GetProperty("image").GetString()}"));
+                        entries.Add(new Entry(cls, identity, $"img/{vendor}/{SourceSize}/{x.GetProperty("image").GetString()}",
+                            Captions(name, Text("short_name"), Text("subcategory"), skinKey)));
                 }
-                Add(e);
+                Add(e, null);
                 if (e.TryGetProperty("skin_variations", out var skins) && skins.ValueKind == JsonValueKind.Object)
-                    foreach (var s in skins.EnumerateObject()) Add(s.Value);
+                    foreach (var s in skins.EnumerateObject()) Add(s.Value, s.Name);
             }
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -174,7 +208,8 @@ public static class EmojiDataset
         ImageDataset Build(bool held)
         {
             var part = all.Where(a => heldout.Contains(a.Entry.Identity) == held).ToList();
-            return new ImageDataset(name, part.SelectMany(p => p.Pixels).ToArray(), part.Select(p => p.Entry.Class).ToArray(), 3, size, size, ClassNames);
+            return new ImageDataset(name, part.SelectMany(p => p.Pixels).ToArray(), part.Select(p => p.Entry.Class).ToArray(), 3, size, size, ClassNames,
+                part.Select(p => p.Entry.Captions).ToArray());
         }
         return (Build(false), Build(true), licences.ToString());
     }

@@ -9,8 +9,10 @@ namespace DiffusionLab.Data;
 public sealed class ImageDataset
 {
     private const string Magic = "DIFFLAB-DATA-1";
+    private const string CaptionsMagic = "DIFFLAB-CAPTIONS-1";
 
-    public ImageDataset(string name, byte[] pixels, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
+    public ImageDataset(string name, byte[] pixels, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames,
+        IReadOnlyList<string[]>? captions = null)
     {
         if (channels is not (1 or 3)) throw new DiffusionLabException($"images must have 1 or 3 channels, got {channels}");
         if (labels.Length == 0) throw new DiffusionLabException($"dataset {name} has no images");
@@ -18,8 +20,11 @@ public sealed class ImageDataset
             throw new DiffusionLabException($"dataset {name}: {pixels.LongLength} pixel bytes do not make {labels.Length} images of {channels}×{height}×{width}");
         if (labels.Any(l => l < 0 || l >= classNames.Count))
             throw new DiffusionLabException($"dataset {name}: a label is outside 0..{classNames.Count - 1}");
+        if (captions is not null && (captions.Count != labels.Length || captions.Any(c => c.Length == 0 || c.Any(string.IsNullOrWhiteSpace))))
+            throw new DiffusionLabException($"dataset {name}: captions must be one non-empty list per image ({captions.Count} lists for {labels.Length} images)");
         Name = name;
         Pixels = pixels;
+        Captions = captions;
         Labels = labels;
         Channels = channels;
         Height = height;
@@ -34,6 +39,11 @@ public sealed class ImageDataset
     public int Height { get; }
     public int Width { get; }
     public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>
+    /// For a captioned data set (emoji): each image's captions, the first the plain one and the others variants a text
+    /// model may be trained on too; null where the data set has none.
+    /// </summary>
+    public IReadOnlyList<string[]>? Captions { get; }
     public int Count => Labels.Length;
     public int NumClasses => ClassNames.Count;
     public int ImageBytes => Channels * Height * Width;
@@ -64,10 +74,12 @@ public sealed class ImageDataset
     {
         var pixels = new byte[indices.Count * ImageBytes];
         for (int i = 0; i < indices.Count; i++) Buffer.BlockCopy(Pixels, indices[i] * ImageBytes, pixels, i * ImageBytes, ImageBytes);
-        return new ImageDataset(name ?? Name, pixels, indices.Select(i => Labels[i]).ToArray(), Channels, Height, Width, ClassNames);
+        return new ImageDataset(name ?? Name, pixels, indices.Select(i => Labels[i]).ToArray(), Channels, Height, Width, ClassNames,
+            Captions is null ? null : indices.Select(i => Captions[i]).ToArray());
     }
 
-    /// <summary>Writes the compact cache format (atomically): a header, class names, labels, pixels.</summary>
+    /// <summary>Writes the compact cache format (atomically): a header, class names, labels, pixels, and the captions where
+    /// there are any (after the pixels, so files written before captions existed still read).</summary>
     public void Save(string path)
     {
         AtomicFile.Write(path, stream =>
@@ -80,6 +92,13 @@ public sealed class ImageDataset
             foreach (var c in ClassNames) w.Write(c);
             foreach (var l in Labels) w.Write(l);
             w.Write(Pixels);
+            if (Captions is null) return;
+            w.Write(CaptionsMagic);
+            foreach (var variants in Captions)
+            {
+                w.Write(variants.Length);
+                foreach (var c in variants) w.Write(c);
+            }
         });
     }
 
@@ -99,7 +118,19 @@ public sealed class ImageDataset
             for (int i = 0; i < n; i++) labels[i] = r.ReadInt32();
             var pixels = r.ReadBytes(checked(n * c * h * w));
             if (pixels.Length != n * c * h * w) throw new DiffusionLabException($"{path} is truncated");
-            return new ImageDataset(name, pixels, labels, c, h, w, names);
+            string[][]? captions = null;
+            if (r.BaseStream.Position < r.BaseStream.Length)
+            {
+                if (r.ReadString() != CaptionsMagic) throw new DiffusionLabException($"{path} has unknown data after its images");
+                captions = new string[n][];
+                for (int i = 0; i < n; i++)
+                {
+                    int m = r.ReadInt32();
+                    if (m < 1 || m > 64) throw new DiffusionLabException($"{path} has a corrupt caption list");
+                    captions[i] = Enumerable.Range(0, m).Select(_ => r.ReadString()).ToArray();
+                }
+            }
+            return new ImageDataset(name, pixels, labels, c, h, w, names, captions);
         }
         catch (EndOfStreamException)
         {

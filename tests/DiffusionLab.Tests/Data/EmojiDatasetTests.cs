@@ -31,7 +31,7 @@ public class EmojiDatasetTests
     {
         string Img(string u) => $"\"image\":\"{u.ToLowerInvariant()}.png\",\"has_img_{vendor}\":{(has ? "true" : "false")}";
         var skinPart = skins ? $",\"skin_variations\":{{\"1F3FB\":{{\"unified\":\"{unified}-1F3FB\",{Img(unified + "-1F3FB")}}},\"1F3FF\":{{\"unified\":\"{unified}-1F3FF\",{Img(unified + "-1F3FF")}}}}}" : "";
-        return $"{{\"unified\":\"{unified}\",\"category\":\"{category}\",{Img(unified)}{skinPart}}}";
+        return $"{{\"name\":\"CREATURE {unified}\",\"short_name\":\"creature_{unified.ToLowerInvariant()}\",\"subcategory\":\"animal-test\",\"unified\":\"{unified}\",\"category\":\"{category}\",{Img(unified)}{skinPart}}}";
     }
 
     /// <summary>Writes a package tarball: emoji.json (unless null), LICENSE and the given PNGs under img/VENDOR/64/.</summary>
@@ -83,6 +83,33 @@ public class EmojiDatasetTests
         Assert.Equal((3, 32, 32), (train.Channels, train.Height, train.Width));
         Assert.Contains("licence of twitter", licences);
         Assert.Contains("licence of google", licences);
+        // every image carries its captions, skin tones included, and they survive the cache format
+        // (the short name "creature_1f409" reads as the name, so it is not repeated)
+        Assert.Equal(["creature 1f409, light skin tone", "creature 1f409 (animal test), light skin tone"], heldout.Captions![1]);
+        var path = Path.Combine(Temp(), "train.dlds");
+        train.Save(path);
+        var back = ImageDataset.Load(path);
+        Assert.Equal(train.Captions!.Select(c => string.Join("|", c)), back.Captions!.Select(c => string.Join("|", c)));
+        Assert.Equal(train.Subset([2, 0]).Captions![1], train.Captions![0]);
+    }
+
+    [Theory]
+    [InlineData("THUMBS UP SIGN", "+1", "hand-fingers-closed", "1F3FD", "thumbs up sign, medium skin tone", "+1, medium skin tone", "thumbs up sign (hand fingers closed), medium skin tone")]
+    [InlineData("GRINNING CAT FACE WITH SMILING EYES", "smile_cat", "cat-face", null, "grinning cat face with smiling eyes", "smile cat", "grinning cat face with smiling eyes (cat face)")]
+    [InlineData("KISS", "couplekiss", "family", "1F3FB-1F3FF", "kiss, light skin tone and dark skin tone", "couplekiss, light skin tone and dark skin tone", "kiss (family), light skin tone and dark skin tone")]
+    [InlineData("KISS", "couplekiss", "family", "1F3FC-1F3FC", "kiss, medium-light skin tone", "couplekiss, medium-light skin tone", "kiss (family), medium-light skin tone")]
+    public void CaptionsComeFromTheNameTheShortNameTheSubcategoryAndTheSkinTone(string name, string shortName, string subcategory, string? skin, string plain, string shortCaption, string withSubcategory)
+    {
+        Assert.Equal([plain, shortCaption, withSubcategory], EmojiDataset.Captions(name, shortName, subcategory, skin));
+    }
+
+    [Fact]
+    public void CaptionsDropDuplicatesAndRefuseUnknownSkinTones()
+    {
+        Assert.Equal(["rocket", "rocket (transport air)"], EmojiDataset.Captions("ROCKET", "rocket", "transport-air", null));
+        Assert.Contains("unknown skin-tone key '1F3FA'", Assert.Throws<DiffusionLabException>(() => EmojiDataset.Captions("X", null, null, "1F3FA")).Message);
+        Assert.Contains("captions must be one non-empty list per image",
+            Assert.Throws<DiffusionLabException>(() => new ImageDataset("x", new byte[2], [0, 0], 1, 1, 1, ["a"], [["a"], []])).Message);
     }
 
     [Fact]
