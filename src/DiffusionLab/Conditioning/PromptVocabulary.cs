@@ -19,7 +19,7 @@ public sealed record PromptTokens(long[] Ids, int Length, int Truncated, IReadOn
 /// </summary>
 public sealed class PromptVocabulary
 {
-    public const long PadId = 0, StartId = 1, UnknownId = 2;
+    public const long PadId = Models.TextEncoder.PadId, StartId = Models.TextEncoder.StartId, UnknownId = 2;
     private const int Reserved = 3;
 
     private static readonly Lazy<Tokenizer> Gpt2 = new(() => TiktokenTokenizer.CreateForModel("gpt2"));

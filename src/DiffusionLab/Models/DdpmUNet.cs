@@ -18,6 +18,10 @@ public sealed record DdpmUNetConfig
     public double Dropout { get; init; } = 0.1;
     /// <summary>Number of classes for a class embedding (0 = unconditional). The null label uses an extra embedding row.</summary>
     public int NumClasses { get; init; }
+    /// <summary>A prompt encoder for text conditioning (null: none): the condition is then prompt token ids [B, L]. Absent
+    /// from the JSON when null, so the run folders of earlier class-conditional models still resume.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public TextEncoderConfig? Text { get; init; }
 }
 
 /// <summary>
@@ -38,6 +42,10 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
     private readonly ResBlock mid1, mid2;
     private readonly AttnBlock mid_attn;
     private readonly GroupNorm norm_out;
+    private readonly TextEncoder? text_encoder;
+    private readonly Linear? text_proj;
+    private readonly CrossAttnBlock? mid_cross;
+    private readonly TextContext _text = new();
     private readonly List<int> _upKinds = new(); // 0 = res(+attn) taking a skip, 1 = resample
 
     public DdpmUNetConfig Config { get; }
@@ -53,7 +61,14 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             throw new DiffusionLabException($"image size {config.ImageSize} cannot be halved {levels - 1} times (ch_mult has {levels} levels)");
         int temb = config.Ch * 4;
         time_mlp = nn.Sequential(nn.Linear(config.Ch, temb), nn.SiLU(), nn.Linear(temb, temb));
+        if (config.NumClasses > 0 && config.Text is not null) throw new DiffusionLabException("a U-Net is conditioned on classes or on text, not both");
         if (config.NumClasses > 0) class_emb = nn.Embedding(config.NumClasses + 1, temb);
+        if (config.Text is not null)
+        {
+            text_encoder = new TextEncoder(config.Text);
+            text_proj = nn.Linear(config.Text.Width, temb);
+        }
+        int textWidth = config.Text?.Width ?? 0;
         conv_in = nn.Conv2d(config.InChannels, config.Ch, 3, padding: 1);
 
         var downs = new List<nn.Module<Tensor, Tensor, Tensor>>();
@@ -64,7 +79,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             int outCh = config.Ch * config.ChMult[level];
             for (int i = 0; i < config.NumResBlocks; i++)
             {
-                downs.Add(new ResBlock(ch, outCh, temb, config.Dropout, config.AttnResolutions.Contains(res)));
+                downs.Add(new ResBlock(ch, outCh, temb, config.Dropout, config.AttnResolutions.Contains(res), textWidth, _text));
                 ch = outCh;
                 skips.Add(ch);
             }
@@ -78,6 +93,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         down = nn.ModuleList(downs.ToArray());
         mid1 = new ResBlock(ch, ch, temb, config.Dropout, attention: false);
         mid_attn = new AttnBlock(ch);
+        if (textWidth > 0) mid_cross = new CrossAttnBlock(ch, textWidth, _text);
         mid2 = new ResBlock(ch, ch, temb, config.Dropout, attention: false);
 
         var ups = new List<nn.Module<Tensor, Tensor, Tensor>>();
@@ -88,7 +104,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             {
                 int skip = skips[^1];
                 skips.RemoveAt(skips.Count - 1);
-                ups.Add(new ResBlock(ch + skip, outCh, temb, config.Dropout, config.AttnResolutions.Contains(res)));
+                ups.Add(new ResBlock(ch + skip, outCh, temb, config.Dropout, config.AttnResolutions.Contains(res), textWidth, _text));
                 _upKinds.Add(0);
                 ch = outCh;
             }
@@ -191,6 +207,35 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
     {
         using var scope = torch.NewDisposeScope();
         var emb = MixedPrecision.Call(time_mlp, SinusoidalTimeEmbedding.Embed(t, Config.Ch));
+        if (text_encoder is not null)
+        {
+            // the condition is prompt token ids [B, L]; none is the empty prompt (the unconditional model)
+            var ids = labels ?? EmptyPrompts(x.shape[0], x.device);
+            if (ids.dim() != 2 || ids.shape[0] != x.shape[0])
+                throw new DiffusionLabException($"a text-conditioned U-Net takes prompt tokens [B, L], got [{string.Join(", ", ids.shape)}] for a batch of {x.shape[0]}");
+            var (tokens, pooled) = text_encoder.call(ids);
+            emb = emb + MixedPrecision.Call(text_proj!, pooled); // the pooled prompt joins the time embedding, as GLIDE's does
+            _text.Set(tokens, TextEncoder.PaddingMask(ids));
+        }
+        try
+        {
+            return RunBlocks(x, emb, labels).MoveToOuterDisposeScope();
+        }
+        finally { _text.Clear(); }
+    }
+
+    /// <summary>Token ids of <paramref name="batch"/> empty prompts: [Start, Pad, …].</summary>
+    public Tensor EmptyPrompts(long batch, Device device)
+    {
+        var ids = torch.zeros([batch, Config.Text!.MaxTokens], ScalarType.Int64, device);
+        ids[.., 0] = torch.tensor(TextEncoder.StartId);
+        return ids;
+    }
+
+    public bool IsTextConditional => text_encoder is not null;
+
+    private Tensor RunBlocks(Tensor x, Tensor emb, Tensor? labels)
+    {
         if (class_emb is not null)
         {
             var l = labels is null
@@ -205,7 +250,9 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             h = block.call(h, emb);
             hs.Add(h);
         }
-        h = mid2.call(mid_attn.call(mid1.call(h, emb)), emb);
+        h = mid_attn.call(mid1.call(h, emb));
+        if (mid_cross is not null) h = mid_cross.call(h);
+        h = mid2.call(h, emb);
         int k = 0;
         foreach (var block in up)
         {
@@ -217,7 +264,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             }
             else h = block.call(h, emb);
         }
-        return MixedPrecision.Output(MixedPrecision.Call(conv_out, nn.functional.silu(norm_out.call(h)))).MoveToOuterDisposeScope();
+        return MixedPrecision.Output(MixedPrecision.Call(conv_out, nn.functional.silu(norm_out.call(h))));
     }
 
     /// <summary>GroupNorm → SiLU → conv, + time projection, GroupNorm → SiLU → dropout → conv, with a 1×1 skip when channels change.</summary>
@@ -229,8 +276,9 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         private readonly Dropout dropout;
         private readonly Conv2d? skip;
         private readonly AttnBlock? attn;
+        private readonly CrossAttnBlock? cross;
 
-        public ResBlock(int cin, int cout, int temb, double drop, bool attention) : base(nameof(ResBlock))
+        public ResBlock(int cin, int cout, int temb, double drop, bool attention, int textWidth = 0, TextContext? text = null) : base(nameof(ResBlock))
         {
             norm1 = NewGroupNorm(cin);
             conv1 = nn.Conv2d(cin, cout, 3, padding: 1);
@@ -240,6 +288,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             conv2 = nn.Conv2d(cout, cout, 3, padding: 1);
             if (cin != cout) skip = nn.Conv2d(cin, cout, 1);
             if (attention) attn = new AttnBlock(cout);
+            if (attention && textWidth > 0) cross = new CrossAttnBlock(cout, textWidth, text!);
             RegisterComponents();
         }
 
@@ -249,7 +298,8 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             h = h + MixedPrecision.Call(temb_proj, nn.functional.silu(emb)).unsqueeze(-1).unsqueeze(-1);
             h = MixedPrecision.Call(conv2, dropout.call(nn.functional.silu(norm2.call(h))));
             h = (skip is null ? x : MixedPrecision.Call(skip, x)) + h;
-            return attn?.call(h) ?? h;
+            if (attn is not null) h = attn.call(h);
+            return cross?.call(h) ?? h;
         }
     }
 
@@ -278,6 +328,56 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             var v = parts[2].transpose(1, 2); // [B, HW, C]
             var weights = torch.softmax(torch.bmm(q, k) / Math.Sqrt(_channels), -1, ScalarType.Float32).to_type(v.dtype); // softmax in float32 (autocast's rule)
             var o = torch.bmm(weights, v).transpose(1, 2).reshape(b, _channels, h, w);
+            return x + MixedPrecision.Call(proj, o);
+        }
+    }
+
+    /// <summary>The prompt's token features and padding mask for the cross-attention blocks, set for one forward pass.</summary>
+    private sealed class TextContext
+    {
+        public Tensor? Tokens { get; private set; }
+        public Tensor? Padding { get; private set; }
+
+        public void Set(Tensor tokens, Tensor padding) => (Tokens, Padding) = (tokens, padding);
+
+        public void Clear() => (Tokens, Padding) = (null, null);
+    }
+
+    /// <summary>
+    /// Cross-attention from the image to the prompt (Rombach et al. 2022, §3.3; Saharia et al. 2022): queries from the
+    /// normalised feature map, keys and values projected from the prompt's token features, padding masked out, the softmax
+    /// in float32, a residual connection. Single-head, as the U-Net's self-attention.
+    /// </summary>
+    private sealed class CrossAttnBlock : nn.Module<Tensor, Tensor>
+    {
+        private readonly GroupNorm norm;
+        private readonly Conv2d q, proj;
+        private readonly Linear k, v;
+        private readonly int _channels;
+        private readonly TextContext _text;
+
+        public CrossAttnBlock(int channels, int textWidth, TextContext text) : base(nameof(CrossAttnBlock))
+        {
+            _channels = channels;
+            _text = text;
+            norm = NewGroupNorm(channels);
+            q = nn.Conv2d(channels, channels, 1);
+            k = nn.Linear(textWidth, channels);
+            v = nn.Linear(textWidth, channels);
+            proj = nn.Conv2d(channels, channels, 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            if (_text.Tokens is not { } tokens) throw new InvalidOperationException("cross-attention ran outside a text-conditioned forward pass");
+            long b = x.shape[0], h = x.shape[2], w = x.shape[3];
+            var query = MixedPrecision.Call(q, norm.call(x)).reshape(b, _channels, h * w).transpose(1, 2); // [B, HW, C]
+            var key = MixedPrecision.Call(k, tokens);   // [B, L, C]
+            var value = MixedPrecision.Call(v, tokens); // [B, L, C]
+            var logits = (torch.bmm(query, key.transpose(1, 2)) / Math.Sqrt(_channels)).to_type(ScalarType.Float32); // [B, HW, L]
+            logits = logits.masked_fill(_text.Padding!.unsqueeze(1), float.NegativeInfinity);
+            var o = torch.bmm(torch.softmax(logits, -1).to_type(value.dtype), value).transpose(1, 2).reshape(b, _channels, h, w);
             return x + MixedPrecision.Call(proj, o);
         }
     }
