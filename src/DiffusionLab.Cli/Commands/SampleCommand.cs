@@ -19,6 +19,7 @@ public static class SampleCommand
         var scale = new Option<double?>("--guidance-scale") { Description = $"γ in ε_u + γ(ε_c − ε_u) (0 = unconditional, 1 = conditional; default {ClassifierFreeGuidance.DefaultScale})." };
         var w = new Option<double?>("--guidance-w") { Description = "w in (1 + w)ε_c − wε_u (Ho & Salimans 2022); the same as --guidance-scale 1 + w." };
         var uncond = new Option<bool>("--unconditional") { Description = "Sample a class-conditional model with the null class only." };
+        var prompt = new Option<string[]>("--prompt", "-p") { Description = "A text-conditioned model (train --text): the prompt; repeat it for several, one grid row each (--n is spread over them). The empty prompt is the unconditional model.", AllowMultipleArgumentsPerToken = false };
         var n = new Option<int?>("--n") { Description = "Number of images (default: 10 per class, or 64)." };
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
@@ -30,7 +31,7 @@ public static class SampleCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the samples an earlier run left in --out (only the files its manifest.json lists)." };
         var grid = new Option<string?>("--grid") { Description = $"The steps the sampler visits: {string.Join(", ", Schedules.StepGrid.Names)} or list:T1,T2,… (decreasing); default: the sampler's own (uniform; heun-karras: karras)." };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, prompt, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -44,26 +45,39 @@ public static class SampleCommand
             int k = m.NumClasses;
             var classSpec = parse.GetValue(classes);
             int[]? classList = null;
-            if (parse.GetValue(uncond) || k == 0)
+            var prompts = parse.GetValue(prompt) is { Length: > 0 } given ? given : null;
+            if (prompts is not null && m.Vocabulary is null) throw new DiffusionLabException("this model is not text-conditioned: --prompt needs a model trained with --text (use --class)");
+            if (prompts is not null && classSpec is not null) throw new DiffusionLabException("give --prompt or --class, not both");
+            if (m.Vocabulary is not null && !parse.GetValue(uncond)) prompts ??= [""]; // a text model without a prompt: the empty one
+            if (prompts is not null)
+                foreach (var text in prompts)
+                {
+                    var tokens = m.Vocabulary!.Encode(text);
+                    if (tokens.Unknown.Count > 0) output.WriteLine($"prompt '{text}': words the model never saw in a caption, read as unknown: {string.Join(" ", tokens.Unknown.Select(u => u.Trim()))}");
+                    if (tokens.Truncated > 0) output.WriteLine($"prompt '{text}': cut to its first {m.Vocabulary.MaxTokens - 1} tokens ({tokens.Truncated} left out)");
+                }
+            if (prompts is null && (parse.GetValue(uncond) || k == 0))
             {
                 if (classSpec is not null) m.CheckLabels(ClassSelector.Parse(classSpec, m.Config.ClassNames));
             }
-            else classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : ClassSelector.Parse(classSpec, m.Config.ClassNames);
+            else if (prompts is null) classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : ClassSelector.Parse(classSpec, m.Config.ClassNames);
             if (classList is not null) m.CheckLabels(classList);
-            int count = parse.GetValue(n) ?? (classList is null ? 64 : 10 * classList.Length);
+            int count = parse.GetValue(n) ?? (prompts is not null ? 8 * prompts.Length : classList is null ? 64 : 10 * classList.Length);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
             if (parse.GetValue(batch) < 1) throw new DiffusionLabException($"--batch-size must be positive, got {parse.GetValue(batch)}");
             var (from, to) = shard.Range(count, parse.GetValue(batch));
             if (!parse.GetValue(noImages)) // before anything of --n's size is made
                 ResourceCheck.EnsureDisk(outDir, (double)(to - from) * m.EstimatedPngBytes, $"writing {count:N0} PNGs", "lower --n, use --grid-only, or choose another --out");
             int[]? labels = classList is null ? null : Enumerable.Range(0, count).Select(i => classList[(int)((long)i * classList.Length / count)]).ToArray();
+            // prompts spread over the samples as classes are; their indices group the grid's rows
+            int[]? promptIndex = prompts is null ? null : Enumerable.Range(0, count).Select(i => (int)((long)i * prompts.Length / count)).ToArray();
             using var guide = parse.GetValue(classifier) is string cdir ? Evaluation.Classifier.Load(cdir, device) : null;
             if (guide is not null && labels is null) throw new DiffusionLabException("classifier guidance needs a class (--class)");
             bool cfgBase = parse.GetValue(scale) is not null || parse.GetValue(w) is not null;
             var options = new ImageSampleOptions
             {
                 Sampler = parse.GetValue(sampler)!, Grid = parse.GetValue(grid), Steps = parse.GetValue(steps) ?? (parse.GetValue(sampler) == ImageVerbs.SampleDefaultSampler ? ImageVerbs.SampleDefaultSteps : null), Eta = parse.GetValue(eta), Variance = parse.GetValue(variance)!,
-                Labels = labels, GuidanceScale = labels is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute, Shard = shard,
+                Labels = labels, Prompts = promptIndex?.Select(i => prompts![i]).ToArray(), GuidanceScale = labels is null && prompts is null ? 1 : gamma, BatchSize = parse.GetValue(batch), Seed = seed, ClipX0 = parse.GetValue(clipX0), Precision = compute, Shard = shard,
                 Conditioning = guide is null ? null : (start, k) => new Conditioning.ClassifierGuidance(guide, m.LabelTensor(labels![start..(start + k)]),
                     parse.GetValue(classifierScale), cfgBase ? m.ClassCondition(labels[start..(start + k)], gamma) : null),
             };
@@ -71,7 +85,10 @@ public static class SampleCommand
             m.GridOf(options); // a bad --grid or --steps is an error before the folder is touched
             // after the options and the model are checked (their errors come first), before any sampling work
             OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
-            int perBatch = Math.Min(options.BatchSize, count) * ClassifierFreeGuidance.Passes(labels is not null, gamma);
+            // the grid's rows: the classes, or the prompts; named by the class names or by the prompts themselves
+            int[]? groups = labels ?? promptIndex;
+            IReadOnlyList<string> groupNames = labels is not null || prompts is null ? m.Config.ClassNames : prompts.Select(p => p.Length == 0 ? "(empty prompt)" : p).ToArray();
+            int perBatch = Math.Min(options.BatchSize, count) * ClassifierFreeGuidance.Passes(groups is not null, gamma);
             ResourceCheck.EnsureMemory(m.EstimatedBatchBytes(perBatch, training: false), $"sampling in batches of {Math.Min(options.BatchSize, count)}", "lower --batch-size");
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
             // images are written as each batch finishes (memory flat in --n; an interrupted run keeps what it wrote);
@@ -94,12 +111,13 @@ public static class SampleCommand
                 {
                     int k = (int)batch.shape[0];
                     var batchLabels = labels?[start..(start + k)];
+                    var batchGroups = groups?[start..(start + k)];
                     if (writeImages) written.AddRange(SampleSheets.SaveImages(batch, dir, batchLabels, start).Select(f => Path.Combine("images", Path.GetFileName(f))));
                     for (int i = 0; i < k; i++)
                     {
-                        int label = batchLabels?[i] ?? -1;
+                        int label = batchGroups?[i] ?? -1;
                         int have = perClass.GetValueOrDefault(label);
-                        if (have >= (batchLabels is null ? 256 : 16)) continue;
+                        if (have >= (batchGroups is null ? 256 : 16)) continue;
                         perClass[label] = have + 1;
                         kept.Add(batch[i].unsqueeze(0).detach().cpu().clone().DetachFromDisposeScope());
                         keptLabels.Add(label);
@@ -115,19 +133,19 @@ public static class SampleCommand
             }
             using var images = torch.cat(kept, 0);
             foreach (var t in kept) t.Dispose();
-            bool paired = ClassifierFreeGuidance.Passes(labels is not null, gamma) == 2; // conditional and unconditional passes, batched
+            bool paired = ClassifierFreeGuidance.Passes(groups is not null, gamma) == 2; // conditional and unconditional passes, batched
             int nfe = m.FunctionEvaluations(options) * (paired ? 2 : 1);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{to - from} images, {options.Sampler} {m.GridOf(options).Length} steps{(options.Grid is null ? "" : $" on the {(options.Grid.StartsWith("list:", StringComparison.Ordinal) ? "given" : options.Grid)} grid")} ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(labels is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}{(m.LastLayout is { } layout ? $"; {layout.Describe()}" : "")}"));
+                $"{to - from} images, {options.Sampler} {m.GridOf(options).Length} steps{(options.Grid is null ? "" : $" on the {(options.Grid.StartsWith("list:", StringComparison.Ordinal) ? "given" : options.Grid)} grid")} ({nfe} network evaluations per image{(paired ? ", cond+uncond batched" : "")}), {seconds:F2} s{(groups is null ? "" : $", γ = {gamma}")}{(guide is null ? "" : $", classifier guidance s = {parse.GetValue(classifierScale)} (one classifier gradient per step)")}{(options.Precision == "fp32" ? "" : $", {options.Precision} mixed precision")}{(m.LastLayout is { } layout ? $"; {layout.Describe()}" : "")}"));
             if (writeImages) output.WriteLine($"wrote {to - from} PNGs to {dir}");
             var gridPath = Path.Combine(outDir, "grid.png");
-            SampleSheets.WriteGrid(gridPath, images, labels is null ? null : keptLabels.ToArray(), m.Config.ClassNames);
+            SampleSheets.WriteGrid(gridPath, images, groups is null ? null : keptLabels.ToArray(), groupNames);
             written.Add("grid.png");
             output.WriteLine($"wrote {gridPath}");
             if (frames is not null)
             {
                 var gifPath = Path.Combine(outDir, "trajectory.gif");
-                SampleSheets.WriteGif(gifPath, frames, labels, m.Config.ClassNames);
+                SampleSheets.WriteGif(gifPath, frames, groups, groupNames);
                 foreach (var f in frames) f.Dispose();
                 written.Add("trajectory.gif");
                 output.WriteLine($"wrote {gifPath}");

@@ -3,8 +3,9 @@ using DiffusionLab.Denoisers;
 namespace DiffusionLab.Conditioning;
 
 /// <summary>
-/// A class condition for sampling: labels [B] (−1 = no class) and the guidance scale γ of ε̃ = ε_u + γ(ε_c − ε_u)
-/// (γ = 0: unconditional; γ = 1: plain conditional; γ &gt; 1: classifier-free guidance).
+/// A class or prompt condition for sampling — labels [B] (−1 = no class) or prompt token ids [B, L] (the empty prompt =
+/// none) — and the guidance scale γ of ε̃ = ε_u + γ(ε_c − ε_u) (γ = 0: unconditional; γ = 1: plain conditional; γ &gt; 1:
+/// classifier-free guidance).
 /// </summary>
 public sealed record ClassifierFreeGuidance(Tensor Labels, double Scale = 1.0) : IConditioning
 {
@@ -26,7 +27,7 @@ public sealed record ClassifierFreeGuidance(Tensor Labels, double Scale = 1.0) :
         if (Labels.shape[0] != x.shape[0])
             throw new DiffusionLabException($"{Labels.shape[0]} class labels for a batch of {x.shape[0]}");
         if (Scale == 1) return model.PredictLabels(x, steps, Labels);
-        using var nullLabels = torch.full_like(Labels, Models.IClassConditionalNetwork.NullLabel);
+        using var nullLabels = Models.IClassConditionalNetwork.NullCondition(Labels);
         if (Scale == 0) return model.PredictLabels(x, steps, nullLabels);
         // Classifier-free guidance (Ho & Salimans 2022, eq. 6 with γ = 1 + w): ε̃ = ε_u + γ(ε_c − ε_u), with the
         // conditional and unconditional passes in ONE batched forward call. x̂_0 is affine in ε̂, so it combines the same way.

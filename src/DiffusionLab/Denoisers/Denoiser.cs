@@ -31,7 +31,7 @@ public sealed class Denoiser(nn.Module<Tensor, Tensor, Tensor> network, Paramete
     }
 
     private Models.IClassConditionalNetwork Conditional() =>
-        Network is Models.IClassConditionalNetwork { NumClasses: > 0 } conditional
+        Network is Models.IClassConditionalNetwork { IsConditional: true } conditional
             ? conditional
             : throw new DiffusionLabException("this model is not class-conditional (it was trained without classes)");
 

@@ -104,8 +104,9 @@ public sealed class DiscreteModel : IDisposable
     /// </summary>
     /// <param name="x0">Clean data [B, …].</param>
     /// <param name="generator">Source of the step, noise and label-dropout randomness.</param>
-    /// <param name="labels">For a class-conditional network: the labels [B]; each is replaced by the null label with
-    /// probability <paramref name="pUncond"/> so the same network learns the unconditional model (Ho &amp; Salimans 2022, Alg. 1).</param>
+    /// <param name="labels">For a class-conditional network: the labels [B] (or prompt tokens [B, L]); each is replaced by
+    /// the null label (the empty prompt) with probability <paramref name="pUncond"/> so the same network learns the
+    /// unconditional model (Ho &amp; Salimans 2022, Alg. 1).</param>
     /// <param name="pUncond">Probability of dropping a label.</param>
     /// <param name="slice">Data-parallel training: <paramref name="x0"/> holds samples Start … Start + B − 1 of a global
     /// batch of Total. The steps, noise and label drops are drawn for the whole batch and sliced, so that each sample's
@@ -124,7 +125,7 @@ public sealed class DiscreteModel : IDisposable
         if (labels is not null && pUncond > 0)
         {
             var drop = Mine(torch.rand([total], generator: generator)).to(x0.device).lt(pUncond);
-            labels = torch.where(drop, torch.full_like(labels, Models.IClassConditionalNetwork.NullLabel), labels);
+            labels = Models.IClassConditionalNetwork.Drop(labels, drop);
         }
         var output = Denoiser.Output(xt, Time(steps, xt), labels);
         var target = PredictionMath.Target(Denoiser.Parameterisation, x0, eps, alpha, sigma);

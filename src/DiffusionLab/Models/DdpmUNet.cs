@@ -234,6 +234,8 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
 
     public bool IsTextConditional => text_encoder is not null;
 
+    public bool IsConditional => NumClasses > 0 || IsTextConditional;
+
     private Tensor RunBlocks(Tensor x, Tensor emb, Tensor? labels)
     {
         if (class_emb is not null)

@@ -2,15 +2,39 @@
 namespace DiffusionLab.Models;
 
 /// <summary>
-/// A denoising network that also takes a class label. Its two-argument <c>forward(x, t)</c> is the unconditional
-/// model; <see cref="Forward"/> takes labels [B] (int64), where <see cref="NullLabel"/> (−1) means "no class" —
-/// the dropped condition of classifier-free guidance (Ho &amp; Salimans 2022, §3.2).
+/// A denoising network that also takes a condition. Its two-argument <c>forward(x, t)</c> is the unconditional model;
+/// <see cref="Forward"/> takes class labels [B] (int64), where <see cref="NullLabel"/> (−1) means "no class" — the
+/// dropped condition of classifier-free guidance (Ho &amp; Salimans 2022, §3.2) — or, for a text-conditioned network,
+/// prompt token ids [B, L], where the empty prompt is the dropped condition.
 /// </summary>
 public interface IClassConditionalNetwork
 {
     public const long NullLabel = -1;
 
+    /// <summary>
+    /// The dropped condition shaped like <paramref name="condition"/>: −1 for class labels [B], the empty prompt
+    /// [Start, Pad, …] for prompt tokens [B, L].
+    /// </summary>
+    public static Tensor NullCondition(Tensor condition)
+    {
+        if (condition.dim() == 1) return torch.full_like(condition, NullLabel);
+        var empty = torch.zeros_like(condition);
+        empty[.., 0] = torch.tensor(TextEncoder.StartId);
+        return empty;
+    }
+
+    /// <summary>Each row of <paramref name="condition"/> where <paramref name="drop"/> [B] holds, replaced by the dropped condition.</summary>
+    public static Tensor Drop(Tensor condition, Tensor drop)
+    {
+        using var scope = torch.NewDisposeScope();
+        var mask = condition.dim() == 1 ? drop : drop.unsqueeze(1);
+        return torch.where(mask, NullCondition(condition), condition).MoveToOuterDisposeScope();
+    }
+
     int NumClasses { get; }
+
+    /// <summary>Whether the network takes a condition at all (classes, or a prompt for a text-conditioned network).</summary>
+    bool IsConditional => NumClasses > 0;
 
     Tensor Forward(Tensor x, Tensor time, Tensor labels);
 

@@ -29,6 +29,8 @@ public sealed record ImageSampleOptions
     public int[]? Labels { get; init; }
     /// <summary>γ of ε_u + γ(ε_c − ε_u).</summary>
     public double GuidanceScale { get; init; } = 1.0;
+    /// <summary>For a text-conditioned model: one prompt per sample (null or empty: the unconditional model).</summary>
+    public string?[]? Prompts { get; init; }
     /// <summary>
     /// A conditioning per batch (first index, count) in place of <see cref="Labels"/>/<see cref="GuidanceScale"/>:
     /// visual anagrams, hybrid images, classifier guidance.
@@ -69,6 +71,7 @@ public sealed class ImageRun : IDisposable
         torch.manual_seed(config.Training.Seed); // the initial weights are part of what the seed fixes
         Network = BuildNetwork(config);
         Network.to(device);
+        Vocabulary = config.Vocabulary();
         if (!config.IsSingleStep)
             Model = new DiscreteModel(Schedules.NoiseSchedules.Create(config.Schedule, config.DiffusionSteps),
                 new Denoiser(Network, PredictionMath.Parse(config.Prediction)), device);
@@ -230,6 +233,8 @@ public sealed class ImageRun : IDisposable
         Runtime.ICommunicator? ranks = null)
     {
         CheckDataset(data);
+        if (Vocabulary is not null && data.Captions is null)
+            throw new DiffusionLabException($"dataset {data.Name} has no captions, and a text-conditioned model trains on captioned images (emoji has them since 2026-12-04: refetch with 'difflab data fetch emoji')");
         int b = Config.BatchSize;
         // data parallel: this rank's slice of every global batch (rank 0 alone writes the run folder)
         bool parallel = ranks is { Size: > 1 };
@@ -257,7 +262,8 @@ public sealed class ImageRun : IDisposable
                 TensorOps.EpochRandom(Config.Training.Seed, epoch).Shuffle(permutation); // a fixed shuffle per (seed, epoch)
                 permutationEpoch = epoch;
             }
-            var (x, labels) = data.Batch(new ArraySegment<int>(permutation!, k * b + sliceStart, sliceCount), Device);
+            var indices = new ArraySegment<int>(permutation!, k * b + sliceStart, sliceCount);
+            var (x, labels) = data.Batch(indices, Device);
             if (Config.Flip) x = RandomFlip(x, labels, flippable, g, (sliceStart, b));
             if (Config.IsSingleStep)
             {
@@ -266,7 +272,15 @@ public sealed class ImageRun : IDisposable
                 var z = x + Config.Sigma * noise.to(Device);
                 return nn.functional.mse_loss(Network.call(z, torch.zeros(sliceCount, device: Device)), x);
             }
-            return Model!.Loss(x, g, NumClasses > 0 ? labels : null, NumClasses > 0 ? Config.PUncond : 0, (sliceStart, b));
+            Tensor? condition = NumClasses > 0 ? labels : null;
+            if (Vocabulary is not null)
+            {
+                // one of each image's captions, at random (drawn for the whole batch, as the noise is)
+                var pick = torch.rand([b], ScalarType.Float64, generator: g).narrow(0, sliceStart, sliceCount).data<double>().ToArray();
+                var captions = indices.Select((image, i) => data.Captions![image][(int)(pick[i] * data.Captions[image].Length)]).ToArray();
+                condition = Vocabulary.EncodeBatch(captions).to(Device);
+            }
+            return Model!.Loss(x, g, condition, condition is null ? 0 : Config.PUncond, (sliceStart, b));
         }
 
         using var shadow = options.EmaDecay > 0 ? BuildNetwork(Config) : null;
@@ -292,6 +306,11 @@ public sealed class ImageRun : IDisposable
         return history;
     }
 
+    /// <summary>The prompts of a text model's epoch grids: everyday emoji across the categories, and one composition no
+    /// caption has (a blue cat face), to see what the model makes of a new combination.</summary>
+    public static readonly string[] GridPrompts =
+        ["grinning face", "thumbs up sign", "cat face", "red apple", "rocket", "soccer ball", "light bulb", "red heart", "flag of japan", "blue cat face"];
+
     private void WriteEpochGrid(nn.Module<Tensor, Tensor, Tensor> net, Tensor preview, string path)
     {
         using var scope = torch.NewDisposeScope();
@@ -309,6 +328,14 @@ public sealed class ImageRun : IDisposable
         var labels = k > 0 ? Enumerable.Range(0, n).Select(i => i % Math.Min(k, 10)).ToArray() : null;
         // DPM-Solver++(2M) in 20 steps, the sample verb's default: a grid costs 40 % of DDIM 50's network calls for the
         // same picture (docs/RESULTS.md), which on the emoji U-Net is a tenth of an epoch saved at every epoch
+        if (Vocabulary is not null)
+        {
+            // a text model's grid: two samples of each of the fixed prompts, a row per prompt
+            var prompts = GridPrompts.SelectMany(p => new[] { p, p }).ToArray();
+            var drawn = Collect(model, prompts.Length, new ImageSampleOptions { Sampler = "dpm++2m", Steps = Math.Min(20, Config.DiffusionSteps), Prompts = prompts, GuidanceScale = Config.GridGuidanceScale, Seed = 0 });
+            ImageGrid.SaveRows(path, GridPrompts.Select((_, r) => drawn[(2 * r)..(2 * r + 2)]).ToList(), GridPrompts);
+            return;
+        }
         var samples = Collect(model, n, new ImageSampleOptions { Sampler = "dpm++2m", Steps = Math.Min(20, Config.DiffusionSteps), Labels = labels, GuidanceScale = k > 0 ? Config.GridGuidanceScale : 1, Seed = 0 });
         if (labels is null) ImageGrid.SaveRows(path, [samples[..(n / 2)], samples[(n / 2)..]]);
         else SampleSheets.WriteGrid(path, samples, labels, Config.ClassNames); // a row per class, labelled with its name
@@ -396,17 +423,25 @@ public sealed class ImageRun : IDisposable
             if (o.Labels.Length != n) throw new ArgumentException("one label per sample");
             CheckLabels(o.Labels);
         }
-        if (o.GuidanceScale != 1 && o.Labels is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
+        if (o.Prompts is not null)
+        {
+            if (Vocabulary is null) throw new DiffusionLabException($"this model ({Config.Model}) is not text-conditioned; leave out `prompts`");
+            if (o.Prompts.Length != n) throw new ArgumentException("one prompt per sample");
+            if (o.Labels is not null) throw new DiffusionLabException("give `labels` or `prompts`, not both");
+        }
+        if (o.GuidanceScale != 1 && o.Labels is null && o.Prompts is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
         if (o.Variance is not ("posterior" or "beta")) throw new DiffusionLabException($"unknown `Variance` '{o.Variance}' (posterior or beta)");
         var sampler = DiscreteSamplers.Create(o.Sampler, o.Eta, o.Variance == "beta", clip);
         var grid = GridOf(o); // checked before any work
-        int perCall = Math.Min(o.BatchSize, n) * (o.Conditioning is null ? Conditioning.ClassifierFreeGuidance.Passes(o.Labels is not null, o.GuidanceScale) : 1);
+        int perCall = Math.Min(o.BatchSize, n) * (o.Conditioning is null ? Conditioning.ClassifierFreeGuidance.Passes(o.Labels is not null || o.Prompts is not null, o.GuidanceScale) : 1);
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: false, perCall, o.Precision).ChannelsLast);
         using var precision = Runtime.MixedPrecision.Enter(o.Precision, Network);
         int steps = grid.Length;
         var (from, to) = o.Shard.Range(n, o.BatchSize);
         long batches = (to - from + o.BatchSize - 1) / o.BatchSize, done = 0;
-        InBatches(model, from, to, o.BatchSize, (start, count) => o.Conditioning is not null ? o.Conditioning(start, count) : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale),
+        InBatches(model, from, to, o.BatchSize, (start, count) => o.Conditioning is not null ? o.Conditioning(start, count)
+                : o.Prompts is not null ? PromptCondition(o.Prompts[start..(start + count)], o.GuidanceScale)
+                : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale),
             (conditioned, start, count) =>
         {
             // each sample's noise, first and at every stochastic step, from its own generator: sample i depends on
@@ -441,6 +476,13 @@ public sealed class ImageRun : IDisposable
             body(conditioned, start, count);
         }
     }
+
+    /// <summary>The prompt vocabulary of a text-conditioned model (null otherwise).</summary>
+    public Conditioning.PromptVocabulary? Vocabulary { get; }
+
+    /// <summary>The prompt-guided conditioning of <paramref name="prompts"/> at scale γ (classifier-free guidance on text).</summary>
+    public ClassifierFreeGuidance PromptCondition(IReadOnlyList<string?> prompts, double guidanceScale) =>
+        new((Vocabulary ?? throw new DiffusionLabException($"this model ({Config.Model}) is not text-conditioned; leave out `prompts`")).EncodeBatch(prompts).to(Device), guidanceScale);
 
     /// <summary>The class-guided conditioning of <paramref name="labels"/> at scale γ (null labels: the unconditional model).</summary>
     public ClassifierFreeGuidance? ClassCondition(int[]? labels, double guidanceScale) =>

@@ -24,6 +24,21 @@ public sealed record ImageRunConfig
     public DdpmUNetConfig UNet { get; init; } = new();
     /// <summary>For unet: condition on the class (with a null class for guidance).</summary>
     public bool ClassConditional { get; init; } = true;
+    /// <summary>
+    /// For unet: condition on the images' captions instead of their class — a prompt vocabulary of these GPT-2 token ids
+    /// (<see cref="Conditioning.PromptVocabulary"/>, built from the training captions) and the text encoder of
+    /// <see cref="DdpmUNetConfig.Text"/>. Null for every other model, and absent from their JSON.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int[]? PromptTokens { get; init; }
+
+    /// <summary>Whether the model is prompt-conditioned (<see cref="PromptTokens"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsTextConditional => PromptTokens is not null;
+
+    /// <summary>The prompt vocabulary of a text-conditioned model (null otherwise).</summary>
+    public Conditioning.PromptVocabulary? Vocabulary() =>
+        PromptTokens is null ? null : new Conditioning.PromptVocabulary(PromptTokens, UNet.Text?.MaxTokens ?? throw new DiffusionLabException("a text-conditioned model's config has no UNet.Text"));
     public string Prediction { get; init; } = "eps";
     public string Schedule { get; init; } = "linear";
     public int DiffusionSteps { get; init; } = 300;
@@ -62,7 +77,7 @@ public sealed record ImageRunConfig
     public TrainingOptions Training { get; init; } = new();
 
     public bool IsSingleStep => Model == "cs180-single";
-    public int NumClasses => Model == "cs180-class" || (Model == "unet" && ClassConditional) ? ClassNames.Length : 0;
+    public int NumClasses => Model == "cs180-class" || (Model == "unet" && ClassConditional && !IsTextConditional) ? ClassNames.Length : 0;
 
     /// <summary>The recipe of each model (CS180 project 5 part B for the CS180 nets; DDPM's CIFAR-10 recipe scaled down for unet).</summary>
     public static ImageRunConfig Preset(string model) => model switch
@@ -107,6 +122,8 @@ public sealed record ImageRunConfig
         if (PUncond is < 0 or >= 1) throw new DiffusionLabException($"{Name("PUncond")} must be in [0, 1), got {PUncond}");
         if (!(Sigma >= 0)) throw new DiffusionLabException($"{Name("Sigma")} must not be negative, got {Sigma}");
         if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps")} must be positive, got {DiffusionSteps}");
+        if (PromptTokens is not null && (Model != "unet" || UNet.Text is null || UNet.Text.VocabSize != 3 + PromptTokens.Length))
+            throw new DiffusionLabException($"{Name("PromptTokens")}: a text-conditioned model is a unet whose UNet.Text has a vocabulary of the {PromptTokens.Length} prompt tokens plus 3 reserved ids");
         if (!(GridGuidanceScale >= 0) || double.IsInfinity(GridGuidanceScale))
             throw new DiffusionLabException($"{Name("GridGuidanceScale")} must be a finite γ ≥ 0, got {GridGuidanceScale}");
         Training.Validate(file);

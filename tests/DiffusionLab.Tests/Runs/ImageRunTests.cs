@@ -231,6 +231,55 @@ public class ImageRunTests
         Assert.Equal(1.0, config.DefaultClipX0);
         Assert.Null(Tiny().DefaultClipX0); // the CS180 recipe samples unclipped
     }
+    [Fact]
+    public void ACaptionedDataSetTrainsATextModelThatSamplesFromPrompts()
+    {
+        var bars = TinyData.Bars(32, 8, 4, seed: 1);
+        var captions = bars.Labels.Select(l => new[] { $"bar at row {l}", $"a bright bar, row {l}" }).ToArray();
+        var data = new DiffusionLab.Data.ImageDataset("captioned-bars", bars.Pixels, bars.Labels, 1, 8, 8, bars.ClassNames, captions);
+        var vocabulary = DiffusionLab.Conditioning.PromptVocabulary.FromCaptions(captions.SelectMany(c => c), 8);
+        var config = ImageRunConfig.Preset("unet") with
+        {
+            Dataset = "captioned-bars", ImageSize = 8, Channels = 1, ClassNames = bars.ClassNames.ToArray(), BatchSize = 8, Epochs = 1,
+            DiffusionSteps = 20, GridEvery = 1, PromptTokens = vocabulary.Gpt2Ids.ToArray(),
+            UNet = new DiffusionLab.Models.DdpmUNetConfig
+            {
+                Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
+                Text = new DiffusionLab.Models.TextEncoderConfig { VocabSize = vocabulary.Size, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2 },
+            },
+        };
+        Assert.Equal(0, config.NumClasses);
+        var dir = Temp();
+        using (var run = ImageRun.Create(config))
+        {
+            var history = run.Train(data, dir);
+            Assert.True(history.All(p => double.IsFinite(p.Loss)));
+            Assert.True(File.Exists(Path.Combine(dir, "samples", "epoch-001.png"))); // a row per grid prompt
+            using var samples = run.Sample(4, new ImageSampleOptions { Sampler = "ddim", Steps = 4, Prompts = ["bar at row 1", "bar at row 1", "", null], GuidanceScale = 3 });
+            Assert.Equal(new long[] { 4, 1, 8, 8 }, samples.shape);
+            Assert.False(samples.isnan().any().item<bool>());
+            Assert.Contains("not class-conditional", Assert.Throws<DiffusionLabException>(() => run.Sample(1, new ImageSampleOptions { Prompts = ["x"], Labels = [0] })).Message);
+        }
+        // reloaded from its folder, with the prompt vocabulary in its config.json, from the command line
+        var outDir = Temp();
+        var (code, o, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompt", "bar at row 2", "--prompt", "a zebra", "--n", "4", "--steps", "3", "--out", outDir);
+        Assert.True(code == 0, err);
+        Assert.Contains("prompt 'a zebra': words the model never saw in a caption", o);
+        Assert.True(File.Exists(Path.Combine(outDir, "grid.png")));
+        // a data set without captions cannot train it, and a class model takes no prompt
+        using (var run = ImageRun.Create(config))
+            Assert.Contains("has no captions", Assert.Throws<DiffusionLabException>(() => run.Train(bars, Temp())).Message);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--prompt", "a seven", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("not text-conditioned", err);
+        var folder = "folder:" + TinyData.RgbFolder(perClass: 4, size: 8);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text", "--image-size", "8", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("has no captions", err);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "cs180-class", "--text", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("--text needs --model unet", err);
+    }
 }
 
 public class RandomFlipTests
@@ -254,4 +303,5 @@ public class RandomFlipTests
         var all = DiffusionLab.Runs.ImageRun.RandomFlip(x, labels, null, DiffusionLab.TensorOps.SeededGenerator(3));
         Assert.True(all[.., 0, 0, 0].eq(3).logical_and(cls1).sum().item<long>() > 0);
     }
+
 }
