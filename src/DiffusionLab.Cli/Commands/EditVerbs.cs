@@ -162,6 +162,44 @@ internal static class EditVerbs
     }
 
     /// <summary>--class: one class for all, 'data' for the dataset's own labels, or none (unconditional).</summary>
+    /// <summary>What one part of an anagram or hybrid is drawn as: a class of a class model, or a prompt of a text model.</summary>
+    internal sealed record Target(int? Class, string? Prompt, string Name)
+    {
+        /// <summary>The condition for <paramref name="k"/> samples: class labels [k], or prompt tokens [k, L].</summary>
+        public Tensor Condition(ImageRun m, int k) => Class is int c
+            ? m.LabelTensor(Enumerable.Repeat(c, k).ToArray())
+            : m.PromptCondition(Enumerable.Repeat(Prompt, k).ToArray(), 1).Labels;
+    }
+
+    /// <summary>
+    /// The target an anagram's or hybrid's <paramref name="classOption"/> / <paramref name="promptOption"/> pair names
+    /// (one of the two, as the model is a class or a text model).
+    /// </summary>
+    internal static Target TargetOf(ParseResult parse, Option<string?> classOption, Option<string?> promptOption, ImageRun m, string classParameter)
+    {
+        var cls = parse.GetValue(classOption);
+        var prompt = parse.GetValue(promptOption);
+        if ((cls is null) == (prompt is null))
+            throw new DiffusionLabException($"give {classOption.Name} (a class model) or {promptOption.Name} (a text model), one of them");
+        if (prompt is not null)
+        {
+            if (m.Vocabulary is null) throw new DiffusionLabException($"{promptOption.Name} needs a text-conditioned model (train --text); this one takes {classOption.Name}");
+            return new Target(null, prompt, $"'{prompt}'");
+        }
+        int c = ClassSelector.One(cls!, m.Config.ClassNames, classParameter);
+        m.CheckLabels([c]);
+        return new Target(c, null, m.Config.ClassNames[c]);
+    }
+
+    /// <summary>One copy of <paramref name="prompt"/> per input (null without one); a text model's --prompt takes the place of --class.</summary>
+    internal static string?[]? Prompts(string? prompt, string? classSpec, int count, ImageRun m)
+    {
+        if (prompt is null) return null;
+        if (classSpec is not null) throw new DiffusionLabException("give --prompt or --class, not both");
+        if (m.Vocabulary is null) throw new DiffusionLabException("--prompt needs a text-conditioned model (train --text); this one takes --class");
+        return Enumerable.Repeat<string?>(prompt, count).ToArray();
+    }
+
     internal static int[]? Labels(string? spec, int count, int[]? dataLabels, ImageRun m)
     {
         if (spec is null) return null;

@@ -12,6 +12,7 @@ public static class InpaintCommand
         var model = new EditVerbs.ModelOptions();
         var input = new EditVerbs.InputOptions();
         var mask = new Option<string>("--mask") { Description = "centre[:FRACTION], rect:X,Y,W,H, strokes[:N], top, bottom, left, right, or a PNG (white = fill).", DefaultValueFactory = _ => "centre" };
+        var prompt = new Option<string?>("--prompt", "-p") { Description = "A text model (train --text): the prompt to edit towards, in place of --class (text-conditional image-to-image)." };
         var cls = new Option<string?>("--class", "-c") { Description = "Class to fill in with (one, one per image, or 'data' for the inputs' labels); default: unconditional." };
         var steps = new Option<int>("--steps") { Description = "Denoising steps.", DefaultValueFactory = _ => 50 };
         var jump = new Option<int>("--jump") { Description = "RePaint jump length j.", DefaultValueFactory = _ => 5 };
@@ -19,7 +20,7 @@ public static class InpaintCommand
         var mcg = new Option<double>("--mcg") { Description = "MCG gradient step α (0 = plain replacement).", DefaultValueFactory = _ => InpaintingConstraint.DefaultMcgScale };
         var compare = new Option<bool>("--compare") { Description = "Run plain replacement and MCG (α = --mcg, default " + InpaintingConstraint.ComparisonMcgScale.ToString(CultureInfo.InvariantCulture) + ") on the same masks and noise, side by side." };
         var cmd = new Command("inpaint", "Fill a masked region (RePaint replacement, optional resampling and MCG): OUT/grid.png (original, masked, result) and OUT/images/ (with --compare, MCG in OUT/images-mcg/).");
-        foreach (var o in new Option[] { mask, cls, steps, jump, resample, mcg, compare }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { mask, cls, prompt, steps, jump, resample, mcg, compare }) cmd.Options.Add(o);
         model.AddTo(cmd);
         input.AddTo(cmd);
         common.AddTo(cmd);
@@ -30,9 +31,10 @@ public static class InpaintCommand
             var (all, allDataLabels) = input.Load(parse, m, output);
             using var _ = all;
             var allLabels = EditVerbs.Labels(parse.GetValue(cls), (int)all.shape[0], allDataLabels, m);
+            var allPrompts = EditVerbs.Prompts(parse.GetValue(prompt), parse.GetValue(cls), (int)all.shape[0], m);
             var (from, to, images, labels, dataLabels) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
             using var __ = images;
-            double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
+            double gamma = labels is null && allPrompts is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             using var holes = Masks.Parse(parse.GetValue(mask)!, m.Config.ImageSize, seed);
             var options = new InpaintOptions { Steps = parse.GetValue(steps), JumpLength = parse.GetValue(jump), Resamples = parse.GetValue(resample), McgScale = parse.GetValue(mcg) };
             var runs = new List<(string Name, InpaintOptions Options)>();
@@ -55,7 +57,7 @@ public static class InpaintCommand
             foreach (var (name, o) in runs)
             {
                 var clock = Stopwatch.StartNew();
-                var (result, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => Inpainting.Run(dm, x, holes, o, noise), model.Compute, common.ShardOf(parse));
+                var (result, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => Inpainting.Run(dm, x, holes, o, noise), model.Compute, common.ShardOf(parse), allPrompts);
                 double err = (result - images).mul(1 - holes).abs().max().item<float>();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: {images.shape[0]} images, {Inpainting.NetworkEvaluations(m.Config.DiffusionSteps, o)} network evaluations each{(labels is null ? "" : $", γ = {gamma}")}, {clock.Elapsed.TotalSeconds:F1} s; largest change outside the hole: {err:G3}"));

@@ -10,12 +10,13 @@ public static class SdEditCommand
         var common = new CommonOptions("out/sdedit").Sharded();
         var model = new EditVerbs.ModelOptions();
         var input = new EditVerbs.InputOptions();
+        var prompt = new Option<string?>("--prompt", "-p") { Description = "A text model (train --text): the prompt to edit towards, in place of --class (text-conditional image-to-image)." };
         var cls = new Option<string?>("--class", "-c") { Description = "Class to edit towards (one, one per image, or 'data'); default: unconditional." };
         var steps = new Option<int>("--steps") { Description = "Strided denoising steps K: the start levels are 0 (pure noise) … K (the input).", DefaultValueFactory = _ => 30 };
         var starts = new Option<string?>("--i-start") { Description = "Start levels, comma-separated (default: the seed's 1,3,5,7,10,20)." };
         var strength = new Option<string?>("--strength") { Description = "Instead of --i-start: strengths in [0, 1] (1 = pure noise, 0 = the input), comma-separated." };
         var cmd = new Command("sdedit", "Image-to-image (SDEdit): noise inputs to each start level and denoise; OUT/strip.png has one row per input, one column per level.");
-        foreach (var o in new Option[] { cls, steps, starts, strength }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { cls, prompt, steps, starts, strength }) cmd.Options.Add(o);
         model.AddTo(cmd);
         input.AddTo(cmd);
         common.AddTo(cmd);
@@ -34,9 +35,10 @@ public static class SdEditCommand
             var (all, allDataLabels) = input.Load(parse, m, output);
             using var _ = all;
             var allLabels = EditVerbs.Labels(parse.GetValue(cls), (int)all.shape[0], allDataLabels, m);
+            var allPrompts = EditVerbs.Prompts(parse.GetValue(prompt), parse.GetValue(cls), (int)all.shape[0], m);
             var (from, to, images, labels, _) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
             using var __ = images;
-            double gamma = labels is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
+            double gamma = labels is null && allPrompts is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
             model.PrepareOut(parse, outDir, "sdedit", [.. levels.Select(l => $"i_start-{l}"), "strip.png"]);
             if (from == to)
             {
@@ -49,7 +51,7 @@ public static class SdEditCommand
             var clock = Stopwatch.StartNew();
             foreach (var level in levels)
             {
-                var (edited, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => SdEdit.Run(dm, x, level, k, noise), model.Compute, common.ShardOf(parse));
+                var (edited, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => SdEdit.Run(dm, x, level, k, noise), model.Compute, common.ShardOf(parse), allPrompts);
                 written.AddRange(SampleSheets.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels, from));
                 columns.Add(edited);
             }

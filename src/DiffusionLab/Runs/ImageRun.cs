@@ -503,22 +503,25 @@ public sealed class ImageRun : IDisposable
     /// images of <paramref name="shard"/> are edited: the result holds images First … First + count − 1.
     /// </summary>
     public (Tensor Images, int First) Edit(Tensor images, int[]? labels, double guidanceScale, int batchSize, long seed,
-        Func<DiscreteModel, Tensor, NoiseGenerator, Tensor> edit, string precision = "fp32", Shard? shard = null)
+        Func<DiscreteModel, Tensor, NoiseGenerator, Tensor> edit, string precision = "fp32", Shard? shard = null, string?[]? prompts = null)
     {
+        if (prompts is not null && (labels is not null || prompts.Length != images.shape[0]))
+            throw new ArgumentException("one prompt per image, and no labels with prompts");
         if (Model is null) throw new DiffusionLabException("a single-step denoiser cannot edit images; use a diffusion model");
         if (images.dim() != 4 || images.shape[1] != Config.Channels || images.shape[2] != Config.ImageSize || images.shape[3] != Config.ImageSize)
             throw new DiffusionLabException($"the model works on {Config.Channels}×{Config.ImageSize}×{Config.ImageSize} images, got [{string.Join(", ", images.shape.Skip(1))}]");
         if (labels is not null && labels.Length != images.shape[0]) throw new ArgumentException("one label per image");
-        if (guidanceScale != 1 && labels is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
+        if (guidanceScale != 1 && labels is null && prompts is null) throw new DiffusionLabException("guidance needs a class (`labels`)");
         if (batchSize < 1) throw new DiffusionLabException($"`batchSize` must be positive, got {batchSize}");
         int n = (int)images.shape[0];
         var (from, to) = (shard ?? Shard.Whole).Range(n, batchSize);
         if (from == to) return (images[..0].clone(), from);
-        int perCall = Math.Min(batchSize, n) * Conditioning.ClassifierFreeGuidance.Passes(labels is not null, guidanceScale);
+        int perCall = Math.Min(batchSize, n) * Conditioning.ClassifierFreeGuidance.Passes(labels is not null || prompts is not null, guidanceScale);
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: false, perCall, precision).ChannelsLast);
         using var lowered = Runtime.MixedPrecision.Enter(precision, Network);
         var parts = new List<Tensor>();
-        InBatches(Model, from, to, batchSize, (start, count) => ClassCondition(labels?[start..(start + count)], guidanceScale),
+        InBatches(Model, from, to, batchSize, (start, count) => prompts is not null ? PromptCondition(prompts[start..(start + count)], guidanceScale)
+                : ClassCondition(labels?[start..(start + count)], guidanceScale),
             (conditioned, start, count) =>
             {
                 using var noise = NoiseGenerator.PerSample(seed, start, count);

@@ -266,6 +266,23 @@ public class ImageRunTests
         Assert.True(code == 0, err);
         Assert.Contains("prompt 'a zebra': words the model never saw in a caption", o);
         Assert.True(File.Exists(Path.Combine(outDir, "grid.png")));
+        // the editing verbs take prompts where they take classes
+        var picture = Path.Combine(Temp(), "bar.png");
+        using (var one = data.Take(1).Images) DiffusionLab.Imaging.ImageTensor.SavePng(one[0], picture);
+        foreach (var args in new[]
+        {
+            new[] { "sdedit", "--image", picture, "--invert", "no", "--prompt", "bar at row 3", "--steps", "4", "--i-start", "1,3" },
+            ["inpaint", "--image", picture, "--invert", "no", "--prompt", "bar at row 0", "--steps", "4"],
+            ["anagram", "--prompt", "bar at row 0", "--view-prompt", "bar at row 3", "--n", "2", "--steps", "4"],
+            ["hybrid", "--near-prompt", "bar at row 1", "--far-prompt", "bar at row 2", "--n", "2", "--steps", "4"],
+        })
+        {
+            (code, o, err) = DiffusionLab.Tests.Cli.CliRunner.Run([.. args, "--run", dir, "--out", Temp()]);
+            Assert.True(code == 0, $"{args[0]}: {err}");
+        }
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("anagram", "--run", dir, "--prompt", "bar", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("give --view-class (a class model) or --view-prompt (a text model)", err);
         // a data set without captions cannot train it, and a class model takes no prompt
         using (var run = ImageRun.Create(config))
             Assert.Contains("has no captions", Assert.Throws<DiffusionLabException>(() => run.Train(bars, Temp())).Message);
