@@ -12,6 +12,7 @@ public static class EvalCommand
         eval.Subcommands.Add(EvalVerbs.Metric("kid", "Kernel Inception Distance (unbiased MMD², cubic kernel) with its standard error.", output, true));
         eval.Subcommands.Add(EvalVerbs.Metric("pr", "Improved precision and recall (k-NN manifolds, k = 3).", output, true));
         eval.Subcommands.Add(EvalVerbs.Stats(output));
+        eval.Subcommands.Add(EvalVerbs.NearCopiesCommand(output));
         eval.Subcommands.Add(EvalVerbs.Metric("accuracy", "How often the classifier reads each image as its class (--class, or the -classC of file names); also the classifier score.", output, false));
         return eval;
     }

@@ -256,4 +256,68 @@ internal static class EvalVerbs
         });
         return cmd;
     }
+
+    /// <summary><c>eval nearcopies</c>: how many samples are near-copies of training images (<see cref="Metrics.NearCopies"/>).</summary>
+    internal static Command NearCopiesCommand(TextWriter output)
+    {
+        var fake = new Option<string>("--fake") { Description = "Generated images: a folder (OUT of 'difflab sample').", Required = true };
+        var train = new Option<string>("--train") { Description = "The model's training images: a data set split (emoji:train) or a folder.", Required = true };
+        var heldout = new Option<string>("--heldout") { Description = "Real images the model never saw, which set the threshold (emoji:heldout).", Required = true };
+        var features = new Option<string?>("--features") { Description = FeaturesHelp };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Also write OUT/nearest.png: the closest samples beside their nearest training images." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var cmd = new Command("nearcopies", "How many samples are near-copies of training images: each sample's feature distance to its nearest training image, against a threshold that only 1 % of held-out real images fall below.");
+        foreach (var o in new Option[] { fake, train, heldout, features, outDir, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
+            ImageSet Read(string spec)
+            {
+                var reading = new ProgressReporter(progressOut, $"reading {spec}");
+                try { return ImageSets.Load(spec, null, (done, total) => reading.Report(done, total)); }
+                finally { reading.Done(); }
+            }
+            using var trainSet = Read(parse.GetValue(train)!);
+            using var heldSet = Read(parse.GetValue(heldout)!);
+            using var fakeSet = Read(parse.GetValue(fake)!);
+            var network = OpenFeatures(parse.GetValue(features), trainSet.Dataset);
+            using var owned = network as IDisposable;
+            Tensor Embed(ImageSet set)
+            {
+                var scoring = new ProgressReporter(progressOut, $"feature network on {set.Name}");
+                try { return FeatureCache.Features(network, set, (done, total) => scoring.Report(done, total)); }
+                finally { scoring.Done(); }
+            }
+            using var ft = Embed(trainSet);
+            using var fh = Embed(heldSet);
+            using var ff = Embed(fakeSet);
+            var r = Metrics.NearCopies.Compute(ft, fh, ff);
+            var result = new Dictionary<string, object?>
+            {
+                ["near_copies"] = r.FractionBelow, ["heldout_below"] = r.HeldoutFractionBelow, ["threshold"] = r.Threshold,
+                ["median_distance"] = r.MedianDistance, ["heldout_median_distance"] = r.HeldoutMedianDistance,
+                ["n_fake"] = fakeSet.Count, ["n_train"] = trainSet.Count, ["n_heldout"] = heldSet.Count, ["features"] = network.Description,
+            };
+            if (parse.GetValue(outDir) is string dir)
+            {
+                Directory.CreateDirectory(dir);
+                var closest = Enumerable.Range(0, fakeSet.Count).OrderBy(i => r.Distances[i]).Take(8).ToArray();
+                using var samples = fakeSet.Images.index_select(0, torch.tensor(closest.Select(i => (long)i).ToArray()));
+                using var nearest = trainSet.Images.index_select(0, torch.tensor(closest.Select(i => (long)r.NearestTraining[i]).ToArray()));
+                var path = Path.Combine(dir, "nearest.png");
+                ImageGrid.SaveRows(path, [samples, nearest], ["closest samples", "nearest training image"]);
+                result["picture"] = path;
+            }
+            if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
+            else
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"near-copies: {r.FractionBelow:P1} of {fakeSet.Count} samples are closer to a training image than {r.Threshold:G4} ({network.Description}), the distance only {Metrics.NearCopies.Quantile:P0} of held-out real images fall below ({r.HeldoutFractionBelow:P1} of them here)"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median distance to the nearest training image: samples {r.MedianDistance:G4}, held-out real images {r.HeldoutMedianDistance:G4}"));
+                if (result.TryGetValue("picture", out var pic)) output.WriteLine($"wrote {pic}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
 }

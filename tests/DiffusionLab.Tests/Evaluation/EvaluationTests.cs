@@ -121,6 +121,24 @@ public class EvaluationTests
         Assert.Equal([1, 1, 1, 1], set.Labels!);
     }
 
+    [Fact]
+    public void CopiedTrainingImagesAreFlaggedAsNearCopies()
+    {
+        var features = TrainedClassifier();
+        var data = TinyData.Bars(120, 8, 4, seed: 6);
+        var (images, _) = data.Take(120);
+        var train = WriteFolder(images[..80], data.Labels[..80]);
+        var heldout = WriteFolder(images[80..], data.Labels[80..]);
+        var copies = WriteFolder(images[..10], data.Labels[..10]); // the first ten training images, as if sampled
+        var outDir = Temp();
+        var (code, o, err) = Run("eval", "nearcopies", "--fake", copies, "--train", train, "--heldout", heldout, "--features", features, "--out", outDir, "--json");
+        Assert.True(code == 0, err);
+        using var doc = System.Text.Json.JsonDocument.Parse(o.Trim().Split('\n')[^1]);
+        Assert.Equal(1.0, doc.RootElement.GetProperty("near_copies").GetDouble());
+        Assert.Equal(0.0, doc.RootElement.GetProperty("median_distance").GetDouble(), 6);
+        Assert.True(File.Exists(Path.Combine(outDir, "nearest.png")));
+    }
+
     private static string TrainedClassifierWithSeed(int seed)
     {
         var dir = Temp();
