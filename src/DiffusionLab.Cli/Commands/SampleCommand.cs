@@ -24,6 +24,7 @@ public static class SampleCommand
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
         var noImages = new Option<bool>("--grid-only") { Description = "Skip the individual PNGs." };
+        var scales = new Option<string?>("--guidance-scales") { Description = "Instead of samples: OUT/guidance-grid.png, one row per class or prompt and one column per γ in this comma list (the same noise along a row), as the noise-schedule assignment's bonus asks." };
         var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; 0 = off; default: 1 for unet models, as DDPM's and diffusers' samplers do, off for the CS180 U-Nets)." };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
         var classifierScale = new Option<double>("--classifier-scale") { Description = "Classifier guidance scale s.", DefaultValueFactory = _ => 1.0 };
@@ -31,7 +32,7 @@ public static class SampleCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the samples an earlier run left in --out (only the files its manifest.json lists)." };
         var grid = new Option<string?>("--grid") { Description = $"The steps the sampler visits: {string.Join(", ", Schedules.StepGrid.Names)} or list:T1,T2,… (decreasing); default: the sampler's own (uniform; heun-karras: karras)." };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, prompt, n, batch, gif, noImages, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, prompt, n, batch, gif, noImages, scales, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -84,7 +85,29 @@ public static class SampleCommand
             if (guide is not null && !cfgBase) gamma = 0; // the base of classifier guidance is the unconditional pass
             m.GridOf(options); // a bad --grid or --steps is an error before the folder is touched
             // after the options and the model are checked (their errors come first), before any sampling work
-            OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif");
+            OutputManifest.Prepare(outDir, "sample", parse.GetValue(overwrite), "images", "grid.png", "trajectory.gif", "guidance-grid.png");
+            if (parse.GetValue(scales) is string scaleList)
+            {
+                if (parse.GetValue(scale) is not null || parse.GetValue(w) is not null) throw new DiffusionLabException("give --guidance-scales or a single --guidance-scale/--guidance-w, not both");
+                var gammas = CommonOptions.ParseDoubles(scaleList, "--guidance-scales");
+                if (gammas.Length == 0 || gammas.Any(g => !(g >= 0) || !double.IsFinite(g))) throw new DiffusionLabException($"--guidance-scales must list γ ≥ 0, got '{scaleList}'");
+                if (classList is null && prompts is null) throw new DiffusionLabException("--guidance-scales needs a class or a prompt (a model without either has nothing to guide)");
+                int rows = prompts?.Length ?? classList!.Length;
+                var columns = new List<Tensor>();
+                foreach (var g in gammas)
+                    columns.Add(m.Sample(rows, options with
+                    {
+                        Labels = classList, Prompts = prompts?.Select(p => (string?)p).ToArray(), GuidanceScale = g, Conditioning = null,
+                    }).cpu());
+                var rowNames = prompts?.Select(p => p.Length == 0 ? "(empty prompt)" : p).ToArray() ?? classList!.Select(c => m.Config.ClassNames[c]).ToArray();
+                var sweep = Path.Combine(outDir, "guidance-grid.png");
+                ImageGrid.SaveRows(sweep, Enumerable.Range(0, rows).Select(r => torch.stack(columns.Select(c => c[r]).ToArray())).ToList(), rowNames,
+                    gammas.Select(g => string.Create(CultureInfo.InvariantCulture, $"γ = {g:G3}")).ToArray());
+                foreach (var c in columns) c.Dispose();
+                new OutputManifest("sample", ["guidance-grid.png"], []).Write(outDir);
+                output.WriteLine($"wrote {sweep}: {rows} rows × {gammas.Length} guidance scales ({scaleList})");
+                return 0;
+            }
             // the grid's rows: the classes, or the prompts; named by the class names or by the prompts themselves
             int[]? groups = labels ?? promptIndex;
             IReadOnlyList<string> groupNames = labels is not null || prompts is null ? m.Config.ClassNames : prompts.Select(p => p.Length == 0 ? "(empty prompt)" : p).ToArray();

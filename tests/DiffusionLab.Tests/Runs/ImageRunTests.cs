@@ -266,6 +266,16 @@ public class ImageRunTests
         Assert.True(code == 0, err);
         Assert.Contains("prompt 'a zebra': words the model never saw in a caption", o);
         Assert.True(File.Exists(Path.Combine(outDir, "grid.png")));
+        // a guidance-scale × prompt grid: a row per prompt, a column per γ
+        var sweepDir = Temp();
+        (code, o, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompt", "bar at row 0", "--prompt", "bar at row 2", "--guidance-scales", "1,3,7.5", "--steps", "2", "--out", sweepDir);
+        Assert.True(code == 0, err);
+        Assert.Contains("2 rows × 3 guidance scales", o);
+        using (var sweep = SkiaSharp.SKBitmap.Decode(Path.Combine(sweepDir, "guidance-grid.png")))
+            Assert.True(sweep.Width > 3 * 8 && sweep.Height > 2 * 8);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompt", "bar", "--guidance-scales", "1,-2", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("--guidance-scales must list γ ≥ 0", err);
         // the editing verbs take prompts where they take classes
         var picture = Path.Combine(Temp(), "bar.png");
         using (var one = data.Take(1).Images) DiffusionLab.Imaging.ImageTensor.SavePng(one[0], picture);
