@@ -24,6 +24,7 @@ public static class SampleCommand
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         var gif = new Option<bool>("--gif") { Description = "Also write trajectory.gif: the first batch from noise to images." };
         var noImages = new Option<bool>("--grid-only") { Description = "Skip the individual PNGs." };
+        var promptsFrom = new Option<string?>("--prompts-from") { Description = "A text model: prompt each sample with an image's caption from this captioned split (emoji:heldout: names the model never trained on), --n of them spread over the split, files named by the image's class (for 'eval accuracy')." };
         var scales = new Option<string?>("--guidance-scales") { Description = "Instead of samples: OUT/guidance-grid.png, one row per class or prompt and one column per γ in this comma list (the same noise along a row), as the noise-schedule assignment's bonus asks." };
         var clipX0 = new Option<double?>("--clip-x0") { Description = "Clip the predicted x̂_0 to [−c, c] at every step (1 = diffusers' clip_sample; 0 = off; default: 1 for unet models, as DDPM's and diffusers' samplers do, off for the CS180 U-Nets)." };
         var classifier = new Option<string?>("--classifier") { Description = "Classifier guidance (Dhariwal & Nichol 2021) with this noise-aware classifier (classifier train --noisy); the base is the unconditional pass unless --guidance-scale is given." };
@@ -32,7 +33,7 @@ public static class SampleCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the samples an earlier run left in --out (only the files its manifest.json lists)." };
         var grid = new Option<string?>("--grid") { Description = $"The steps the sampler visits: {string.Join(", ", Schedules.StepGrid.Names)} or list:T1,T2,… (decreasing); default: the sampler's own (uniform; heun-karras: karras)." };
         var cmd = new Command("sample", "Generate images: individual PNGs in OUT/images/, OUT/grid.png (one row per class), optional OUT/trajectory.gif.");
-        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, prompt, n, batch, gif, noImages, scales, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, model, sampler, steps, grid, eta, variance, classes, scale, w, uncond, prompt, promptsFrom, n, batch, gif, noImages, scales, classifier, classifierScale, clipX0, precision, overwrite }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -47,10 +48,23 @@ public static class SampleCommand
             var classSpec = parse.GetValue(classes);
             int[]? classList = null;
             var prompts = parse.GetValue(prompt) is { Length: > 0 } given ? given : null;
+            int[]? captionClasses = null; // --prompts-from: the class of each sample's caption image
+            if (parse.GetValue(promptsFrom) is string source)
+            {
+                if (prompts is not null) throw new DiffusionLabException("give --prompt or --prompts-from, not both");
+                int colon = source.LastIndexOf(':');
+                var split = ImageDatasets.Load(colon > 0 ? source[..colon] : source, colon > 0 ? source[(colon + 1)..] : "heldout", m.Config.ImageSize, m.Config.Channels);
+                if (split.Captions is null) throw new DiffusionLabException($"{source} has no captions (emoji has: 'difflab data fetch emoji')");
+                int want = parse.GetValue(n) ?? split.Count;
+                if (want < 1) throw new DiffusionLabException($"--n must be positive, got {want}");
+                var picked = Enumerable.Range(0, want).Select(i => (int)((long)i * split.Count / want)).ToArray();
+                prompts = picked.Select(i => split.Captions[i][0]).ToArray();
+                captionClasses = picked.Select(i => split.Labels[i]).ToArray();
+            }
             if (prompts is not null && m.Vocabulary is null) throw new DiffusionLabException("this model is not text-conditioned: --prompt needs a model trained with --text (use --class)");
             if (prompts is not null && classSpec is not null) throw new DiffusionLabException("give --prompt or --class, not both");
             if (m.Vocabulary is not null && !parse.GetValue(uncond)) prompts ??= [""]; // a text model without a prompt: the empty one
-            if (prompts is not null)
+            if (prompts is not null && captionClasses is null)
                 foreach (var text in prompts)
                 {
                     var tokens = m.Vocabulary!.Encode(text);
@@ -63,7 +77,7 @@ public static class SampleCommand
             }
             else if (prompts is null) classList = classSpec is null or "all" ? Enumerable.Range(0, k).ToArray() : ClassSelector.Parse(classSpec, m.Config.ClassNames);
             if (classList is not null) m.CheckLabels(classList);
-            int count = parse.GetValue(n) ?? (prompts is not null ? 8 * prompts.Length : classList is null ? 64 : 10 * classList.Length);
+            int count = captionClasses?.Length ?? parse.GetValue(n) ?? (prompts is not null ? 8 * prompts.Length : classList is null ? 64 : 10 * classList.Length);
             if (count < 1) throw new DiffusionLabException($"--n must be positive, got {count}");
             if (parse.GetValue(batch) < 1) throw new DiffusionLabException($"--batch-size must be positive, got {parse.GetValue(batch)}");
             var (from, to) = shard.Range(count, parse.GetValue(batch));
@@ -109,8 +123,10 @@ public static class SampleCommand
                 return 0;
             }
             // the grid's rows: the classes, or the prompts; named by the class names or by the prompts themselves
-            int[]? groups = labels ?? promptIndex;
-            IReadOnlyList<string> groupNames = labels is not null || prompts is null ? m.Config.ClassNames : prompts.Select(p => p.Length == 0 ? "(empty prompt)" : p).ToArray();
+            // (--prompts-from: by the captions' classes, and its files are named by them)
+            int[]? groups = labels ?? captionClasses ?? promptIndex;
+            int[]? fileLabels = labels ?? captionClasses;
+            IReadOnlyList<string> groupNames = labels is not null || captionClasses is not null || prompts is null ? m.Config.ClassNames : prompts.Select(p => p.Length == 0 ? "(empty prompt)" : p).ToArray();
             int perBatch = Math.Min(options.BatchSize, count) * ClassifierFreeGuidance.Passes(groups is not null, gamma);
             ResourceCheck.EnsureMemory(m.EstimatedBatchBytes(perBatch, training: false), $"sampling in batches of {Math.Min(options.BatchSize, count)}", "lower --batch-size");
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
@@ -133,7 +149,7 @@ public static class SampleCommand
                 m.SampleBatches(count, options, (start, batch) =>
                 {
                     int k = (int)batch.shape[0];
-                    var batchLabels = labels?[start..(start + k)];
+                    var batchLabels = fileLabels?[start..(start + k)];
                     var batchGroups = groups?[start..(start + k)];
                     if (writeImages) written.AddRange(SampleSheets.SaveImages(batch, dir, batchLabels, start).Select(f => Path.Combine("images", Path.GetFileName(f))));
                     for (int i = 0; i < k; i++)

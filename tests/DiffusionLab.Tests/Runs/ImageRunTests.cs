@@ -276,6 +276,10 @@ public class ImageRunTests
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompt", "bar", "--guidance-scales", "1,-2", "--out", Temp());
         Assert.Equal(1, code);
         Assert.Contains("--guidance-scales must list γ ≥ 0", err);
+        // prompts from a split's captions need a captioned split
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompts-from", "folder:" + TinyData.RgbFolder(perClass: 4, size: 8) + ":train", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("has no captions", err);
         // the editing verbs take prompts where they take classes
         var picture = Path.Combine(Temp(), "bar.png");
         using (var one = data.Take(1).Images) DiffusionLab.Imaging.ImageTensor.SavePng(one[0], picture);
