@@ -191,6 +191,32 @@ internal static class EditVerbs
         return new Target(c, null, m.Config.ClassNames[c]);
     }
 
+    /// <summary>
+    /// What an image-editing verb (sdedit, inpaint) works on: all its inputs with their class labels or prompts (what the
+    /// edit is guided towards), this part's share of them (<paramref name="common"/>'s --shard), and the guidance scale —
+    /// γ from --guidance-scale when a class or prompt guides the edit, else 1.
+    /// </summary>
+    internal sealed record EditInputs(Tensor All, int[]? AllLabels, string?[]? AllPrompts, int From, int To, Tensor Images, int[]? Labels, int[]? DataLabels, double Gamma) : IDisposable
+    {
+        public void Dispose()
+        {
+            Images.Dispose();
+            All.Dispose();
+        }
+    }
+
+    internal static EditInputs LoadEditInputs(ParseResult parse, InputOptions input, ModelOptions model, CommonOptions common, Option<string?> cls, Option<string?> prompt,
+        ImageRun m, string outDir, TextWriter output)
+    {
+        var (all, allDataLabels) = input.Load(parse, m, output);
+        int n = (int)all.shape[0];
+        var allLabels = Labels(parse.GetValue(cls), n, allDataLabels, m);
+        var allPrompts = Prompts(parse.GetValue(prompt), parse.GetValue(cls), n, m);
+        var (from, to, images, labels, dataLabels) = ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
+        double gamma = labels is null && allPrompts is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
+        return new EditInputs(all, allLabels, allPrompts, from, to, images, labels, dataLabels, gamma);
+    }
+
     /// <summary>One copy of <paramref name="prompt"/> per input (null without one); a text model's --prompt takes the place of --class.</summary>
     internal static string?[]? Prompts(string? prompt, string? classSpec, int count, ImageRun m)
     {

@@ -28,13 +28,8 @@ public static class InpaintCommand
         {
             var (seed, device, outDir) = common.Apply(parse);
             using var m = model.Open(parse, device, output);
-            var (all, allDataLabels) = input.Load(parse, m, output);
-            using var _ = all;
-            var allLabels = EditVerbs.Labels(parse.GetValue(cls), (int)all.shape[0], allDataLabels, m);
-            var allPrompts = EditVerbs.Prompts(parse.GetValue(prompt), parse.GetValue(cls), (int)all.shape[0], m);
-            var (from, to, images, labels, dataLabels) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
-            using var __ = images;
-            double gamma = labels is null && allPrompts is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
+            using var inputs = EditVerbs.LoadEditInputs(parse, input, model, common, cls, prompt, m, outDir, output);
+            var (all, allLabels, allPrompts, from, to, images, labels, dataLabels, gamma) = inputs;
             using var holes = Masks.Parse(parse.GetValue(mask)!, m.Config.ImageSize, seed);
             var options = new InpaintOptions { Steps = parse.GetValue(steps), JumpLength = parse.GetValue(jump), Resamples = parse.GetValue(resample), McgScale = parse.GetValue(mcg) };
             var runs = new List<(string Name, InpaintOptions Options)>();

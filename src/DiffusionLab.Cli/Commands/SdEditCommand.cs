@@ -32,13 +32,8 @@ public static class SdEditCommand
                 : CommonOptions.ParseInts(parse.GetValue(starts) ?? "1,3,5,7,10,20", "--i-start");
             foreach (var l in levels)
                 if (l < 0 || l > k) throw new DiffusionLabException($"the start level {l} is beyond the schedule: levels run from 0 (pure noise) to {k} (the input) with --steps {k}");
-            var (all, allDataLabels) = input.Load(parse, m, output);
-            using var _ = all;
-            var allLabels = EditVerbs.Labels(parse.GetValue(cls), (int)all.shape[0], allDataLabels, m);
-            var allPrompts = EditVerbs.Prompts(parse.GetValue(prompt), parse.GetValue(cls), (int)all.shape[0], m);
-            var (from, to, images, labels, _) = EditVerbs.ShardOf(common.ShardOf(parse), parse.GetValue(model.Batch), all, allLabels, allDataLabels, outDir, output);
-            using var __ = images;
-            double gamma = labels is null && allPrompts is null ? 1 : parse.GetValue(model.Scale) ?? ClassifierFreeGuidance.DefaultScale;
+            using var inputs = EditVerbs.LoadEditInputs(parse, input, model, common, cls, prompt, m, outDir, output);
+            var (all, allLabels, allPrompts, from, to, images, labels, _, gamma) = inputs;
             model.PrepareOut(parse, outDir, "sdedit", [.. levels.Select(l => $"i_start-{l}"), "strip.png"]);
             if (from == to)
             {
