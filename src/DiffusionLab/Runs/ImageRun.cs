@@ -285,7 +285,9 @@ public sealed class ImageRun : IDisposable
 
         using var shadow = options.EmaDecay > 0 ? BuildNetwork(Config) : null;
         shadow?.to(Device);
-        var preview = data.Take(8, Device);
+        // the single-step denoiser's epoch grids: eight images spread over the data set (its first eight are one class
+        // where the split is sorted by class, as MNIST's is)
+        var preview = data.Batch(Enumerable.Range(0, Math.Min(8, data.Count)).Select(i => (int)((long)i * data.Count / Math.Min(8, data.Count))).ToArray(), Device);
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: true, b, options.Precision).ChannelsLast);
         var board = tensorBoard && writes ? new TensorBoardLog(runDir, b) : null;
         var history = Trainer.Train(Network, shadow, Loss, options, runDir, resume, e => { board?.Log(e); onLog?.Invoke(e); }, shouldStop,
