@@ -94,6 +94,43 @@ internal static class EvalVerbs
         return cmd;
     }
 
+    /// <summary>The images of <paramref name="spec"/> (at most <paramref name="limit"/>), with a progress line on <paramref name="progressOut"/>.</summary>
+    private static ImageSet ReadSet(string spec, int? limit, TextWriter progressOut)
+    {
+        var reading = new ProgressReporter(progressOut, $"reading {spec}");
+        try { return ImageSets.Load(spec, limit, (done, total) => reading.Report(done, total)); }
+        finally { reading.Done(); }
+    }
+
+    /// <summary>The features of <paramref name="set"/> (cached for a data set's split), with a progress line.</summary>
+    private static Tensor Embed(IFeatureNetwork network, ImageSet set, TextWriter progressOut, string what)
+    {
+        var scoring = new ProgressReporter(progressOut, what);
+        try { return FeatureCache.Features(network, set, (done, total) => scoring.Report(done, total)); }
+        finally { scoring.Done(); }
+    }
+
+    /// <summary>FID's fields of a result: the figure, both counts, and the floor with its sizes (JSON has no NaN: null when there is none).</summary>
+    private static Dictionary<string, object?> FidFields(FidReport fid)
+    {
+        var result = new Dictionary<string, object?> { ["fid"] = fid.Fid, ["n_real"] = fid.NReal, ["n_fake"] = fid.NFake, ["floor"] = double.IsNaN(fid.Floor) ? null : fid.Floor };
+        if (!double.IsNaN(fid.Floor)) { result["floor_n"] = fid.FloorN; result["floor_reference_n"] = fid.FloorReferenceN; }
+        if (fid.Warning is not null) Console.Error.WriteLine($"difflab: warning: {fid.Warning}");
+        return result;
+    }
+
+    /// <summary>A result as one JSON object, or as "key value, …" and the explanation's line.</summary>
+    private static void Print(Dictionary<string, object?> result, bool json, string? explanation, TextWriter output)
+    {
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(result));
+            return;
+        }
+        output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), IDictionary<string, double> m => "{" + string.Join(", ", m.Select(e => $"{e.Key}: {e.Value:G4}")) + "}", null => "none", var v => v }}"))));
+        if (explanation is not null) output.WriteLine(explanation);
+    }
+
     internal static Command Metric(string name, string description, TextWriter output, bool needsReal)
     {
         var real = new Option<string?>("--real") { Description = "Real images: a dataset split (mnist:heldout) or a folder.", Required = needsReal };
@@ -123,14 +160,8 @@ internal static class EvalVerbs
             var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
             // --n limits only the generated set: limiting the real set too left FID no room for its floor (it holds n real
             // images out against the other R − n, so R must be at least 2n)
-            ImageSet Read(string spec, int? most)
-            {
-                var reading = new ProgressReporter(progressOut, $"reading {spec}");
-                try { return ImageSets.Load(spec, most, (done, total) => reading.Report(done, total)); }
-                finally { reading.Done(); }
-            }
-            using var fakeSet = Read(parse.GetValue(fake)!, limit);
-            using var realSet = parse.GetValue(real) is string r ? Read(r, realLimit) : null;
+            using var fakeSet = ReadSet(parse.GetValue(fake)!, limit, progressOut);
+            using var realSet = parse.GetValue(real) is string r ? ReadSet(r, realLimit, progressOut) : null;
             if (name == "accuracy" && parse.GetValue(features) == "resnet18")
                 throw new DiffusionLabException("accuracy needs a classifier of the images' classes, not --features resnet18");
             var network = OpenFeatures(parse.GetValue(features), realSet?.Dataset ?? fakeSet.Dataset);
@@ -144,10 +175,7 @@ internal static class EvalVerbs
                 case "fid":
                     var fid = Evaluator.Fid(network, realSet!, fakeSet, onProgress);
                     scoring.Done();
-                    result["fid"] = fid.Fid; result["n_real"] = fid.NReal; result["n_fake"] = fid.NFake;
-                    result["floor"] = double.IsNaN(fid.Floor) ? null : fid.Floor; // JSON has no NaN: null when there is no floor
-                    if (!double.IsNaN(fid.Floor)) { result["floor_n"] = fid.FloorN; result["floor_reference_n"] = fid.FloorReferenceN; }
-                    if (fid.Warning is not null) Console.Error.WriteLine($"difflab: warning: {fid.Warning}");
+                    result = FidFields(fid);
                     explanation = fid.Explanation;
                     break;
                 case "kid":
@@ -173,9 +201,7 @@ internal static class EvalVerbs
                     break;
             }
             result["features"] = network.Description;
-            if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
-            else output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), IDictionary<string, double> m => "{" + string.Join(", ", m.Select(e => $"{e.Key}: {e.Value:G4}")) + "}", null => "none", var v => v }}"))));
-            if (explanation is not null && !parse.GetValue(json)) output.WriteLine(explanation);
+            Print(result, parse.GetValue(json), explanation, output);
             return 0;
         });
         return cmd;
@@ -201,23 +227,11 @@ internal static class EvalVerbs
                 r.Report(done, total);
                 if (done == total) r.Done();
             });
-        var fid = merged.Report;
-        var result = new Dictionary<string, object?>
-        {
-            ["fid"] = fid.Fid, ["n_real"] = fid.NReal, ["n_fake"] = fid.NFake,
-            ["floor"] = double.IsNaN(fid.Floor) ? null : fid.Floor,
-        };
-        if (!double.IsNaN(fid.Floor)) { result["floor_n"] = fid.FloorN; result["floor_reference_n"] = fid.FloorReferenceN; }
+        var result = FidFields(merged.Report);
         result["features"] = merged.Features;
         result["parts_real"] = realParts.Length;
         result["parts_fake"] = fakeParts.Length;
-        if (fid.Warning is not null) Console.Error.WriteLine($"difflab: warning: {fid.Warning}");
-        if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(result));
-        else
-        {
-            output.WriteLine(string.Join(", ", result.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value switch { double d => d.ToString("G5", CultureInfo.InvariantCulture), null => "none", var v => v }}"))));
-            output.WriteLine(fid.Explanation);
-        }
+        Print(result, parse.GetValue(json), merged.Report.Explanation, output);
         return 0;
     }
 
@@ -239,14 +253,10 @@ internal static class EvalVerbs
             if (parse.GetValue(n) is < 1) throw new DiffusionLabException($"--n must be positive, got {parse.GetValue(n)}");
             var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
             var spec = parse.GetValue(images)!;
-            var reading = new ProgressReporter(progressOut, $"reading {spec}");
-            using var set = ImageSets.Load(spec, parse.GetValue(n), (done, total) => reading.Report(done, total));
-            reading.Done();
+            using var set = ReadSet(spec, parse.GetValue(n), progressOut);
             var network = OpenFeatures(parse.GetValue(features), set.Dataset);
             using var owned = network as IDisposable;
-            var scoring = new ProgressReporter(progressOut, "feature network");
-            using var f = FeatureCache.Features(network, set, (done, total) => scoring.Report(done, total));
-            scoring.Done();
+            using var f = Embed(network, set, progressOut, "feature network");
             var sums = DiffusionLab.Metrics.FeatureSums.FromFeatures(f);
             if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
             FeatureSumsFile.Save(path, sums, network);
@@ -271,26 +281,14 @@ internal static class EvalVerbs
         cmd.SetAction(parse =>
         {
             var progressOut = parse.GetValue(json) ? TextWriter.Null : output;
-            ImageSet Read(string spec)
-            {
-                var reading = new ProgressReporter(progressOut, $"reading {spec}");
-                try { return ImageSets.Load(spec, null, (done, total) => reading.Report(done, total)); }
-                finally { reading.Done(); }
-            }
-            using var trainSet = Read(parse.GetValue(train)!);
-            using var heldSet = Read(parse.GetValue(heldout)!);
-            using var fakeSet = Read(parse.GetValue(fake)!);
+            using var trainSet = ReadSet(parse.GetValue(train)!, null, progressOut);
+            using var heldSet = ReadSet(parse.GetValue(heldout)!, null, progressOut);
+            using var fakeSet = ReadSet(parse.GetValue(fake)!, null, progressOut);
             var network = OpenFeatures(parse.GetValue(features), trainSet.Dataset);
             using var owned = network as IDisposable;
-            Tensor Embed(ImageSet set)
-            {
-                var scoring = new ProgressReporter(progressOut, $"feature network on {set.Name}");
-                try { return FeatureCache.Features(network, set, (done, total) => scoring.Report(done, total)); }
-                finally { scoring.Done(); }
-            }
-            using var ft = Embed(trainSet);
-            using var fh = Embed(heldSet);
-            using var ff = Embed(fakeSet);
+            using var ft = Embed(network, trainSet, progressOut, $"feature network on {trainSet.Name}");
+            using var fh = Embed(network, heldSet, progressOut, $"feature network on {heldSet.Name}");
+            using var ff = Embed(network, fakeSet, progressOut, $"feature network on {fakeSet.Name}");
             var r = Metrics.NearCopies.Compute(ft, fh, ff);
             var result = new Dictionary<string, object?>
             {
