@@ -58,10 +58,8 @@ public sealed class DataParallel
     {
         using var scope = torch.NewDisposeScope();
         var grads = parameters.Select(p => p.grad ?? (p.grad = torch.zeros_like(p))).ToList();
-        long n = grads.Sum(g => g.numel());
-        var buffer = new float[n + 2];
-        using (var flat = torch.cat(grads.Select(g => g.detach().flatten()).ToArray()).to(ScalarType.Float32).cpu())
-            flat.data<float>().CopyTo(buffer);
+        var buffer = Flatten(grads, extra: 2);
+        int n = buffer.Length - 2;
         buffer[n] = (float)loss;
         buffer[n + 1] = stop ? 1 : 0;
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -106,11 +104,14 @@ public sealed class DataParallel
         return sha.GetHashAndReset();
     }
 
-    private static float[] Flatten(IReadOnlyList<Tensor> tensors)
+    /// <summary>The tensors' values, one after the other, as float32 — with <paramref name="extra"/> free slots at the end.</summary>
+    private static float[] Flatten(IReadOnlyList<Tensor> tensors, int extra = 0)
     {
         using var scope = torch.NewDisposeScope();
         using var flat = torch.cat(tensors.Select(t => t.detach().flatten().to(ScalarType.Float32)).ToArray()).cpu();
-        return flat.data<float>().ToArray();
+        var buffer = new float[flat.numel() + extra];
+        flat.data<float>().CopyTo(buffer);
+        return buffer;
     }
 
     private static void Unflatten(float[] buffer, IReadOnlyList<Tensor> tensors, double scale)

@@ -182,8 +182,11 @@ public sealed class Trainer
     {
         using var scope = torch.NewDisposeScope();
         var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToList();
-        return grads.Count == 0 ? 0 : torch.stack(grads.Select(g => g.detach().norm()).ToArray()).norm().item<float>();
+        return grads.Count == 0 ? 0 : TotalNorm(grads).item<float>();
     }
+
+    /// <summary>The norm of several tensors taken together, as one 0-d tensor on their device.</summary>
+    private static Tensor TotalNorm(IReadOnlyList<Tensor> tensors) => torch.stack(tensors.Select(g => g.detach().norm()).ToArray()).norm();
 
     /// <summary>
     /// Scales all gradients by min(1, c/(‖g‖ + 1e-6)), ‖g‖ the norm of all gradients together (Pascanu et al. 2013, §3.2;
@@ -195,7 +198,7 @@ public sealed class Trainer
         using var scope = torch.NewDisposeScope();
         var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return torch.zeros(1).MoveToOuterDisposeScope();
-        var total = torch.stack(grads.Select(g => g.detach().norm()).ToArray()).norm();
+        var total = TotalNorm(grads);
         var coefficient = (maxNorm / (total + 1e-6)).clamp_max(1.0);
         using (torch.no_grad())
             foreach (var g in grads) g.mul_(coefficient);
