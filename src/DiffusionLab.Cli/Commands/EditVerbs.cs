@@ -112,9 +112,7 @@ internal static class EditVerbs
     {
         int n = (int)all.shape[0];
         var (from, to) = shard.Range(n, batchSize);
-        if (!shard.IsWhole)
-            output.WriteLine(from == to ? $"shard {shard}: no images (the {n} inputs make fewer batches of {batchSize} than there are shards)"
-                : $"shard {shard}: inputs {from}–{to - 1} of {n}, in {outDir}");
+        ImageVerbs.ReportShard(shard, from, to, n, batchSize, "inputs", outDir, output);
         return (from, to, all[from..to].clone(), labels?[from..to], dataLabels?[from..to]);
     }
 
@@ -126,13 +124,8 @@ internal static class EditVerbs
     {
         if (batchSize < 1) throw new DiffusionLabException($"--batch-size must be positive, got {batchSize}");
         var (from, to) = shard.Range(count, batchSize);
-        if (shard.IsWhole) return (from, to);
-        if (from == to)
-        {
-            output.WriteLine($"shard {shard}: no images (the {count} images make fewer batches of {batchSize} than there are shards)");
-            WriteManifest(outDir, verb, []);
-        }
-        else output.WriteLine($"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
+        ImageVerbs.ReportShard(shard, from, to, count, batchSize, "images", outDir, output);
+        if (from == to) WriteManifest(outDir, verb, []);
         return (from, to);
     }
 

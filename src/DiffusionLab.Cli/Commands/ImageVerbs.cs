@@ -7,6 +7,18 @@ internal static class ImageVerbs
 {
     internal static string SafeName(string s) => string.Concat(s.Select(ch => char.IsLetterOrDigit(ch) || ch == '-' ? ch : '_'));
 
+    /// <summary>
+    /// One line saying which of the <paramref name="count"/> images or inputs (<paramref name="noun"/>) part
+    /// <paramref name="shard"/> handles — [<paramref name="from"/>, <paramref name="to"/>) — or that it has none; nothing
+    /// for an unsplit run.
+    /// </summary>
+    internal static void ReportShard(Shard shard, int from, int to, int count, int batchSize, string noun, string outDir, TextWriter output)
+    {
+        if (shard.IsWhole) return;
+        output.WriteLine(from == to ? $"shard {shard}: no images (the {count} {noun} make fewer batches of {batchSize} than there are shards)"
+            : $"shard {shard}: {noun} {from}–{to - 1} of {count}, in {outDir}");
+    }
+
     /// <summary>Opens --run / --model (or the shipped model when neither is given).</summary>
     internal static ImageRun OpenModel(string? run, string? model, torch.Device device)
     {

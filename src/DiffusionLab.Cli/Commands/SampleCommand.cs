@@ -6,6 +6,9 @@ namespace DiffusionLab.Cli.Commands;
 /// <summary><c>difflab sample</c>.</summary>
 public static class SampleCommand
 {
+    /// <summary>A grid row's name for a prompt (the empty prompt is the unconditional model).</summary>
+    private static string RowName(string prompt) => prompt.Length == 0 ? "(empty prompt)" : prompt;
+
     public static Command Build(TextWriter output)
     {
         var common = new CommonOptions("out/samples").Sharded();
@@ -113,7 +116,7 @@ public static class SampleCommand
                     {
                         Labels = classList, Prompts = prompts?.Select(p => (string?)p).ToArray(), GuidanceScale = g, Conditioning = null,
                     }).cpu());
-                var rowNames = prompts?.Select(p => p.Length == 0 ? "(empty prompt)" : p).ToArray() ?? classList!.Select(c => m.Config.ClassNames[c]).ToArray();
+                var rowNames = prompts?.Select(RowName).ToArray() ?? classList!.Select(c => m.Config.ClassNames[c]).ToArray();
                 var sweep = Path.Combine(outDir, "guidance-grid.png");
                 ImageGrid.SaveRows(sweep, Enumerable.Range(0, rows).Select(r => torch.stack(columns.Select(c => c[r]).ToArray())).ToList(), rowNames,
                     gammas.Select(g => string.Create(CultureInfo.InvariantCulture, $"γ = {g:G3}")).ToArray());
@@ -126,7 +129,7 @@ public static class SampleCommand
             // (--prompts-from: by the captions' classes, and its files are named by them)
             int[]? groups = labels ?? captionClasses ?? promptIndex;
             int[]? fileLabels = labels ?? captionClasses;
-            IReadOnlyList<string> groupNames = labels is not null || captionClasses is not null || prompts is null ? m.Config.ClassNames : prompts.Select(p => p.Length == 0 ? "(empty prompt)" : p).ToArray();
+            IReadOnlyList<string> groupNames = labels is not null || captionClasses is not null || prompts is null ? m.Config.ClassNames : prompts.Select(RowName).ToArray();
             int perBatch = Math.Min(options.BatchSize, count) * ClassifierFreeGuidance.Passes(groups is not null, gamma);
             ResourceCheck.EnsureMemory(m.EstimatedBatchBytes(perBatch, training: false), $"sampling in batches of {Math.Min(options.BatchSize, count)}", "lower --batch-size");
             var frames = parse.GetValue(gif) ? new List<Tensor>() : null;
@@ -139,9 +142,7 @@ public static class SampleCommand
             var kept = new List<Tensor>();
             var keptLabels = new List<int>();
             var perClass = new Dictionary<int, int>();
-            if (!shard.IsWhole)
-                output.WriteLine(from == to ? $"shard {shard}: no images (the {count} images make fewer batches of {options.BatchSize} than there are shards)"
-                    : $"shard {shard}: images {from}–{to - 1} of {count}, in {outDir}");
+            ImageVerbs.ReportShard(shard, from, to, count, options.BatchSize, "images", outDir, output);
             var progress = new ProgressReporter(output, $"sampling {to - from} images");
             var clock = Stopwatch.StartNew();
             try

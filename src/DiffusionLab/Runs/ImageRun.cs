@@ -442,8 +442,7 @@ public sealed class ImageRun : IDisposable
         var (from, to) = o.Shard.Range(n, o.BatchSize);
         long batches = (to - from + o.BatchSize - 1) / o.BatchSize, done = 0;
         InBatches(model, from, to, o.BatchSize, (start, count) => o.Conditioning is not null ? o.Conditioning(start, count)
-                : o.Prompts is not null ? PromptCondition(o.Prompts[start..(start + count)], o.GuidanceScale)
-                : ClassCondition(o.Labels?[start..(start + count)], o.GuidanceScale),
+                : GuidedCondition(o.Labels, o.Prompts, o.GuidanceScale, start, count),
             (conditioned, start, count) =>
         {
             // each sample's noise, first and at every stochastic step, from its own generator: sample i depends on
@@ -486,6 +485,10 @@ public sealed class ImageRun : IDisposable
     public ClassifierFreeGuidance PromptCondition(IReadOnlyList<string?> prompts, double guidanceScale) =>
         new((Vocabulary ?? throw new DiffusionLabException($"this model ({Config.Model}) is not text-conditioned; leave out `prompts`")).EncodeBatch(prompts).to(Device), guidanceScale);
 
+    /// <summary>Items start … start + count − 1 guided by their prompts (a text model) or their labels (null: unconditional).</summary>
+    private ClassifierFreeGuidance? GuidedCondition(int[]? labels, string?[]? prompts, double guidanceScale, int start, int count) =>
+        prompts is not null ? PromptCondition(prompts[start..(start + count)], guidanceScale) : ClassCondition(labels?[start..(start + count)], guidanceScale);
+
     /// <summary>The class-guided conditioning of <paramref name="labels"/> at scale γ (null labels: the unconditional model).</summary>
     public ClassifierFreeGuidance? ClassCondition(int[]? labels, double guidanceScale) =>
         labels is null ? null : new ClassifierFreeGuidance(LabelTensor(labels), guidanceScale);
@@ -522,8 +525,7 @@ public sealed class ImageRun : IDisposable
         using var layout = Runtime.ConvolutionLayout.Use(ChooseLayout(training: false, perCall, precision).ChannelsLast);
         using var lowered = Runtime.MixedPrecision.Enter(precision, Network);
         var parts = new List<Tensor>();
-        InBatches(Model, from, to, batchSize, (start, count) => prompts is not null ? PromptCondition(prompts[start..(start + count)], guidanceScale)
-                : ClassCondition(labels?[start..(start + count)], guidanceScale),
+        InBatches(Model, from, to, batchSize, (start, count) => GuidedCondition(labels, prompts, guidanceScale, start, count),
             (conditioned, start, count) =>
             {
                 using var noise = NoiseGenerator.PerSample(seed, start, count);
