@@ -328,8 +328,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             var q = parts[0].transpose(1, 2); // [B, HW, C]
             var k = parts[1];                 // [B, C, HW]
             var v = parts[2].transpose(1, 2); // [B, HW, C]
-            var weights = torch.softmax(torch.bmm(q, k) / Math.Sqrt(_channels), -1, ScalarType.Float32).to_type(v.dtype); // softmax in float32 (autocast's rule)
-            var o = torch.bmm(weights, v).transpose(1, 2).reshape(b, _channels, h, w);
+            var o = Attention.Attend(q, k, v).transpose(1, 2).reshape(b, _channels, h, w);
             return x + MixedPrecision.Call(proj, o);
         }
     }
@@ -377,9 +376,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             var query = MixedPrecision.Call(q, norm.call(x)).reshape(b, _channels, h * w).transpose(1, 2); // [B, HW, C]
             var key = MixedPrecision.Call(k, tokens);   // [B, L, C]
             var value = MixedPrecision.Call(v, tokens); // [B, L, C]
-            var logits = (torch.bmm(query, key.transpose(1, 2)) / Math.Sqrt(_channels)).to_type(ScalarType.Float32); // [B, HW, L]
-            logits = logits.masked_fill(_text.Padding!.unsqueeze(1), float.NegativeInfinity);
-            var o = torch.bmm(torch.softmax(logits, -1).to_type(value.dtype), value).transpose(1, 2).reshape(b, _channels, h, w);
+            var o = Attention.Attend(query, key.transpose(1, 2), value, _text.Padding!.unsqueeze(1)).transpose(1, 2).reshape(b, _channels, h, w); // [B, HW, C]
             return x + MixedPrecision.Call(proj, o);
         }
     }

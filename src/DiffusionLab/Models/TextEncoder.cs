@@ -88,9 +88,8 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
             long b = x.shape[0], l = x.shape[1], w = x.shape[2], d = w / _heads;
             var parts = MixedPrecision.Call(qkv, norm1.call(x)).reshape(b, l, 3, _heads, d).permute(2, 0, 3, 1, 4); // [3, B, H, L, d]
             var (q, k, v) = (parts[0], parts[1], parts[2]);
-            var logits = torch.matmul(q, k.transpose(-2, -1)).to_type(ScalarType.Float32) / Math.Sqrt(d); // [B, H, L, L]
-            logits = logits.masked_fill(padding.unsqueeze(1).unsqueeze(1), float.NegativeInfinity); // no query reads padding (Start is never padding)
-            var attended = torch.matmul(torch.softmax(logits, -1).to_type(v.dtype), v).permute(0, 2, 1, 3).reshape(b, l, w);
+            // no query reads padding (Start is never padding, so every row keeps a key)
+            var attended = Attention.Attend(q, k.transpose(-2, -1), v, padding.unsqueeze(1).unsqueeze(1)).permute(0, 2, 1, 3).reshape(b, l, w);
             x = x + MixedPrecision.Call(proj, attended);
             return x + MixedPrecision.Call(fc2, nn.functional.gelu(MixedPrecision.Call(fc1, norm2.call(x))));
         }
