@@ -76,7 +76,7 @@ public sealed class CommonOptions
     /// (<see cref="Runtime.MixedPrecision.Resolve"/>).
     /// </summary>
     public static string ResolvePrecision(ParseResult parse, Option<string> precision, TextWriter output) =>
-        Runtime.MixedPrecision.Resolve(parse.GetValue(precision)!, output.WriteLine);
+        Runtime.MixedPrecision.Resolve(parse.GetValue(precision)!, line => output.WriteLine($"{precision.Name} {line}"));
 
     /// <summary>A Spectre console that writes to <paramref name="output"/> (ANSI and animation only on a real terminal).</summary>
     public static IAnsiConsole ConsoleFor(TextWriter output) =>

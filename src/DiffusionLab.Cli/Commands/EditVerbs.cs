@@ -11,7 +11,7 @@ internal static class EditVerbs
         public Option<string?> Run { get; } = new("--run") { Description = "Run folder written by 'difflab train'." };
         public Option<string?> Model { get; } = new("--model") { Description = "Model folder; default: the shipped models/mnist-cs180-class." };
         public Option<double?> Scale { get; } = new("--guidance-scale") { Description = $"γ of classifier-free guidance (default {ClassifierFreeGuidance.DefaultScale} with a class, else 1)." };
-        public Option<string?> Judge { get; } = new("--judge") { Description = "Classifier that reads the results (default: the shipped models/mnist-classifier when the image size fits)." };
+        public Option<string?> Judge { get; } = new("--judge") { Description = "Classifier that reads the results (default: the shipped classifier of the model's data set — models/mnist-classifier, models/emoji-classifier — when it fits the model's images)." };
         public Option<int> Batch { get; } = new("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 100 };
         public Option<string> Precision { get; } = CommonOptions.Precision("the network");
         public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace the outputs an earlier run left in --out (only the files its manifest.json lists)." };
@@ -58,7 +58,10 @@ internal static class EditVerbs
             string? dir = explicitJudge;
             if (dir is null)
             {
-                try { dir = CommonOptions.ShippedModel("mnist-classifier", "--judge"); }
+                // The shipped classifier of the model's own data set (an emoji model is read by the emoji classifier);
+                // for other data (IDX files, folders) the MNIST one, used below only if it fits the images.
+                var dataset = m.Config.Dataset == "emoji" ? "emoji" : "mnist";
+                try { dir = EvalVerbs.DomainClassifier(dataset, "--judge"); }
                 catch (DiffusionLabException) { return null; }
             }
             var c = Classifier.Load(dir);

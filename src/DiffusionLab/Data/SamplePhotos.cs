@@ -125,7 +125,12 @@ public static class SamplePhotos
         if (code != 0 || made.Count != 1)
         {
             foreach (var f in made) File.Delete(f);
-            throw new DiffusionLabException($"'apt-get download {package}' failed: {FirstLine(stderr, code)} (without network, download the .deb where there is one and pass it as `deb`)");
+            // A fresh machine or container often has no package lists yet: apt then cannot locate even a package the
+            // mirror has, and the cure is `apt-get update`, not another network.
+            var hint = stderr.Contains("Unable to locate package", StringComparison.Ordinal)
+                ? "the package lists may be empty: run 'apt-get update' (as root) and try again, or download the .deb where there is network and pass it as `deb`"
+                : "without network, download the .deb where there is one and pass it as `deb`";
+            throw new DiffusionLabException($"'apt-get download {package}' failed: {FirstLine(stderr, code)} ({hint})");
         }
         return made[0];
     }

@@ -64,13 +64,14 @@ public static class MixedPrecision
 
     /// <summary>
     /// The precision a run uses for <paramref name="requested"/>: the same, or "fp32" where <see cref="BFloat16Unavailable"/>
-    /// gives a reason, which <paramref name="notice"/> receives as one line. Throws on an unknown name.
+    /// gives a reason, which <paramref name="notice"/> receives as one line ("bf16 declined: …"; the caller names its own
+    /// setting in front). Throws on an unknown name.
     /// </summary>
     public static string Resolve(string requested, Action<string>? notice = null)
     {
         if (Parse(requested) is null) return requested;
         if (BFloat16Unavailable() is not string why) return requested;
-        notice?.Invoke($"`precision` {requested} declined: {why}; running fp32 instead (DIFFLAB_BF16=1 forces bf16)");
+        notice?.Invoke($"{requested} declined: {why}; running fp32 instead (DIFFLAB_BF16=1 forces bf16)");
         return "fp32";
     }
 
@@ -113,7 +114,7 @@ public static class MixedPrecision
     {
         bool nhwc = ConvolutionLayout.ChannelsLast;
         ScalarType? lowered = _lowered;
-        if (lowered is null && !nhwc) return module.call(x);
+        if (lowered is null && !nhwc && module is not Sequential && !IsNarrow(module)) return module.call(x);
         // Every cast, layout copy and intermediate made here is disposed as soon as it is used: the caller's dispose scope
         // would otherwise keep all of them alive to the end of the forward pass (autograd keeps its own references to
         // what the backward pass needs, so this is safe in training too). Without it, sampling 100 MNIST images with
@@ -139,6 +140,13 @@ public static class MixedPrecision
                         current = next;
                     }
                     return current;
+                case Conv2d c when IsNarrow(c):
+                    return NarrowConvolution(c.weight!, c.bias, Layout(Cast(x)), Cast, Layout, transposed: false,
+                        (xp, wp, bp) => nn.functional.conv2d(xp, wp, bp, strides: c.stride, padding: c.padding, dilation: c.dilation));
+                case ConvTranspose2d c when IsNarrow(c):
+                    return NarrowConvolution(c.weight!, c.bias, Layout(Cast(x)), Cast, Layout, transposed: true,
+                        (xp, wp, bp) => nn.functional.conv_transpose2d(xp, wp, bp, strides: c.stride, padding: c.padding,
+                            output_padding: c.output_padding, dilation: c.dilation));
                 case Conv2d or ConvTranspose2d when lowered is null:
                     return module.call(Layout(x)); // float32: ATen takes the layout from the input (and the module's hooks run)
                 case Conv2d c when c.padding_type is null && c.padding_mode == PaddingModes.Zeros:
@@ -156,6 +164,83 @@ public static class MixedPrecision
         finally
         {
             foreach (var t in temporaries) t.Dispose();
+        }
+    }
+
+    /// <summary>Channel counts are padded to a multiple of this (see <see cref="NarrowConvolution"/>): AVX-512's block of
+    /// 16 float32 lanes, the channel block oneDNN's kernels work in.</summary>
+    public const int ChannelBlock = 16;
+
+    /// <summary>Whether a convolution has an input or output channel count that is not a multiple of
+    /// <see cref="ChannelBlock"/> (an image's 1 or 3 channels), zero padding and one group: the ones
+    /// <see cref="NarrowConvolution"/> pads.</summary>
+    public static bool IsNarrow(nn.Module module) => module switch
+    {
+        Conv2d c => c.groups == 1 && c.padding_type is null && c.padding_mode == PaddingModes.Zeros && Narrow(c.weight!),
+        ConvTranspose2d c => c.groups == 1 && c.padding_type is null && c.padding_mode == PaddingModes.Zeros && Narrow(c.weight!),
+        _ => false,
+    };
+
+    [ThreadStatic] private static bool _unpadded;
+
+    /// <summary>
+    /// Until disposed, this thread runs narrow convolutions as their modules (unpadded, with the modules' hooks) — for
+    /// counting what each layer computes through its hooks. Their gradients may be wrong where oneDNN is (AMD family 26):
+    /// forward passes only.
+    /// </summary>
+    public static IDisposable Unpadded()
+    {
+        bool previous = _unpadded;
+        _unpadded = true;
+        return new Restore(() => _unpadded = previous);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        private Action? _restore = restore;
+        public void Dispose() { _restore?.Invoke(); _restore = null; }
+    }
+
+    private static bool Narrow(Tensor weight) => !_unpadded && (weight.shape[0] % ChannelBlock != 0 || weight.shape[1] % ChannelBlock != 0);
+
+    private static long PadTo(long n) => (n + ChannelBlock - 1) / ChannelBlock * ChannelBlock - n;
+
+    /// <summary>
+    /// A convolution whose channel counts are not multiples of <see cref="ChannelBlock"/>, computed as one whose are: the
+    /// input gets zero channels, the weight zero rows and columns, and the output is cut back to its real channels — the
+    /// same numbers, since every added term is an exact zero, and the same gradients for the real weights and inputs. Why:
+    /// on an AMD family 26 CPU (Zen 5) libtorch 2.10's oneDNN computed such convolutions wrong — in float32 the input
+    /// gradient of a 32 → 3 or 32 → 1 convolution (a U-Net's output layer) was off by 20–60 % of its scale even on zeroed
+    /// memory and NaN on NaN-filled memory; in bfloat16 the forward pass of 32 → 3 too — while every count that is a
+    /// multiple of 16 was exact (`difflab doctor` shows both). The blocked layouts oneDNN computes in round channels up to
+    /// its block, and the padding lanes it left unwritten are what it then read. The cost is the wider image layers only:
+    /// under 1 % of a U-Net's work. <paramref name="transposed"/>: the weight is [in, out, k, k] instead of [out, in, k, k].
+    /// </summary>
+    public static Tensor NarrowConvolution(Tensor weight, Tensor? bias, Tensor x, Func<Tensor, Tensor> cast, Func<Tensor, Tensor> layout,
+        bool transposed, Func<Tensor, Tensor, Tensor?, Tensor> convolution)
+    {
+        long outDim = transposed ? 1 : 0, inDim = 1 - outDim;
+        long cin = weight.shape[inDim], cout = weight.shape[outDim];
+        long padIn = PadTo(cin), padOut = PadTo(cout);
+        // functional pad lists the last dimension first: (W, H, dim 1, dim 0)
+        var weightPads = new long[] { 0, 0, 0, 0, 0, transposed ? padOut : padIn, 0, transposed ? padIn : padOut };
+        using var paddedWeight = nn.functional.pad(weight, weightPads);
+        using var paddedBias = bias is null || padOut == 0 ? null : nn.functional.pad(bias, new long[] { 0, padOut });
+        using var paddedInput = padIn == 0 ? null : nn.functional.pad(x, new long[] { 0, 0, 0, 0, 0, padIn });
+        using var castWeight = cast(paddedWeight);
+        using var laidWeight = layout(castWeight);
+        var castBias = bias is null ? null : cast(paddedBias ?? bias);
+        try
+        {
+            var input = paddedInput is null ? x : layout(paddedInput);
+            var y = convolution(input, ReferenceEquals(laidWeight, castWeight) ? castWeight : laidWeight, castBias);
+            if (!ReferenceEquals(input, x) && !ReferenceEquals(input, paddedInput)) input.Dispose();
+            if (padOut == 0) return y;
+            using (y) return y.narrow(1, 0, cout);
+        }
+        finally
+        {
+            if (castBias is not null && !ReferenceEquals(castBias, bias) && !ReferenceEquals(castBias, paddedBias)) castBias.Dispose();
         }
     }
 

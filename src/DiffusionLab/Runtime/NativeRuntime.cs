@@ -195,7 +195,9 @@ public static class NativeRuntime
 
     /// <summary>
     /// oneDNN against ATen, three times, on: the input gradient of a 16 → 1-channel 3×3 convolution on [32, 16, 28, 28]
-    /// (the shape that failed; against the closed form conv_transpose2d(∂L/∂y, W)), the output and the input and weight
+    /// and the output of a 32 → 3-channel one (an image's channels, which fail unpadded on AMD family 26, so both run
+    /// padded to whole channel blocks, as the networks run them: <see cref="MixedPrecision.NarrowConvolution"/>; the
+    /// first against the closed form conv_transpose2d(∂L/∂y, W)), the output and the input and weight
     /// gradients of a 32 → 32-channel one, and a stride-2 4×4 transposed convolution (the U-Net's upsampling), with every
     /// new buffer filled as <paramref name="fill"/> says. In bfloat16 the operands are bfloat16 and the reference is ATen's
     /// float32 result on the same (exactly representable) values, so oneDNN may differ by its one final rounding: relative
@@ -227,6 +229,7 @@ public static class NativeRuntime
                 var x2 = R(1, 8, 32, 14, 14);
                 var g2 = R(1, 8, 32, 14, 14);
                 var wt = R(0.1, 32, 16, 4, 4);
+                var w3 = R(0.1, 3, 32, 3, 3);
                 var u = R(1, 8, 32, 14, 14);
                 // ATen, float32, NCHW
                 SetMkldnn(false);
@@ -234,11 +237,12 @@ public static class NativeRuntime
                 var w2r = w2.requires_grad_(true);
                 var y2r = nn.functional.conv2d(x2r, w2r, padding: [1, 1]);
                 y2r.backward([g2]);
-                Tensor expected1, expectedT;
+                Tensor expected1, expectedT, expected3;
                 using (torch.no_grad())
                 {
                     expected1 = nn.functional.conv_transpose2d(g1, w1, padding: [1, 1]);
                     expectedT = nn.functional.conv_transpose2d(u, wt, strides: [2, 2], padding: [1, 1]);
+                    expected3 = nn.functional.conv2d(x2.detach(), w3, padding: [1, 1]);
                 }
                 // oneDNN, in the type under test, on NCHW operands and on channels-last ones (the U-Nets' layout)
                 SetMkldnn(true);
@@ -246,8 +250,13 @@ public static class NativeRuntime
                 {
                     Tensor L(Tensor t) => nhwc ? MixedPrecision.ToChannelsLast(t) : t;
                     string layout = nhwc ? " (NHWC)" : "";
+                    // the narrow convolutions (an image's channels) run padded to whole channel blocks, as the networks
+                    // run them (MixedPrecision.NarrowConvolution): that is what must be exact
+                    Tensor Narrow(Tensor x, Tensor w) => MixedPrecision.NarrowConvolution(w, null, x, t => t, L, transposed: false,
+                        (xp, wp, bp) => nn.functional.conv2d(xp, wp, bp, padding: [1, 1]));
                     var x1d = L(x1.to_type(type)).detach().requires_grad_(true);
-                    nn.functional.conv2d(x1d, L(w1.to_type(type)), padding: [1, 1]).backward([L(g1.to_type(type))]);
+                    Narrow(x1d, L(w1.to_type(type))).backward([L(g1.to_type(type))]);
+                    var narrowForward = Narrow(L(x2.detach().to_type(type)), L(w3.to_type(type)));
                     var x2d = L(x2.detach().to_type(type)).detach().requires_grad_(true);
                     var w2d = L(w2.detach().to_type(type)).detach().requires_grad_(true);
                     var y2 = nn.functional.conv2d(x2d, w2d, padding: [1, 1]);
@@ -260,7 +269,8 @@ public static class NativeRuntime
                         operation += layout;
                         worst[operation] = Math.Max(worst.GetValueOrDefault(operation), double.IsNaN(e) ? double.PositiveInfinity : e);
                     }
-                    Record("conv 16→1 backward-data", x1d.grad!, expected1);
+                    Record("conv 16→1 backward-data, padded", x1d.grad!, expected1);
+                    Record("conv 32→3 forward, padded", narrowForward, expected3);
                     Record("conv 32→32 forward", y2, y2r.detach());
                     Record("conv 32→32 backward-data", x2d.grad!, x2r.grad!);
                     Record("conv 32→32 backward-weights", w2d.grad!, w2r.grad!);

@@ -1,3 +1,4 @@
+using DiffusionLab.Runtime;
 using DiffusionLab.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -112,6 +113,7 @@ public class UNetTests
             }
         }
         using var noGrad = torch.no_grad();
+        using var unpadded = MixedPrecision.Unpadded(); // the image layers as their modules, so that their hooks count them
         net.eval();
         if (variant == Cs180Variant.Class) net.Forward(torch.randn(1, 1, size, size), torch.rand(1), torch.tensor(new long[] { 3 }));
         else net.call(torch.randn(1, 1, size, size), torch.rand(1));
@@ -186,6 +188,7 @@ public class UNetTests
             if (config.AttnResolutions.Contains(config.ImageSize >> level)) expectedBlocks += 2 * config.NumResBlocks + 1;
         Assert.Equal(expectedBlocks, attentionBlocks);
         using var noGrad = torch.no_grad();
+        using var unpadded = MixedPrecision.Unpadded(); // the image layers as their modules, so that their hooks count them
         net.eval();
         var x = torch.randn(1, config.InChannels, config.ImageSize, config.ImageSize);
         if (config.NumClasses > 0) net.Forward(x, torch.rand(1), torch.tensor(new long[] { 3 }));

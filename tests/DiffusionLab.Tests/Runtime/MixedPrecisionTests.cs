@@ -92,7 +92,7 @@ public class MixedPrecisionTests
         else
         {
             Assert.Equal("fp32", effective);
-            Assert.Equal($"--precision bf16 declined: {why}; running fp32 instead (DIFFLAB_BF16=1 forces bf16)", Assert.Single(lines));
+            Assert.Equal($"bf16 declined: {why}; running fp32 instead (DIFFLAB_BF16=1 forces bf16)", Assert.Single(lines));
         }
         if (!NativeRuntime.MkldnnSwitch() && Environment.GetEnvironmentVariable("DIFFLAB_BF16") != "1") Assert.Contains("oneDNN is off", why);
         Assert.Equal("fp32", MixedPrecision.Resolve("fp32", lines.Add));
