@@ -76,8 +76,8 @@ internal static class EvalVerbs
             void Save()
             {
                 GuidanceStudy.WriteCsv(rows, csvPath);
-                if (kind == "guidance") GuidanceStudy.WriteGuidanceCharts(rows, outDir);
-                else GuidanceStudy.WriteSamplerChart(rows, outDir);
+                if (kind == "guidance") GuidanceStudy.WriteGuidanceCharts(rows, outDir, f.Description);
+                else GuidanceStudy.WriteSamplerChart(rows, outDir, f.Description);
             }
             output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
             GuidanceStudy.Run(m, f, c, realSet, todo, parse.GetValue(n), seed, onRow: r =>

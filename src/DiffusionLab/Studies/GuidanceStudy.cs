@@ -85,21 +85,23 @@ public static class GuidanceStudy
         return rows;
     }
 
-    /// <summary>fid-vs-nfe.png: FID against network evaluations per image, one line per sampler, log–log.</summary>
-    public static void WriteSamplerChart(IReadOnlyList<StudyRow> rows, string dir)
+    /// <summary>fid-vs-nfe.png: FID against network evaluations per image, one line per sampler, log–log; the title names
+    /// the <paramref name="features"/> the FID was computed on.</summary>
+    public static void WriteSamplerChart(IReadOnlyList<StudyRow> rows, string dir, string features)
     {
-        var plot = PlotFiles.LogLogLines("FID (domain features) against network evaluations", "NFE per image", "FID",
+        var plot = PlotFiles.LogLogLines($"FID ({features}) against network evaluations", "NFE per image", "FID",
             rows.GroupBy(r => r.Sampler).Select(g => (g.Key, g.OrderBy(r => r.Nfe).Select(r => (double)r.Nfe).ToArray(), g.OrderBy(r => r.Nfe).Select(r => r.Fid).ToArray())));
         PlotFiles.SavePng(plot, Path.Combine(dir, "fid-vs-nfe.png"));
     }
 
-    /// <summary>Charts against γ: FID (with its floor) in one, precision, recall and accuracy in another.</summary>
-    public static void WriteGuidanceCharts(IReadOnlyList<StudyRow> rows, string dir)
+    /// <summary>Charts against γ: FID (with its floor) on <paramref name="features"/> in one, precision, recall and accuracy
+    /// in another.</summary>
+    public static void WriteGuidanceCharts(IReadOnlyList<StudyRow> rows, string dir, string features)
     {
         var g = rows.Where(r => r.Setting.StartsWith("gamma")).OrderBy(r => r.Gamma).ToList();
         if (g.Count < 2) return;
         double[] x = g.Select(r => r.Gamma).ToArray();
-        var fid = PlotFiles.Lines("FID (domain features) against guidance scale γ", "γ", "FID",
+        var fid = PlotFiles.Lines($"FID ({features}) against guidance scale γ", "γ", "FID",
             [("FID", x, g.Select(r => r.Fid).ToArray()), ("real-vs-real floor", x, g.Select(r => r.FidFloor).ToArray())]);
         PlotFiles.SavePng(fid, Path.Combine(dir, "guidance-fid.png"));
         var pr = PlotFiles.Lines("Quality against diversity as γ grows", "γ", "fraction",

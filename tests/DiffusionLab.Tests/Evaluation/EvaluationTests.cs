@@ -308,7 +308,7 @@ public class EvaluationTests
         Assert.All(rows.Take(2), r => Assert.InRange(r.Accuracy, 0, 1));
         var dir = Temp();
         GuidanceStudy.WriteCsv(rows, Path.Combine(dir, "study.csv"));
-        GuidanceStudy.WriteGuidanceCharts(rows, dir);
+        GuidanceStudy.WriteGuidanceCharts(rows, dir, "emoji classifier");
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "study.csv")).Length);
         Assert.True(File.Exists(Path.Combine(dir, "guidance-fid.png")));
     }
