@@ -233,7 +233,7 @@ public static class MixedPrecision
         try
         {
             var input = paddedInput is null ? x : layout(paddedInput);
-            var y = convolution(input, ReferenceEquals(laidWeight, castWeight) ? castWeight : laidWeight, castBias);
+            var y = convolution(input, laidWeight, castBias);
             if (!ReferenceEquals(input, x) && !ReferenceEquals(input, paddedInput)) input.Dispose();
             if (padOut == 0) return y;
             using (y) return y.narrow(1, 0, cout);
