@@ -55,6 +55,13 @@ internal static class EditVerbs
         public Classifier? OpenJudge(ParseResult parse, ImageRun m, TextWriter output)
         {
             var explicitJudge = parse.GetValue(Judge);
+            if (m.Vocabulary is not null)
+            {
+                // a judge reads categories, and a prompt names no category it could check the view against
+                if (explicitJudge is not null) throw new DiffusionLabException("--judge reads a class model's views; a text model's views are prompts, which name no class to check");
+                output.WriteLine("(no judge: the views are prompts, which name no class for a classifier to check)");
+                return null;
+            }
             string? dir = explicitJudge;
             if (dir is null)
             {

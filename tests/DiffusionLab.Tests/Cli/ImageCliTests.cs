@@ -226,4 +226,20 @@ public class ImageCliTests
         var accuracy = System.Text.Json.JsonDocument.Parse(o).RootElement.GetProperty("accuracy").GetDouble();
         Assert.True(accuracy >= 0.75, $"only {accuracy:P0} of the shipped model's 7s are read as 7");
     }
+
+    [Fact]
+    public void TheShippedTextModelSamplesFromPromptsAndNamesTheWordsItNeverSaw()
+    {
+        // The text-to-image README command, shortened (5 solver steps, 4 images): the shipped weights load with their
+        // prompt vocabulary, every caption word of "cat face" is known, and a made-up word is reported, not silently read.
+        var model = Path.Combine(AppContext.BaseDirectory, "models", "emoji32-text");
+        var outDir = Temp();
+        var (code, o, err) = Run("sample", "--model", model, "--prompt", "cat face", "--prompt", "qwzx face", "--n", "4", "--steps", "5", "--out", outDir);
+        Assert.True(code == 0, err);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(outDir, "images"), "*.png").Length);
+        Assert.DoesNotContain("prompt 'cat face'", o);
+        Assert.Contains("prompt 'qwzx face': words the model never saw", o);
+        using var image = SkiaSharp.SKBitmap.Decode(Directory.GetFiles(Path.Combine(outDir, "images"), "*.png").First());
+        Assert.Equal((32, 32), (image.Width, image.Height));
+    }
 }

@@ -293,7 +293,11 @@ public class ImageRunTests
         {
             (code, o, err) = DiffusionLab.Tests.Cli.CliRunner.Run([.. args, "--run", dir, "--out", Temp()]);
             Assert.True(code == 0, $"{args[0]}: {err}");
+            if (args[0] is "anagram" or "hybrid") Assert.Contains("(no judge: the views are prompts, which name no class for a classifier to check)", o);
         }
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("anagram", "--run", dir, "--prompt", "bar at row 0", "--view-prompt", "bar at row 3", "--steps", "4", "--judge", "models/emoji-classifier", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("--judge reads a class model's views; a text model's views are prompts", err);
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("anagram", "--run", dir, "--prompt", "bar", "--out", Temp());
         Assert.Equal(1, code);
         Assert.Contains("give --view-class (a class model) or --view-prompt (a text model)", err);
