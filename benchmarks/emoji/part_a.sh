@@ -19,10 +19,6 @@ photos="$here/data/photos"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
 mkdir -p "$out"
-once() { # DIR command…: runs the command unless DIR already holds its manifest or JSON
-  local dir=$1; shift
-  [ -f "$dir/manifest.json" ] || [ -f "$dir.json" ] || "$@"
-}
 once "$out/denoise-photos" sh -c "dotnet '$difflab_bin/difflab.dll' denoise --model '$model' --image '$photos/china.jpg,$photos/chelsea.png' --t 250,500,750 --i-start 10 --seed 0 --json --out '$out/denoise-photos' | tail -n 1 > '$out/denoise-photos.json'"
 once "$out/denoise-emoji" sh -c "dotnet '$difflab_bin/difflab.dll' denoise --model '$model' --dataset emoji --split heldout --n 4 --t 250,500,750 --i-start 10 --seed 0 --json --out '$out/denoise-emoji' | tail -n 1 > '$out/denoise-emoji.json'"
 once "$out/sdedit-photos" difflab sdedit --model "$model" --image "$photos/china.jpg,$photos/chelsea.png,$photos/coffee.png,$photos/rocket.jpg" --seed 0 --out "$out/sdedit-photos"

@@ -16,9 +16,8 @@ for variant in linear-eps cosine-eps cosine-v; do
   schedule="${variant%-*}"; prediction="${variant#*-}"
   run="$out/$variant"
   if [ ! -f "$run/study/study.csv" ]; then # a resumed finished training returns at once
-    resume=(); [ -f "$run/checkpoint.bin" ] && resume=(--resume)
-    difflab train --dataset emoji --model unet --ch 32 --schedule "$schedule" --prediction "$prediction" \
-      --precision bf16 --epochs 10 --grid-every 10 --seed 0 --out "$run" "${resume[@]}"
+    train_or_resume "$run" --dataset emoji --model unet --ch 32 --schedule "$schedule" --prediction "$prediction" \
+      --precision bf16 --epochs 10 --grid-every 10 --seed 0
   fi
   difflab study guidance --run "$run" --real emoji:train --features resnet18 --classifier "$classifier" \
     --gammas 3 --n 500 --sampler ddim --steps 50 --seed 0 --out "$run/study" --resume

@@ -12,7 +12,6 @@ photos="$here/data/photos"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
 mkdir -p "$out"
-once() { local dir=$1; shift; [ -f "$dir/manifest.json" ] || "$@"; }
 once "$out/sdedit-cat" difflab sdedit --model "$model" --image "$photos/chelsea.png" --prompt "cat face" --seed 0 --out "$out/sdedit-cat"
 once "$out/sdedit-coffee" difflab sdedit --model "$model" --image "$photos/coffee.png" --prompt "hot beverage" --seed 0 --out "$out/sdedit-coffee"
 once "$out/inpaint" difflab inpaint --model "$model" --from emoji:heldout --n 8 --prompt "grinning face" --seed 0 --out "$out/inpaint"

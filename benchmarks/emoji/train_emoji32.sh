@@ -15,8 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$here/runs/emoji32-class}"
 source "$here/benchmarks/lib/private_difflab.sh"
-resume=(); [ -f "$out/checkpoint.bin" ] && resume=(--resume)
 cd "$here"
-difflab train --dataset emoji --model unet --ch 32 --schedule cosine --prediction eps --precision bf16 \
+train_or_resume "$out" --dataset emoji --model unet --ch 32 --schedule cosine --prediction eps --precision bf16 \
   --lr 4e-4 --lr-schedule cosine --grad-clip 1 \
-  --epochs 40 --grid-every 1 --grid-guidance-scale 8.5 --seed 0 --out "$out" "${resume[@]}"
+  --epochs 40 --grid-every 1 --grid-guidance-scale 8.5 --seed 0

@@ -7,3 +7,14 @@ trap 'rm -rf "$difflab_bin"' EXIT
 cp -r "$here/src/DiffusionLab.Cli/bin/Release/net10.0/." "$difflab_bin/"
 export DIFFLAB_DATA="${DIFFLAB_DATA:-$here/data}"
 difflab() { dotnet "$difflab_bin/difflab.dll" "$@"; }
+
+# train_or_resume RUN [train options…]: `difflab train --out RUN`, resumed from RUN's checkpoint when an earlier try was
+# interrupted; a finished run resumes and returns at once, so a script can simply be run again.
+train_or_resume() {
+  local run=$1; shift
+  local resume=(); [ -f "$run/checkpoint.bin" ] && resume=(--resume)
+  difflab train --out "$run" "$@" "${resume[@]}"
+}
+
+# once DIR command…: runs the command unless DIR already holds its manifest (or DIR.json, a command's JSON output).
+once() { local dir=$1; shift; [ -f "$dir/manifest.json" ] || [ -f "$dir.json" ] || "$@"; }

@@ -15,11 +15,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$here/runs/part-b}"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
-train() { # name model [args…]: trains, or resumes an interrupted run; a finished run returns at once
-  local name=$1 model=$2; shift 2
-  local resume=(); [ -f "$out/$name/checkpoint.bin" ] && resume=(--resume)
-  difflab train --dataset mnist --model "$model" --seed 0 --out "$out/$name" "$@" "${resume[@]}"
-}
+train() { local name=$1 model=$2; shift 2; train_or_resume "$out/$name" --dataset mnist --model "$model" --seed 0 "$@"; }
 mkdir -p "$out"
 train single cs180-single
 [ -f "$out/single-ood/denoised.png" ] || difflab denoise --run "$out/single" --seed 0 --out "$out/single-ood"

