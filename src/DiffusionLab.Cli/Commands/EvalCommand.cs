@@ -13,7 +13,7 @@ public static class EvalCommand
         eval.Subcommands.Add(EvalVerbs.Metric("pr", "Improved precision and recall (k-NN manifolds, k = 3).", output, true));
         eval.Subcommands.Add(EvalVerbs.Stats(output));
         eval.Subcommands.Add(EvalVerbs.NearCopiesCommand(output));
-        eval.Subcommands.Add(EvalVerbs.Metric("accuracy", "How often the classifier reads each image as its class (--class, or the -classC of file names); also the classifier score.", output, false));
+        eval.Subcommands.Add(EvalVerbs.Metric("accuracy", "How often the classifier reads each image as its class (--class, or the -classC of file names); also the classifier score and the fraction read as some class with probability ≥ 0.9 (which unlabelled images have too).", output, false));
         return eval;
     }
 }

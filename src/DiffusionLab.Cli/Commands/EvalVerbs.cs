@@ -79,11 +79,11 @@ internal static class EvalVerbs
                 if (kind == "guidance") GuidanceStudy.WriteGuidanceCharts(rows, outDir, f.Description);
                 else GuidanceStudy.WriteSamplerChart(rows, outDir, f.Description);
             }
-            output.WriteLine("setting | NFE | FID (floor) | KID | precision | recall | accuracy | s");
+            output.WriteLine($"setting | NFE | FID (floor) | KID | precision | recall | accuracy | read with p ≥ {Evaluator.ConfidenceThreshold} | s");
             GuidanceStudy.Run(m, f, c, realSet, todo, parse.GetValue(n), seed, onRow: r =>
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Setting} | {r.Nfe} | {r.Fid:F2} ({r.FidFloor:F2}) | {r.Kid:F4} ± {r.KidSe:F4} | {r.Precision:F3} | {r.Recall:F3} | {r.Accuracy:P1} | {r.Seconds:F0}"));
+                    $"{r.Setting} | {r.Nfe} | {r.Fid:F2} ({r.FidFloor:F2}) | {r.Kid:F4} ± {r.KidSe:F4} | {r.Precision:F3} | {r.Recall:F3} | {r.Accuracy:P1} | {r.Confident:P1} | {r.Seconds:F0}"));
                 rows.Add(r);
                 Save();
             });
@@ -192,11 +192,19 @@ internal static class EvalVerbs
                     break;
                 default:
                     var classifier = (Classifier)network;
-                    var acc = Evaluator.ClassAccuracy(classifier, fakeSet, parse.GetValue(cls));
-                    result["accuracy"] = acc.Overall;
-                    result["balanced_accuracy"] = acc.Balanced;
-                    result["per_class"] = acc.PerClass.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => Math.Round(kv.Value, 4));
+                    // unlabelled images (unconditional samples) have no accuracy, but the classifier score and the
+                    // confident fraction still say whether they look like any class
+                    if (fakeSet.Labels is not null || parse.GetValue(cls) is not null)
+                    {
+                        var acc = Evaluator.ClassAccuracy(classifier, fakeSet, parse.GetValue(cls));
+                        result["accuracy"] = acc.Overall;
+                        result["balanced_accuracy"] = acc.Balanced;
+                        result["per_class"] = acc.PerClass.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => Math.Round(kv.Value, 4));
+                    }
+                    else explanation = $"{fakeSet.Name} has no labels (no -classC in the file names) and no --class was given: only the classifier score and the confident fraction are measured";
                     result["classifier_score"] = Evaluator.ClassifierScore(classifier, fakeSet);
+                    result["confident"] = Evaluator.ConfidentFraction(classifier, fakeSet);
+                    result["confidence_threshold"] = Evaluator.ConfidenceThreshold;
                     result["n_fake"] = fakeSet.Count;
                     break;
             }

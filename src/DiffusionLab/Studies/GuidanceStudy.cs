@@ -10,13 +10,13 @@ namespace DiffusionLab.Studies;
 
 /// <summary>One row of a sampling study: the setting and its scores on the domain features.</summary>
 public sealed record StudyRow(string Setting, double Gamma, string Sampler, int Steps, int Nfe, int N, double Fid, double FidFloor,
-    double Kid, double KidSe, double Precision, double Recall, double Accuracy, double Seconds);
+    double Kid, double KidSe, double Precision, double Recall, double Accuracy, double Seconds, double Confident = double.NaN);
 
 /// <summary>
 /// The studies of the noise-schedule, DDIM/CFG and class-conditional assignments as one routine: sample a class-conditional model under several settings
 /// (guidance scale γ, sampler, number of steps) with the same seed — so every setting starts from the same noise —
-/// and score each sample set against real images with FID (with the real-vs-real floor), KID, precision/recall and
-/// class accuracy. Writes <c>study.csv</c> and charts.
+/// and score each sample set against real images with FID (with the real-vs-real floor), KID, precision/recall,
+/// class accuracy and the fraction the judge reads confidently as some class (which unconditional samples have too). Writes <c>study.csv</c> and charts.
 /// </summary>
 public static class GuidanceStudy
 {
@@ -50,10 +50,12 @@ public static class GuidanceStudy
             double fid = FrechetDistance.Compute(realFeatures, f);
             var kid = KernelInceptionDistance.Compute(realFeatures, f, subsets: 50, subsetSize: Math.Min(n, 500), seed: seed);
             var pr = PrecisionRecall.Compute(realFeatures, f);
-            var predicted = judge.Predict(images).data<long>().ToArray();
+            var probabilities = judge.Probabilities(images);
+            var predicted = probabilities.argmax(1).data<long>().ToArray();
+            double confident = Evaluator.ConfidentFraction(probabilities);
             double acc = s.Unconditional ? double.NaN : predicted.Zip(labels).Count(p => p.First == p.Second) / (double)n;
             int nfe = model.FunctionEvaluations(options) * ClassifierFreeGuidance.Passes(!s.Unconditional, s.Gamma);
-            var row = new StudyRow(s.Name, s.Gamma, s.Sampler, model.StepsOf(options), nfe, n, fid, floor, kid.Mean, kid.StandardError, pr.Precision, pr.Recall, acc, seconds);
+            var row = new StudyRow(s.Name, s.Gamma, s.Sampler, model.StepsOf(options), nfe, n, fid, floor, kid.Mean, kid.StandardError, pr.Precision, pr.Recall, acc, seconds, confident);
             rows.Add(row);
             onRow?.Invoke(row);
         }
@@ -62,9 +64,9 @@ public static class GuidanceStudy
 
     public static void WriteCsv(IReadOnlyList<StudyRow> rows, string path)
     {
-        var sb = new StringBuilder("setting,gamma,sampler,steps,nfe,n,fid,fid_floor,kid,kid_se,precision,recall,accuracy,seconds\n");
+        var sb = new StringBuilder("setting,gamma,sampler,steps,nfe,n,fid,fid_floor,kid,kid_se,precision,recall,accuracy,seconds,confident\n");
         foreach (var r in rows)
-            sb.Append(CultureInfo.InvariantCulture, $"{r.Setting},{r.Gamma},{r.Sampler},{r.Steps},{r.Nfe},{r.N},{r.Fid:R},{r.FidFloor:R},{r.Kid:R},{r.KidSe:R},{r.Precision:R},{r.Recall:R},{r.Accuracy:R},{r.Seconds:F2}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{r.Setting},{r.Gamma},{r.Sampler},{r.Steps},{r.Nfe},{r.N},{r.Fid:R},{r.FidFloor:R},{r.Kid:R},{r.KidSe:R},{r.Precision:R},{r.Recall:R},{r.Accuracy:R},{r.Seconds:F2},{r.Confident:R}\n");
         AtomicFile.WriteAllText(path, sb.ToString());
     }
 
@@ -77,10 +79,11 @@ public static class GuidanceStudy
         {
             if (lines[i].Length == 0) continue;
             var f = lines[i].Split(',');
-            if (f.Length != 14) throw new DiffusionLabException($"{path}, line {i + 1}: expected 14 fields, got {f.Length}");
+            // 14 fields: written before the confident fraction was measured
+            if (f.Length is not (14 or 15)) throw new DiffusionLabException($"{path}, line {i + 1}: expected 15 fields, got {f.Length}");
             double D(int k) => double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw new DiffusionLabException($"{path}, line {i + 1}: '{f[k]}' is not a number");
-            rows.Add(new StudyRow(f[0], D(1), f[2], (int)D(3), (int)D(4), (int)D(5), D(6), D(7), D(8), D(9), D(10), D(11), D(12), D(13)));
+            rows.Add(new StudyRow(f[0], D(1), f[2], (int)D(3), (int)D(4), (int)D(5), D(6), D(7), D(8), D(9), D(10), D(11), D(12), D(13), f.Length == 15 ? D(14) : double.NaN));
         }
         return rows;
     }

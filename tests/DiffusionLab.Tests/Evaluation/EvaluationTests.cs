@@ -259,6 +259,40 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void TheConfidentFractionCountsImagesWhoseMostLikelyClassPassesTheThreshold()
+    {
+        var features = TrainedClassifier();
+        using var classifier = Classifier.Load(features);
+        var data = TinyData.Bars(64, 8, 4, seed: 3);
+        using var set = new ImageSet("bars", data.Take(64).Images, data.Labels, null);
+        // an independent count: the probabilities' rows walked one by one in plain C#
+        using var p = classifier.Probabilities(set.Images);
+        var flat = p.to_type(ScalarType.Float64).data<double>().ToArray();
+        int classes = (int)p.shape[1];
+        foreach (var threshold in new[] { 0.0, 0.5, 0.9, 0.99, 1.0 })
+        {
+            int count = 0;
+            for (int i = 0; i < set.Count; i++)
+                if (Enumerable.Range(0, classes).Max(c => flat[i * classes + c]) >= threshold) count++;
+            Assert.Equal(count / (double)set.Count, Evaluator.ConfidentFraction(classifier, set, threshold), 12);
+        }
+        Assert.Equal(1.0, Evaluator.ConfidentFraction(classifier, set, 0)); // every image has a most likely class
+        Assert.Contains("[0, 1]", Assert.Throws<DiffusionLabException>(() => Evaluator.ConfidentFraction(classifier, set, 1.5)).Message);
+        // unlabelled images: no accuracy, but the confident fraction and the classifier score, and a line saying why
+        var unlabelled = WriteFolder(data.Take(64).Images, null);
+        var (code, o, err) = Run("eval", "accuracy", "--fake", unlabelled, "--features", features);
+        Assert.True(code == 0, err);
+        Assert.Contains("confident ", o);
+        Assert.DoesNotContain("accuracy ", o);
+        Assert.Contains("has no labels", o);
+        (code, o, err) = Run("eval", "accuracy", "--fake", unlabelled, "--features", features, "--json");
+        Assert.True(code == 0, err);
+        var json = System.Text.Json.JsonDocument.Parse(o).RootElement;
+        Assert.Equal(Evaluator.ConfidentFraction(classifier, set), json.GetProperty("confident").GetDouble(), 12);
+        Assert.Equal(0.9, json.GetProperty("confidence_threshold").GetDouble());
+    }
+
+    [Fact]
     public void BadEvaluationInputGivesOneClearError()
     {
         var features = TrainedClassifier();
@@ -273,7 +307,6 @@ public class EvaluationTests
             (["eval", "fid", "--real", gray12, "--fake", gray12, "--features", features], "feature network"),
             (["eval", "fid", "--real", gray8, "--fake", empty, "--features", features], "no images"),
             (["eval", "fid", "--real", "nowhere:heldout", "--fake", gray8, "--features", features], "unknown dataset"),
-            (["eval", "accuracy", "--fake", gray8, "--features", features], "no labels"),
             (["eval", "accuracy", "--fake", gray8, "--class", "9", "--features", features], "out of range"),
             (["eval", "fid", "--real", gray8, "--fake", gray8, "--features", empty], "not a classifier folder"),
         })
@@ -306,8 +339,16 @@ public class EvaluationTests
         Assert.Equal(rows[0].Fid, rows[2].Fid, 9); // γ = 0 and the null class are the same model and the same noise
         Assert.True(double.IsNaN(rows[2].Accuracy));
         Assert.All(rows.Take(2), r => Assert.InRange(r.Accuracy, 0, 1));
+        Assert.All(rows, r => Assert.InRange(r.Confident, 0, 1)); // unconditional samples have a confident fraction too
+        Assert.Equal(rows[0].Confident, rows[2].Confident, 9);
         var dir = Temp();
         GuidanceStudy.WriteCsv(rows, Path.Combine(dir, "study.csv"));
+        var back = GuidanceStudy.ReadCsv(Path.Combine(dir, "study.csv"));
+        Assert.Equal(rows.Select(r => r.Confident), back.Select(r => r.Confident));
+        // a study.csv written before the confident fraction existed still resumes (its rows read as NaN)
+        var old = Path.Combine(dir, "old.csv");
+        File.WriteAllLines(old, File.ReadAllLines(Path.Combine(dir, "study.csv")).Select(l => l[..l.LastIndexOf(',')]));
+        Assert.All(GuidanceStudy.ReadCsv(old), r => Assert.True(double.IsNaN(r.Confident)));
         GuidanceStudy.WriteGuidanceCharts(rows, dir, "emoji classifier");
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "study.csv")).Length);
         Assert.True(File.Exists(Path.Combine(dir, "guidance-fid.png")));
