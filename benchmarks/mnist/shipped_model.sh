@@ -22,7 +22,7 @@ fi
 
 # Guidance study: one grid per γ, ten samples per class, DDIM-50, the same seed (same initial noise) for every γ
 for g in 0 1 3 5 10; do
-  difflab sample --overwrite --model models/mnist-cs180-class --sampler ddim --steps 50 --guidance-scale "$g" --n 100 --grid-only --seed 0 --out "$out/guidance-$g" | head -1
+  difflab sample --overwrite --model models/mnist-cs180-class --sampler ddim --steps 50 --guidance-scale "$g" --n 100 --grid-only --seed 0 --out "$out/guidance-$g" | tail -n 1
 done
 
 # Training throughput of the class-conditioned U-Net, D = 64, batch 128 (20 steps after model build; includes the checkpoint)
@@ -30,5 +30,5 @@ difflab train --dataset mnist --model cs180-class --epochs 1 --limit 2560 --grid
 rm -rf "$out/throughput-$$"
 
 # Sampling time for 100 guided images (cond + uncond batched): 300 DDPM steps and 50 DDIM steps
-difflab sample --overwrite --model models/mnist-cs180-class --sampler ddpm --guidance-scale 5 --n 100 --grid-only --seed 0 --out "$out/ddpm300" | head -1
-difflab sample --overwrite --model models/mnist-cs180-class --sampler ddim --steps 50 --guidance-scale 5 --n 100 --grid-only --seed 0 --out "$out/ddim50" | head -1
+difflab sample --overwrite --model models/mnist-cs180-class --sampler ddpm --guidance-scale 5 --n 100 --grid-only --seed 0 --out "$out/ddpm300" | tail -n 1
+difflab sample --overwrite --model models/mnist-cs180-class --sampler ddim --steps 50 --guidance-scale 5 --n 100 --grid-only --seed 0 --out "$out/ddim50" | tail -n 1
