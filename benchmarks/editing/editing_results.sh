@@ -34,7 +34,7 @@ on anagram && {
 echo "== visual anagrams: 50 each, DDPM-50, γ = 5"
 for spec in "6 9 rot180" "6 9 flip" "3 8 transpose"; do
   set -- $spec
-  t $DL anagram --class $1 --view-class $2 --view $3 --n 50 --steps 50 --seed 0 --out "$O/anagram-$1-$2-$3" | grep -E "judge|anagrams"
+  t $DL anagram --class $1 --view-class $2 --view $3 --n 50 --steps 50 --seed 0 --out "$O/anagram-$1-$2-$3" | grep -v '^sampling'
 done
 }
 
@@ -42,6 +42,6 @@ on hybrid && {
 echo "== hybrid images: 50 each, DDPM-50, γ = 5"
 for spec in "0 1 0.875" "0 1 2" "1 0 2"; do
   set -- $spec
-  t $DL hybrid --far $1 --near $2 --sigma $3 --n 50 --steps 50 --seed 0 --out "$O/hybrid-$1-$2-$3" | grep -E "judge|hybrids"
+  t $DL hybrid --far $1 --near $2 --sigma $3 --n 50 --steps 50 --seed 0 --out "$O/hybrid-$1-$2-$3" | grep -v '^sampling'
 done
 }
