@@ -202,8 +202,14 @@ internal static class EvalVerbs
                         result["per_class"] = acc.PerClass.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => Math.Round(kv.Value, 4));
                     }
                     else explanation = $"{fakeSet.Name} has no labels (no -classC in the file names) and no --class was given: only the classifier score and the confident fraction are measured";
-                    result["classifier_score"] = Evaluator.ClassifierScore(classifier, fakeSet);
-                    result["confident"] = Evaluator.ConfidentFraction(classifier, fakeSet);
+                    // one pass of the classifier serves both label-free measures (checked first: unlabelled images
+                    // skip ClassAccuracy's check)
+                    classifier.CheckImages(fakeSet.Channels, fakeSet.Height, fakeSet.Width, fakeSet.Name);
+                    using (var probabilities = classifier.Probabilities(fakeSet.Images))
+                    {
+                        result["classifier_score"] = Evaluator.ClassifierScore(probabilities);
+                        result["confident"] = Evaluator.ConfidentFraction(probabilities);
+                    }
                     result["confidence_threshold"] = Evaluator.ConfidenceThreshold;
                     result["n_fake"] = fakeSet.Count;
                     break;

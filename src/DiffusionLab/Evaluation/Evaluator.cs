@@ -147,7 +147,6 @@ public static class Evaluator
     /// sharpness half of Salimans et al. 2016's Inception Score, as a count rather than an entropy.</summary>
     public static double ConfidentFraction(Classifier classifier, ImageSet images, double threshold = ConfidenceThreshold)
     {
-        if (threshold is < 0 or > 1 || double.IsNaN(threshold)) throw new DiffusionLabException($"the confidence threshold must lie in [0, 1], got {threshold}");
         classifier.CheckImages(images.Channels, images.Height, images.Width, images.Name);
         using var scope = torch.NewDisposeScope();
         return ConfidentFraction(classifier.Probabilities(images.Images), threshold);
@@ -156,6 +155,7 @@ public static class Evaluator
     /// <summary><see cref="ConfidentFraction(Classifier, ImageSet, double)"/> of class probabilities already computed (N × classes).</summary>
     public static double ConfidentFraction(Tensor probabilities, double threshold = ConfidenceThreshold)
     {
+        if (threshold is < 0 or > 1 || double.IsNaN(threshold)) throw new DiffusionLabException($"the confidence threshold must lie in [0, 1], got {threshold}");
         using var scope = torch.NewDisposeScope();
         return probabilities.amax([1]).ge(threshold).to_type(ScalarType.Float64).mean().item<double>();
     }
@@ -164,7 +164,14 @@ public static class Evaluator
     public static double ClassifierScore(Classifier classifier, ImageSet images)
     {
         using var scope = torch.NewDisposeScope();
-        var p = classifier.Probabilities(images.Images).to_type(ScalarType.Float64).clamp_min(1e-12);
+        return ClassifierScore(classifier.Probabilities(images.Images));
+    }
+
+    /// <summary><see cref="ClassifierScore(Classifier, ImageSet)"/> of class probabilities already computed (N × classes).</summary>
+    public static double ClassifierScore(Tensor probabilities)
+    {
+        using var scope = torch.NewDisposeScope();
+        var p = probabilities.to_type(ScalarType.Float64).clamp_min(1e-12);
         var marginal = p.mean([0], keepdim: true);
         return Math.Exp((p * (p.log() - marginal.log())).sum(1).mean().item<double>());
     }

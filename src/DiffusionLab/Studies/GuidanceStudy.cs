@@ -80,7 +80,7 @@ public static class GuidanceStudy
             if (lines[i].Length == 0) continue;
             var f = lines[i].Split(',');
             // 14 fields: written before the confident fraction was measured
-            if (f.Length is not (14 or 15)) throw new DiffusionLabException($"{path}, line {i + 1}: expected 15 fields, got {f.Length}");
+            if (f.Length is not (14 or 15)) throw new DiffusionLabException($"{path}, line {i + 1}: expected 15 fields (14 before the confident fraction), got {f.Length}");
             double D(int k) => double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw new DiffusionLabException($"{path}, line {i + 1}: '{f[k]}' is not a number");
             rows.Add(new StudyRow(f[0], D(1), f[2], (int)D(3), (int)D(4), (int)D(5), D(6), D(7), D(8), D(9), D(10), D(11), D(12), D(13), f.Length == 15 ? D(14) : double.NaN));
