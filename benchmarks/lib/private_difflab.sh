@@ -16,5 +16,12 @@ train_or_resume() {
   difflab train --out "$run" "$@" "${resume[@]}"
 }
 
-# once DIR command…: runs the command unless DIR already holds its manifest (or DIR.json, a command's JSON output).
-once() { local dir=$1; shift; [ -f "$dir/manifest.json" ] || [ -f "$dir.json" ] || "$@"; }
+# once DIR command…: runs the command unless DIR already holds its manifest.
+once() { local dir=$1; shift; [ -f "$dir/manifest.json" ] || "$@"; }
+
+# json_once FILE command…: the command's last output line (its --json result) into FILE, through a temp file and a
+# rename so an interrupted run leaves no half-written result, unless FILE exists.
+json_once() {
+  local file=$1; shift
+  [ -f "$file" ] || { "$@" | tail -n 1 > "$file.tmp" && mv "$file.tmp" "$file"; }
+}

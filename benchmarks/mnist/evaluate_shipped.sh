@@ -13,10 +13,6 @@ model="$here/models/mnist-cs180-class"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
 mkdir -p "$out"
-json_once() { # FILE command…: the command's last output line into FILE (temp file, then rename), unless FILE exists
-  local file=$1; shift
-  [ -f "$file" ] || { "$@" | tail -n 1 > "$file.tmp" && mv "$file.tmp" "$file"; }
-}
 timed() { local start=$SECONDS; "$@"; echo "  ($((SECONDS - start)) s: $*)" >&2; }
 
 # What real digits score: the held-out digits read by the same classifier (accuracy and the confident fraction)
