@@ -2,8 +2,15 @@ using TorchSharp.Modules;
 
 namespace DiffusionLab.Models;
 
-/// <summary>Constructor arguments of <see cref="ToyMlp"/>, saved in a run folder to rebuild it.</summary>
-public sealed record ToyMlpConfig(int DataDim = 2, int Width = 128, int Depth = 4, int TimeDim = 128);
+/// <summary>Constructor arguments of <see cref="ToyMlp"/>, saved in a run folder to rebuild it. <c>OutputDim</c> null: the output
+/// has the data's dimension (a denoiser); a Schrödinger bridge's network returns two vectors per point.</summary>
+public sealed record ToyMlpConfig(int DataDim = 2, int Width = 128, int Depth = 4, int TimeDim = 128,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? OutputDim = null)
+{
+    /// <summary>The width of the output layer.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int Outputs => OutputDim ?? DataDim;
+}
 
 /// <summary>
 /// A residual MLP for low-dimensional data: x → Linear → Depth × [h + Linear(SiLU(Linear(SiLU(h)) + W·emb(t)))]
@@ -25,7 +32,7 @@ public sealed class ToyMlp : nn.Module<Tensor, Tensor, Tensor>
         input = nn.Linear(config.DataDim, config.Width);
         time_mlp = nn.Sequential(nn.Linear(config.TimeDim, config.Width), nn.SiLU(), nn.Linear(config.Width, config.Width));
         blocks = nn.ModuleList(Enumerable.Range(0, config.Depth).Select(_ => new ResidualBlock(config.Width)).ToArray());
-        output = nn.Linear(config.Width, config.DataDim);
+        output = nn.Linear(config.Width, config.Outputs);
         RegisterComponents();
     }
 
