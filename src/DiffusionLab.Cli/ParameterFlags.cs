@@ -22,6 +22,7 @@ public static class ParameterFlags
         ["folder"] = "--out",
         ["runDir"] = "--out",
         ["noiseSchedule"] = "--noisy",
+        ["BridgeSigma"] = "--sigma",
     };
 
     // Parameters set by another verb than the one that failed: how to reach them.

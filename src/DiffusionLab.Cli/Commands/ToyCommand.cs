@@ -27,6 +27,8 @@ public static class ToyCommand
         var common = new CommonOptions("runs/toy");
         var dataset = new Option<string>("--dataset", "-d") { Description = $"One of: {string.Join(", ", ToyDatasets.Names)}.", DefaultValueFactory = _ => "swiss-roll" };
         var sde = new Option<string?>("--sde") { Description = "Train a continuous-time score model with this SDE: vp, subvp, ve or ou." };
+        var bridgeFrom = new Option<string?>("--bridge-from") { Description = $"Train a Schrödinger bridge from this dataset to --dataset instead of a diffusion model ({string.Join(", ", ToyDatasets.Names)})." };
+        var sigma = new Option<double>("--sigma") { Description = "σ of the bridge's reference Brownian motion σW (--bridge-from): large σ pairs the two ends almost at random, small σ approaches optimal transport.", DefaultValueFactory = _ => 1.0 };
         var ddpm = new Option<bool>("--ddpm") { Description = "Train a discrete DDPM (the default when --sde is not given)." };
         var loss = new Option<string>("--loss") { Description = "Score-matching loss for --sde: dsm, ism or ssm.", DefaultValueFactory = _ => "dsm" };
         var prediction = new Option<string>("--prediction") { Description = "Network output: eps, x0, v or score.", DefaultValueFactory = _ => "eps" };
@@ -36,7 +38,7 @@ public static class ToyCommand
         var width = new Option<int>("--width") { Description = "Hidden width.", DefaultValueFactory = _ => 128 };
         var depth = new Option<int>("--depth") { Description = "Residual blocks (mlp) or hidden layers (timelinear).", DefaultValueFactory = _ => 4 };
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 10_000 };
-        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 1024 };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size (default 1024; 256 for a bridge, whose every step solves a batch × batch transport problem)." };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (Adam).", DefaultValueFactory = _ => 1e-3 };
         var lrSchedule = new Option<string>("--lr-schedule") { Description = "constant or cosine.", DefaultValueFactory = _ => "cosine" };
         var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 200 };
@@ -45,21 +47,25 @@ public static class ToyCommand
         var emaWarmup = new Option<bool>("--ema-warmup") { Description = "Ramp the EMA decay as min(d, (1 + n)/(10 + n)) (diffusers' EMAModel), so short runs are not dominated by the initial weights." };
         var dataSize = new Option<int>("--data-size") { Description = "Size of the fixed training set.", DefaultValueFactory = _ => 100_000 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same configuration)." };
-        var cmd = new Command("train", "Train a 2-D diffusion model (DDPM or score SDE) into a run folder: config.json, checkpoint.bin, loss.csv, loss.png.");
-        foreach (var o in new Option[] { dataset, sde, ddpm, loss, prediction, schedule, diffusionSteps, network, width, depth, steps, batch, lr, lrSchedule, warmup, clip, ema, emaWarmup, dataSize, resume })
+        var cmd = new Command("train", "Train a 2-D diffusion model (DDPM or score SDE) or a Schrödinger bridge between two datasets into a run folder: config.json, checkpoint.bin, loss.csv, loss.png.");
+        foreach (var o in new Option[] { dataset, sde, bridgeFrom, sigma, ddpm, loss, prediction, schedule, diffusionSteps, network, width, depth, steps, batch, lr, lrSchedule, warmup, clip, ema, emaWarmup, dataSize, resume })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
             var sdeName = parse.GetValue(sde);
-            if (sdeName is not null && parse.GetValue(ddpm)) throw new DiffusionLabException("choose one of --ddpm and --sde");
+            var source = parse.GetValue(bridgeFrom);
+            if (new[] { sdeName is not null, parse.GetValue(ddpm), source is not null }.Count(b => b) > 1)
+                throw new DiffusionLabException("choose one of --ddpm, --sde and --bridge-from");
             int w = parse.GetValue(width), d = parse.GetValue(depth);
             var config = new ToyRunConfig
             {
                 Dataset = parse.GetValue(dataset)!,
                 DataSize = parse.GetValue(dataSize),
-                Process = sdeName is null ? "ddpm" : "sde",
+                Process = source is not null ? "bridge" : sdeName is null ? "ddpm" : "sde",
+                Source = source ?? "gaussian",
+                BridgeSigma = parse.GetValue(sigma),
                 Sde = sdeName ?? "vp",
                 Loss = parse.GetValue(loss)!,
                 Prediction = parse.GetValue(prediction)!,
@@ -68,7 +74,7 @@ public static class ToyCommand
                 Network = parse.GetValue(network)!,
                 Mlp = new ToyMlpConfig(Width: w, Depth: d),
                 TimeLinear = new TimeLinearMlpConfig(Hidden: Enumerable.Repeat(w, Math.Max(d, 1)).ToArray()),
-                BatchSize = parse.GetValue(batch),
+                BatchSize = parse.GetValue(batch) ?? (source is null ? 1024 : 256),
                 Training = new TrainingOptions
                 {
                     Steps = parse.GetValue(steps), LearningRate = parse.GetValue(lr), LrSchedule = parse.GetValue(lrSchedule)!,
@@ -77,6 +83,7 @@ public static class ToyCommand
                 },
             };
             ToyDatasets.Sample(config.Dataset, 1, 0).Dispose(); // unknown dataset → clear error before any work
+            if (source is not null) ToyDatasets.Sample(source, 1, 0).Dispose();
             var console = CommonOptions.ConsoleFor(output);
             if (Trainer.InitialWeightInEma(config.Training) is double initial and > 0.01)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -106,7 +113,9 @@ public static class ToyCommand
         var common = new CommonOptions("out/toy-samples.csv");
         common.Out.Description = "Output CSV of samples (x,y); a scatter plot is written beside it (.png).";
         var run = new Option<string>("--run") { Description = "Run folder written by 'difflab toy train'.", Required = true };
-        var sampler = new Option<string>("--sampler") { Description = $"{string.Join(", ", ToyRun.DiscreteSamplers)} for DDPM runs; {string.Join(", ", ToyRun.SdeSamplers)} for SDE runs.", DefaultValueFactory = _ => "ddim" };
+        var sampler = new Option<string?>("--sampler") { Description = $"{string.Join(", ", ToyRun.DiscreteSamplers)} for DDPM runs (default ddim); {string.Join(", ", ToyRun.SdeSamplers)} for SDE runs (default em); {string.Join(", ", ToyRun.BridgeSamplers)} for bridges (default bridge-sde)." };
+        var backward = new Option<bool>("--backward") { Description = "Run a Schrödinger bridge backwards: from the target dataset to its source." };
+        var paths = new Option<bool>("--paths") { Description = "Also draw where 64 points travel, from start to end (.paths.png beside the CSV)." };
         var steps = new Option<int>("--steps") { Description = "Sampling steps (DDPM: all T; RK45: a cap on its adaptive steps).", DefaultValueFactory = _ => 50 };
         var n = new Option<int>("--n") { Description = "Number of samples.", DefaultValueFactory = _ => 2048 };
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };
@@ -114,7 +123,7 @@ public static class ToyCommand
         var tol = new Option<double>("--tolerance") { Description = "RK45 rtol = atol.", DefaultValueFactory = _ => 1e-5 };
         var gif = new Option<bool>("--gif") { Description = "Also write the trajectory from noise to data as a GIF." };
         var cmd = new Command("sample", "Sample a trained 2-D run with a chosen sampler; prints the number of network evaluations and the time.");
-        foreach (var o in new Option[] { run, sampler, steps, n, eta, snr, tol, gif }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { run, sampler, backward, steps, n, eta, snr, tol, gif, paths }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -122,7 +131,10 @@ public static class ToyCommand
             var device = Devices.Resolve(parse.GetValue(common.Device)!);
             var outCsv = parse.GetValue(common.Out)!;
             using var model = ToyRun.Load(parse.GetValue(run)!, device);
-            var frames = parse.GetValue(gif) ? new List<TorchSharp.torch.Tensor>() : null;
+            var samplerName = parse.GetValue(sampler) ?? model.Config.Process switch { "ddpm" => "ddim", "sde" => "em", _ => "bridge-sde" };
+            bool back = parse.GetValue(backward);
+            bool keepFrames = parse.GetValue(gif) || parse.GetValue(paths);
+            var frames = keepFrames ? new List<TorchSharp.torch.Tensor>() : null;
             int total = parse.GetValue(steps);
             // every point is sampled in one batch: the network's widest layers for each, plus every frame of a GIF
             int points = parse.GetValue(n), width = Math.Max(model.Config.Mlp.Width, model.Config.TimeLinear.HiddenWidths.Append(model.Config.TimeLinear.FrequencyDim).Max());
@@ -134,8 +146,8 @@ public static class ToyCommand
             Samplers.SampleResult result;
             try
             {
-                result = model.Sample(parse.GetValue(sampler)!, total, parse.GetValue(n), seed,
-                    new ToySamplerOptions { Eta = parse.GetValue(eta), Snr = parse.GetValue(snr), Tolerance = parse.GetValue(tol) },
+                result = model.Sample(samplerName, total, parse.GetValue(n), seed,
+                    new ToySamplerOptions { Eta = parse.GetValue(eta), Snr = parse.GetValue(snr), Tolerance = parse.GetValue(tol), Backward = back },
                     (i, x) =>
                     {
                         frames?.Add(x.detach().cpu().clone().DetachFromDisposeScope());
@@ -147,18 +159,30 @@ public static class ToyCommand
             using var samples = result.Samples;
             PointCsv.Write(samples, outCsv);
             var png = Path.ChangeExtension(outCsv, ".png");
-            using var data = ToyDatasets.Sample(model.Config.Dataset, samples.shape[0] <= 5000 ? (int)samples.shape[0] : 5000, ToyEvaluation.DefaultReferenceSeed);
-            PointPlots.SaveScatter(png, $"{parse.GetValue(sampler)}, {result.FunctionEvaluations} NFE", data, samples);
+            var reference = model.SampleDataset(back);
+            using var data = ToyDatasets.Sample(reference, samples.shape[0] <= 5000 ? (int)samples.shape[0] : 5000, ToyEvaluation.DefaultReferenceSeed);
+            var title = model.Bridge is null ? $"{samplerName}, {result.FunctionEvaluations} NFE"
+                : $"{(back ? $"{model.Config.Dataset} → {model.Config.Source}" : $"{model.Config.Source} → {model.Config.Dataset}")}, {samplerName}, {result.FunctionEvaluations} NFE";
+            PointPlots.SaveScatter(png, title, data, samples);
             var console = CommonOptions.ConsoleFor(output);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{samples.shape[0]} samples, {result.FunctionEvaluations} network evaluations, {seconds:F2} s"));
             console.WriteLine($"wrote {outCsv}");
             console.WriteLine($"wrote {png}");
             if (frames is not null)
             {
-                var gifPath = Path.ChangeExtension(outCsv, ".gif");
-                Plotting.PointGif.Write(gifPath, frames, data);
+                if (parse.GetValue(gif))
+                {
+                    var gifPath = Path.ChangeExtension(outCsv, ".gif");
+                    Plotting.PointGif.Write(gifPath, frames, data);
+                    console.WriteLine($"wrote {gifPath}");
+                }
+                if (parse.GetValue(paths))
+                {
+                    var pathsPng = Path.ChangeExtension(outCsv, ".paths.png");
+                    PointPlots.SavePaths(pathsPng, title, data, frames);
+                    console.WriteLine($"wrote {pathsPng}");
+                }
                 foreach (var f in frames) f.Dispose();
-                console.WriteLine($"wrote {gifPath}");
             }
             return 0;
         });

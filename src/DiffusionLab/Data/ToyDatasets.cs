@@ -9,7 +9,7 @@ namespace DiffusionLab.Data;
 /// </summary>
 public static class ToyDatasets
 {
-    public static readonly IReadOnlyList<string> Names = ["swiss-roll", "moons", "circles", "8gaussians", "checkerboard", "spirals"];
+    public static readonly IReadOnlyList<string> Names = ["swiss-roll", "moons", "circles", "8gaussians", "checkerboard", "spirals", "gaussian"];
 
     public static Tensor Sample(string name, int n, long seed)
     {
@@ -23,6 +23,7 @@ public static class ToyDatasets
             "8gaussians" => EightGaussians(n, rng),
             "checkerboard" => Checkerboard(n, rng),
             "spirals" => Spirals(n, rng),
+            "gaussian" => Gaussian(n, rng),
             _ => throw new DiffusionLabException($"unknown dataset '{name}' (choose from {string.Join(", ", Names)})"),
         };
         return torch.tensor(xy, new long[] { n, 2 }, dtype: ScalarType.Float32);
@@ -122,6 +123,14 @@ public static class ToyDatasets
             v[2 * i] = (float)(sign * x / 3 + 0.1 * Normal(rng));
             v[2 * i + 1] = (float)(sign * y / 3 + 0.1 * Normal(rng));
         }
+        return v;
+    }
+
+    /// <summary>The standard normal N(0, I): a diffusion model's prior, as a data set (the source of a Schrödinger bridge).</summary>
+    public static float[] Gaussian(int n, Random rng)
+    {
+        var v = new float[2 * n];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)Normal(rng);
         return v;
     }
 

@@ -20,6 +20,32 @@ public static class PointPlots
     public static void SaveScatter(string path, string title, Tensor? data, Tensor samples, double limit = 5) =>
         PlotFiles.SavePng(Scatter(title, data, samples, limit), path, 600, 600);
 
+    /// <summary>
+    /// Where points travel while sampling: the first <paramref name="paths"/> trajectories of <paramref name="states"/> (each
+    /// [N, 2], in order) as lines from their start to their end, over the data the ends should match, with the start and
+    /// end of every point shown.
+    /// </summary>
+    public static void SavePaths(string path, string title, Tensor? data, IReadOnlyList<Tensor> states, int paths = 64, double limit = 5)
+    {
+        if (states.Count < 2) throw new ArgumentException("a trajectory needs at least two states");
+        var plot = new Plot();
+        if (data is not null) AddPoints(plot, data, Colors.Gray.WithAlpha(0.25), "data");
+        var xy = states.Select(s => s.detach().cpu().to_type(ScalarType.Float64).data<double>().ToArray()).ToList();
+        int n = Math.Min(paths, xy[0].Length / 2);
+        for (int p = 0; p < n; p++)
+        {
+            var line = plot.Add.ScatterLine(xy.Select(v => v[2 * p]).ToArray(), xy.Select(v => v[2 * p + 1]).ToArray(), PlotFiles.SeriesColor(1).WithAlpha(0.45));
+            line.LineWidth = 1;
+        }
+        AddPoints(plot, states[0], PlotFiles.SeriesColor(2).WithAlpha(0.5), "start");
+        AddPoints(plot, states[^1], PlotFiles.SeriesColor(0).WithAlpha(0.6), "end");
+        plot.Title(title);
+        plot.Axes.SetLimits(-limit, limit, -limit, limit);
+        plot.Axes.SquareUnits();
+        plot.ShowLegend(Alignment.UpperRight);
+        PlotFiles.SavePng(plot, path, 600, 600);
+    }
+
     private static void AddPoints(Plot plot, Tensor points, Color color, string label)
     {
         if (points.dim() != 2 || points.shape[1] != 2) throw new ArgumentException("expected points [N, 2]");

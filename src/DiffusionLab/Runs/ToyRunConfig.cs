@@ -12,8 +12,12 @@ public sealed record ToyRunConfig
     public string Dataset { get; init; } = "swiss-roll";
     /// <summary>Size of the fixed training set drawn once from the dataset.</summary>
     public int DataSize { get; init; } = 100_000;
-    /// <summary>"ddpm" (discrete steps) or "sde" (continuous time).</summary>
+    /// <summary>"ddpm" (discrete steps), "sde" (continuous time) or "bridge" (a Schrödinger bridge from <see cref="Source"/> to <see cref="Dataset"/>).</summary>
     public string Process { get; init; } = "ddpm";
+    /// <summary>For Process = "bridge": the dataset at t = 0 (any toy dataset, or "gaussian").</summary>
+    public string Source { get; init; } = "gaussian";
+    /// <summary>For Process = "bridge": σ of the reference Brownian motion σW.</summary>
+    public double BridgeSigma { get; init; } = 1.0;
     /// <summary>For Process = "sde": ou, vp, subvp or ve.</summary>
     public string Sde { get; init; } = "vp";
     /// <summary>For Process = "sde": dsm, ism or ssm.</summary>
@@ -36,7 +40,10 @@ public sealed record ToyRunConfig
     {
         string Name(string field) => file is null ? $"`{field}`" : $"{field} in {file}"; // a parameter when set in code, the file's field when read
         string In(string field) => file is null ? "" : $" ({field} in {file})";
-        if (Process is not ("ddpm" or "sde")) throw new DiffusionLabException($"unknown process '{Process}'{In("Process")} (ddpm or sde)");
+        if (Process is not ("ddpm" or "sde" or "bridge")) throw new DiffusionLabException($"unknown process '{Process}'{In("Process")} (ddpm, sde or bridge)");
+        if (Process == "bridge" && Network != "mlp") throw new DiffusionLabException($"a Schrödinger bridge needs the mlp network{In("Network")}, got '{Network}'");
+        if (Process == "bridge" && (!(BridgeSigma > 0) || double.IsInfinity(BridgeSigma)))
+            throw new DiffusionLabException($"{Name("BridgeSigma")} must be positive and finite, got {BridgeSigma}");
         if (Network is not ("mlp" or "timelinear")) throw new DiffusionLabException($"unknown network '{Network}'{In("Network")} (mlp or timelinear)");
         if (BatchSize < 1) throw new DiffusionLabException($"{Name("BatchSize")} must be positive, got {BatchSize}");
         if (DataSize < 1) throw new DiffusionLabException($"{Name("DataSize")} must be positive, got {DataSize}");

@@ -157,6 +157,39 @@ public class CliTests
     }
 
     [Fact]
+    public void ToyBridgeTrainsAndSamplesBothWays()
+    {
+        var dir = TempDir();
+        var run = Path.Combine(dir, "bridge");
+        var (code, output, err) = Run("toy", "train", "--bridge-from", "8gaussians", "--dataset", "moons", "--sigma", "0.5", "--steps", "20",
+            "--data-size", "500", "--width", "16", "--depth", "1", "--out", run);
+        Assert.True(code == 0, err);
+        var config = File.ReadAllText(Path.Combine(run, "config.json"));
+        Assert.Contains("\"Process\": \"bridge\"", config);
+        Assert.Contains("\"Source\": \"8gaussians\"", config);
+        Assert.Contains("\"BatchSize\": 256", config); // a bridge's default batch
+        foreach (var (sampler, backward, nfe) in new[] { ("bridge-sde", false, 8), ("bridge-ode", true, 16) })
+        {
+            var csv = Path.Combine(dir, $"{sampler}.csv");
+            var args = new List<string> { "toy", "sample", "--run", run, "--sampler", sampler, "--steps", "8", "--n", "300", "--paths", "--out", csv };
+            if (backward) args.Add("--backward");
+            (code, output, err) = Run(args.ToArray());
+            Assert.True(code == 0, err);
+            Assert.Contains($"{nfe} network evaluations", output);
+            Assert.Equal(301, File.ReadAllLines(csv).Length);
+            Assert.True(new FileInfo(Path.ChangeExtension(csv, ".paths.png")).Length > 1000);
+        }
+        // the default sampler of a bridge run is bridge-sde; samplers of other families and backward diffusion are clear errors
+        (code, output, err) = Run("toy", "sample", "--run", run, "--steps", "4", "--n", "50", "--out", Path.Combine(dir, "d.csv"));
+        Assert.True(code == 0, err);
+        Assert.Contains("4 network evaluations", output);
+        Assert.Contains("does not fit a bridge model", Run("toy", "sample", "--run", run, "--sampler", "ddim", "--out", Path.Combine(dir, "x.csv")).Err);
+        Assert.Contains("choose one of --ddpm, --sde and --bridge-from", Run("toy", "train", "--sde", "vp", "--bridge-from", "moons", "--out", Path.Combine(dir, "y")).Err);
+        Assert.Contains("--sigma must be positive and finite", Run("toy", "train", "--bridge-from", "moons", "--sigma", "0", "--out", Path.Combine(dir, "z")).Err);
+        Assert.Contains("unknown dataset 'nope'", Run("toy", "train", "--bridge-from", "nope", "--out", Path.Combine(dir, "w")).Err);
+    }
+
+    [Fact]
     public void SdePlotWritesTheSeedsGraphs()
     {
         var dir = TempDir();

@@ -43,6 +43,7 @@ public class ToyDatasetsTests
     [InlineData("8gaussians")]
     [InlineData("checkerboard")]
     [InlineData("spirals")]
+    [InlineData("gaussian")]
     public void EveryDatasetIsSeededFiniteAndBounded(string name)
     {
         using var a = ToyDatasets.Sample(name, 1000, seed: 4);
@@ -51,6 +52,15 @@ public class ToyDatasetsTests
         Assert.Equal(a.data<float>().ToArray(), b.data<float>().ToArray());
         Assert.NotEqual(a.data<float>().ToArray(), c.data<float>().ToArray());
         Assert.All(a.data<float>().ToArray(), f => Assert.InRange(f, -10f, 10f));
+    }
+
+    [Fact]
+    public void GaussianIsTheStandardNormal()
+    {
+        // 20,000 points: each coordinate's mean within 4/√20000 ≈ 0.03 of 0, its variance within 4·√(2/20000) = 0.04 of 1
+        using var x = ToyDatasets.Sample("gaussian", 20_000, seed: 1).to_type(ScalarType.Float64);
+        foreach (var m in x.mean([0]).data<double>().ToArray()) Assert.InRange(m, -0.03, 0.03);
+        foreach (var v in x.var(0).data<double>().ToArray()) Assert.InRange(v, 0.96, 1.04);
     }
 
     [Fact]
