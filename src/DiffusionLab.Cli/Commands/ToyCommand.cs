@@ -144,12 +144,14 @@ public static class ToyCommand
             var clock = Stopwatch.StartNew();
             var progress = new ProgressReporter(output, $"sampling {parse.GetValue(n)} points");
             Samplers.SampleResult result;
+            TorchSharp.torch.Tensor? startPoints = null;
             try
             {
                 result = model.Sample(samplerName, total, parse.GetValue(n), seed,
                     new ToySamplerOptions { Eta = parse.GetValue(eta), Snr = parse.GetValue(snr), Tolerance = parse.GetValue(tol), Backward = back },
                     (i, x) =>
                     {
+                        if (i == 0) startPoints = x.detach().cpu().clone().DetachFromDisposeScope();
                         frames?.Add(x.detach().cpu().clone().DetachFromDisposeScope());
                         progress.Report(i, total);
                     });
@@ -166,6 +168,13 @@ public static class ToyCommand
             PointPlots.SaveScatter(png, title, data, samples);
             var console = CommonOptions.ConsoleFor(output);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{samples.shape[0]} samples, {result.FunctionEvaluations} network evaluations, {seconds:F2} s"));
+            if (model.Bridge is not null && startPoints is not null)
+            {
+                // the transport cost the bridge pays: it falls toward the squared Wasserstein-2 distance as σ → 0
+                using var cost = (samples.cpu() - startPoints).square().sum(1).mean();
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean squared displacement E|x_end − x_start|² = {cost.item<float>():F4}"));
+            }
+            startPoints?.Dispose();
             console.WriteLine($"wrote {outCsv}");
             console.WriteLine($"wrote {png}");
             if (frames is not null)
