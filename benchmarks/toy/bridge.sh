@@ -16,7 +16,7 @@ source "$here/benchmarks/lib/private_difflab.sh"
 train() { # name args...
   local name=$1; shift
   if [[ -f "$out/$name/checkpoint.bin" ]]; then return; fi
-  difflab toy train "$@" --steps 10000 --seed 0 --out "$out/$name" | tail -1 >&2
+  difflab toy train "$@" --steps 10000 --seed 0 --out "$out/$name" | grep "^trained" >&2
 }
 row() { # run sampler steps dataset [--backward]
   local run=$1 sampler=$2 steps=$3 dataset=$4; shift 4

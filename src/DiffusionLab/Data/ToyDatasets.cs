@@ -53,7 +53,8 @@ public static class ToyDatasets
         return v;
     }
 
-    /// <summary>Two interleaving half circles (sklearn make_moons, noise 0.1), scaled ×2 and shifted by (−1, −0.2) as in FFJORD.</summary>
+    /// <summary>Two interleaving half circles (sklearn make_moons, noise 0.1), scaled ×2 and shifted by (−1, −0.2) as in FFJORD;
+    /// shuffled like make_moons's default, so that any first k points hold both moons.</summary>
     public static float[] Moons(int n, Random rng)
     {
         var v = new float[2 * n];
@@ -67,10 +68,11 @@ public static class ToyDatasets
             v[2 * i] = (float)((x + 0.1 * Normal(rng)) * 2 - 1);
             v[2 * i + 1] = (float)((y + 0.1 * Normal(rng)) * 2 - 0.2);
         }
-        return v;
+        return ShufflePoints(v, rng);
     }
 
-    /// <summary>Two concentric circles (sklearn make_circles, factor 0.5, noise 0.08), scaled ×3 as in FFJORD.</summary>
+    /// <summary>Two concentric circles (sklearn make_circles, factor 0.5, noise 0.08), scaled ×3 as in FFJORD; shuffled like
+    /// make_circles's default.</summary>
     public static float[] Circles(int n, Random rng)
     {
         var v = new float[2 * n];
@@ -80,7 +82,7 @@ public static class ToyDatasets
             v[2 * i] = (float)(3 * (r * Math.Cos(theta) + 0.08 * Normal(rng)));
             v[2 * i + 1] = (float)(3 * (r * Math.Sin(theta) + 0.08 * Normal(rng)));
         }
-        return v;
+        return ShufflePoints(v, rng);
     }
 
     /// <summary>Eight Gaussians (σ = 0.5) on a circle of radius 4, divided by 1.414 (FFJORD's "8gaussians").</summary>
@@ -131,6 +133,18 @@ public static class ToyDatasets
     {
         var v = new float[2 * n];
         for (int i = 0; i < v.Length; i++) v[i] = (float)Normal(rng);
+        return v;
+    }
+
+    // The points (x, y pairs) in a uniformly random order (Fisher–Yates), as scikit-learn's shuffle=True.
+    private static float[] ShufflePoints(float[] v, Random rng)
+    {
+        for (int i = v.Length / 2 - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (v[2 * i], v[2 * j]) = (v[2 * j], v[2 * i]);
+            (v[2 * i + 1], v[2 * j + 1]) = (v[2 * j + 1], v[2 * i + 1]);
+        }
         return v;
     }
 

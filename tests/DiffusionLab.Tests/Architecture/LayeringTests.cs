@@ -16,6 +16,7 @@ public partial class LayeringTests
         ["Schedules"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks"],
         ["Sde"] = ["Models", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks"],
         ["Samplers"] = ["Models", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks", "Conditioning"],
+        ["Bridges"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks", "Samplers", "Data"],
         ["Metrics"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks"],
         ["Common"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks", "Samplers", "Schedules", "Sde"],
     };

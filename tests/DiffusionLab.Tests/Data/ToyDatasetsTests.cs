@@ -55,6 +55,18 @@ public class ToyDatasetsTests
     }
 
     [Fact]
+    public void TwoComponentSetsAreShuffledSoTheirFirstPointsHoldBoth()
+    {
+        // A sampler started from the first k points of a draw (a Schrödinger bridge's start, a sum2048 subset) must see both
+        // components. Circles: radius 3 or 1.5; moons: the outer moon's x is in [−3, 1], the inner one's in [−1, 3].
+        using var circles = ToyDatasets.Sample("circles", 5000, seed: 3).narrow(0, 0, 500);
+        var outer = circles.square().sum(1).sqrt().gt(2.25).to_type(ScalarType.Float64).mean().item<double>();
+        Assert.InRange(outer, 0.4, 0.6); // a binomial share of 500 has standard error 0.022
+        using var moons = ToyDatasets.Sample("moons", 5000, seed: 3).narrow(0, 0, 500);
+        Assert.InRange(moons.select(1, 0).mean().item<float>(), -0.3, 0.3); // ordered, the first 500 would average about −1
+    }
+
+    [Fact]
     public void GaussianIsTheStandardNormal()
     {
         // 20,000 points: each coordinate's mean within 4/√20000 ≈ 0.03 of 0, its variance within 4·√(2/20000) = 0.04 of 1
