@@ -4,7 +4,8 @@
 # of 256 pairs drawn from each minibatch's entropic plan (seed 0), then sampled with 10,000 points (seed 1):
 #   1. N(0, I) → swiss roll at σ = 1, scored like the diffusion models of the SDE table (Chamfer by both protocols, EMD);
 #   2. 8 Gaussians ↔ moons at σ = 1, forward and backward, with pictures of the paths;
-#   3. the same pair at σ = 0.3 and 3: the transport cost E|x_1 − x_0|² against σ (it falls toward W₂² as σ → 0).
+#   3. the same pair at σ = 0.3 and 3: the transport cost E|x_1 − x_0|² against σ (it falls toward W₂² as σ → 0);
+#   4. the floor of each score: a fresh draw of each data set (10,000 points, seed 1) scored the same way.
 # Every run is reused when its checkpoint exists, so the script can simply be run again.
 # Usage: benchmarks/toy/bridge.sh [OUT_DIR]
 set -euo pipefail
@@ -45,3 +46,16 @@ for sigma in 1 0.3 3; do
   row "8g-moons-s$sigma" bridge-sde 1000 8gaussians --backward
   row "8g-moons-s$sigma" bridge-ode 100 8gaussians --backward
 done
+floor() { # dataset
+  local csv="$out/floor-$1/data.csv"
+  [ -f "$csv" ] || difflab toy data --dataset "$1" --n 10000 --seed 1 --out "$out/floor-$1" >/dev/null
+  local a b
+  a=$(difflab toy eval --samples "$csv" --dataset "$1" --protocol sum2048 --json)
+  b=$(difflab toy eval --samples "$csv" --dataset "$1" --protocol group100 --json)
+  python3 - "$a" "$b" "$1" <<'PY'
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"| a fresh draw of {sys.argv[3]} (floor) | — | — | {a['chamfer']:.3f} | {a['emd']:.4f} | {b['chamfer']:.4f} | {b['emd']:.4f} | — |", flush=True)
+PY
+}
+for dataset in swiss-roll moons 8gaussians; do floor "$dataset"; done
