@@ -5,7 +5,8 @@
 # place of the cosine one of Nichol & Dhariwal (2021), then both scored the same way as the shipped sweep: 500
 # class-balanced samples per γ, DPM-Solver++(2M) in 20 steps, x̂_0 clipped, FID/KID/precision/recall on ResNet-18
 # ImageNet features against emoji:train, class accuracy by the shipped emoji classifier.
-# The cosine side is the shipped run's own folder when it is there (runs/emoji32-class), else the shipped model.
+# Both sides are scored as shipped models: the linear run is exported like models/emoji32-class (`difflab export --half`,
+# the EMA weights in float16), and the cosine side is models/emoji32-class itself.
 # Every step resumes or is skipped when its output exists, so the script can simply be run again.
 # Usage: benchmarks/emoji/schedule_comparison.sh [OUT]   (needs ./difflab data fetch emoji)
 set -euo pipefail
@@ -19,7 +20,7 @@ train_or_resume "$out/linear" --dataset emoji --model unet --ch 32 --schedule li
   --epochs 40 --grid-every 1 --grid-guidance-scale 8.5 --seed 0
 common=(--real emoji:train --classifier "$here/models/emoji-classifier" --features resnet18 --n 500 --sampler dpm++2m
   --steps 20 --seed 0 --gammas 1,5,8.5 --resume)
-difflab study guidance --run "$out/linear" "${common[@]}" --out "$out/study-linear"
-cosine=(--model "$here/models/emoji32-class"); [ -f "$here/runs/emoji32-class/checkpoint.bin" ] && cosine=(--run "$here/runs/emoji32-class")
-difflab study guidance "${cosine[@]}" "${common[@]}" --out "$out/study-cosine"
+[ -f "$out/linear-model/config.json" ] || difflab export --run "$out/linear" --out "$out/linear-model" --half
+difflab study guidance --model "$out/linear-model" "${common[@]}" --out "$out/study-linear"
+difflab study guidance --model "$here/models/emoji32-class" "${common[@]}" --out "$out/study-cosine"
 echo "done: $out"
