@@ -10,9 +10,6 @@ public sealed record BridgePrediction(Tensor Displacement, Tensor Noise) : IDisp
     }
 }
 
-/// <summary>The two terms of a bridge training loss, each a mean squared error over batch and dimensions.</summary>
-public sealed record BridgeLoss(Tensor Total, double Displacement, double Noise, int SinkhornIterations);
-
 /// <summary>
 /// A Schrödinger bridge between two distributions q_0 and q_1 on t ∈ [0, 1] for the reference process σW: of all
 /// processes that start in q_0 and end in q_1, the one closest in KL to Brownian motion with diffusion σ (Schrödinger 1931;
@@ -109,16 +106,15 @@ public sealed class SchrodingerBridge
     /// <summary>
     /// One training loss on a source batch and a target batch (each [B, D]): B pairs drawn from their entropic plan at
     /// ε = 2σ² ([SF]²M's minibatch coupling), t ~ U(0, 1), z ~ N(0, I), x_t on the bridge between the pair, and the mean
-    /// squared errors of the network's displacement and noise against x_1 − x_0 and z.
+    /// squared errors of the network's displacement and noise against x_1 − x_0 and z, summed.
     /// </summary>
-    public BridgeLoss Loss(Tensor source, Tensor target, Generator generator)
+    public Tensor Loss(Tensor source, Tensor target, Generator generator)
     {
         CheckPoints(source);
         CheckPoints(target);
         if (source.shape[0] != target.shape[0]) throw new DiffusionLabException($"source and target batches differ in size: {source.shape[0]} and {target.shape[0]}");
         int b = (int)source.shape[0];
         Tensor x0, x1;
-        int iterations;
         using (var plan = EntropicOptimalTransport.Plan(source, target, Epsilon, tolerance: 1e-3))
         {
             var (rows, columns) = EntropicOptimalTransport.SamplePairs(plan.Plan, b, generator);
@@ -127,18 +123,17 @@ public sealed class SchrodingerBridge
                 x0 = source.index_select(0, rows.to(source.device));
                 x1 = target.index_select(0, columns.to(target.device));
             }
-            iterations = plan.Iterations;
         }
         using var t = torch.rand(b, generator: generator).to(source.device).to_type(source.dtype);
         using var z = torch.randn(x0.shape, generator: generator).to(source.device).to_type(source.dtype);
         using var xt = BridgePoint(x0, x1, t, z, Sigma);
         using var p = Predict(xt, t);
         using var displacement = x1 - x0;
-        var dLoss = (p.Displacement - displacement).pow(2).mean();
-        var nLoss = (p.Noise - z).pow(2).mean();
+        using var dLoss = (p.Displacement - displacement).pow(2).mean();
+        using var nLoss = (p.Noise - z).pow(2).mean();
         x0.Dispose();
         x1.Dispose();
-        return new BridgeLoss(dLoss + nLoss, dLoss.item<float>(), nLoss.item<float>(), iterations);
+        return dLoss + nLoss;
     }
 
     private void CheckPoints(Tensor x)

@@ -22,23 +22,25 @@ public static class PointPlots
 
     /// <summary>
     /// Where points travel while sampling: the first <paramref name="paths"/> trajectories of <paramref name="states"/> (each
-    /// [N, 2], in order) as lines from their start to their end, over the data the ends should match, with the start and
-    /// end of every point shown.
+    /// [N, 2], in order) as lines from their start to their end, drawn over the data the ends should match and over the
+    /// start and end of at most 2,000 points (more would hide the lines).
     /// </summary>
     public static void SavePaths(string path, string title, Tensor? data, IReadOnlyList<Tensor> states, int paths = 64, double limit = 5)
     {
         if (states.Count < 2) throw new ArgumentException("a trajectory needs at least two states");
+        const int shown = 2000;
         var plot = new Plot();
-        if (data is not null) AddPoints(plot, data, Colors.Gray.WithAlpha(0.25), "data");
+        if (data is not null) AddPoints(plot, data.narrow(0, 0, Math.Min(shown, data.shape[0])), Colors.Gray.WithAlpha(0.25), "data");
+        AddPoints(plot, states[0].narrow(0, 0, Math.Min(shown, states[0].shape[0])), PlotFiles.SeriesColor(2).WithAlpha(0.35), "start");
+        AddPoints(plot, states[^1].narrow(0, 0, Math.Min(shown, states[^1].shape[0])), PlotFiles.SeriesColor(0).WithAlpha(0.45), "end");
         var xy = states.Select(s => s.detach().cpu().to_type(ScalarType.Float64).data<double>().ToArray()).ToList();
         int n = Math.Min(paths, xy[0].Length / 2);
         for (int p = 0; p < n; p++)
         {
-            var line = plot.Add.ScatterLine(xy.Select(v => v[2 * p]).ToArray(), xy.Select(v => v[2 * p + 1]).ToArray(), PlotFiles.SeriesColor(1).WithAlpha(0.45));
-            line.LineWidth = 1;
+            var line = plot.Add.ScatterLine(xy.Select(v => v[2 * p]).ToArray(), xy.Select(v => v[2 * p + 1]).ToArray(), Colors.Black.WithAlpha(0.6));
+            line.LineWidth = 1.2f;
+            line.MarkerSize = 0;
         }
-        AddPoints(plot, states[0], PlotFiles.SeriesColor(2).WithAlpha(0.5), "start");
-        AddPoints(plot, states[^1], PlotFiles.SeriesColor(0).WithAlpha(0.6), "end");
         plot.Title(title);
         plot.Axes.SetLimits(-limit, limit, -limit, limit);
         plot.Axes.SquareUnits();

@@ -114,7 +114,7 @@ public sealed class ToyRun : IDisposable
         int b = Config.BatchSize;
         if (Bridge is not null)
             return g => Bridge.Loss(source!.index_select(0, torch.randint(0, n, [b], generator: g).to(Device)),
-                data.index_select(0, torch.randint(0, n, [b], generator: g).to(Device)), g).Total;
+                data.index_select(0, torch.randint(0, n, [b], generator: g).to(Device)), g);
         if (Discrete is not null)
             return g => Discrete.Loss(data.index_select(0, torch.randint(0, n, [b], generator: g).to(Device)), g);
         IScoreLoss loss = Config.Loss switch

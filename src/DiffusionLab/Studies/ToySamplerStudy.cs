@@ -20,7 +20,7 @@ public static class ToySamplerStudy
     public static IReadOnlyList<ToyStudyRow> Run(ToyRun run, IReadOnlyList<string> samplers, IReadOnlyList<int> budgets, string protocol, long seed,
         Action<ToyStudyRow>? onRow = null)
     {
-        if (run.Discrete is null) throw new DiffusionLabException("the sampler study needs a DDPM run (Process ddpm), not a score SDE");
+        if (run.Discrete is null) throw new DiffusionLabException($"the sampler study needs a DDPM run (Process ddpm), not a {(run.Bridge is null ? "score SDE" : "Schrödinger bridge")}");
         int n = ToyEvaluation.RequiredPoints(protocol);
         var rows = new List<ToyStudyRow>();
         foreach (int budget in budgets)

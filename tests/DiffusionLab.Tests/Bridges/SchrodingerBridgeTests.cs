@@ -96,7 +96,7 @@ public class SchrodingerBridgeTests
             var target = torch.randn([256, 2], generator: g) * 0.5 + targetMean;
             optimizer.zero_grad();
             var loss = bridge.Loss(source, target, g);
-            loss.Total.backward();
+            loss.backward();
             optimizer.step();
         }
         network.eval();
