@@ -17,25 +17,13 @@ public static class BridgeSamplers
         _ => throw new DiffusionLabException($"unknown bridge sampler '{name}' (choose from {string.Join(", ", Names)})"),
     };
 
-    /// <summary>The loop both samplers share: x ← step(x, i) with each step's temporaries freed, onStep after each.</summary>
+    /// <summary>Checks the arguments, then runs <see cref="SamplingLoop.Run"/>.</summary>
     internal static SampleResult Integrate(Tensor start, int steps, Action<int, Tensor>? onStep, Func<Tensor, int, (Tensor Next, int Evaluations)> step)
     {
         if (steps < 1) throw new DiffusionLabException($"`steps` must be at least 1, got {steps}");
         if (start.dim() != 2 || start.shape[0] < 1)
             throw new DiffusionLabException($"bridge sampling starts from points [B, D] with B >= 1, got [{string.Join(", ", start.shape)}]");
-        using var noGrad = torch.no_grad();
-        var x = start.alias();
-        int nfe = 0;
-        for (int i = 0; i < steps; i++)
-        {
-            using var scope = torch.NewDisposeScope();
-            var (next, evaluations) = step(x, i);
-            nfe += evaluations;
-            x.Dispose();
-            x = next.MoveToOuterDisposeScope();
-            onStep?.Invoke(i + 1, x);
-        }
-        return new SampleResult(x, nfe);
+        return SamplingLoop.Run(start, steps, onStep, step);
     }
 }
 

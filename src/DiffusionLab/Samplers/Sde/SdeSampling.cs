@@ -33,19 +33,7 @@ public static class SdeSampling
     {
         CheckNoise(noise);
         var grid = TimeGrid(model.Sde, endTime, steps);
-        using var noGrad = torch.no_grad();
-        var x = noise.alias();
-        int nfe = 0;
-        for (int i = 0; i < steps; i++)
-        {
-            using var scope = torch.NewDisposeScope();
-            var (next, evaluations) = step(x, i, grid[i], grid[i + 1]);
-            nfe += evaluations;
-            x.Dispose();
-            x = next.MoveToOuterDisposeScope();
-            onStep?.Invoke(i + 1, x);
-        }
-        return new SampleResult(x, nfe);
+        return SamplingLoop.Run(noise, steps, onStep, (x, i) => step(x, i, grid[i], grid[i + 1]));
     }
 
     /// <summary>The same time for every sample of <paramref name="x"/>, [B], in x's dtype and device.</summary>
