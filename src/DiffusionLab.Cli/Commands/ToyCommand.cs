@@ -82,8 +82,7 @@ public static class ToyCommand
                     LogEvery = 50, CheckpointEvery = 1000,
                 },
             };
-            ToyDatasets.Sample(config.Dataset, 1, 0).Dispose(); // unknown dataset → clear error before any work
-            if (source is not null) ToyDatasets.Sample(source, 1, 0).Dispose();
+            ToyDatasets.Sample(config.Dataset, 1, 0).Dispose(); // unknown dataset → clear error before any work (ToyRun checks a bridge's source)
             var console = CommonOptions.ConsoleFor(output);
             if (Trainer.InitialWeightInEma(config.Training) is double initial and > 0.01)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -151,7 +150,7 @@ public static class ToyCommand
                     new ToySamplerOptions { Eta = parse.GetValue(eta), Snr = parse.GetValue(snr), Tolerance = parse.GetValue(tol), Backward = back },
                     (i, x) =>
                     {
-                        if (i == 0) startPoints = x.detach().cpu().clone().DetachFromDisposeScope();
+                        if (i == 0 && model.Bridge is not null) startPoints = x.detach().cpu().clone().DetachFromDisposeScope(); // for the transport cost
                         frames?.Add(x.detach().cpu().clone().DetachFromDisposeScope());
                         progress.Report(i, total);
                     });
@@ -168,7 +167,7 @@ public static class ToyCommand
             PointPlots.SaveScatter(png, title, data, samples);
             var console = CommonOptions.ConsoleFor(output);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{samples.shape[0]} samples, {result.FunctionEvaluations} network evaluations, {seconds:F2} s"));
-            if (model.Bridge is not null && startPoints is not null)
+            if (startPoints is not null)
             {
                 // the transport cost the bridge pays: it falls toward the squared Wasserstein-2 distance as σ → 0
                 using var cost = (samples.cpu() - startPoints).square().sum(1).mean();

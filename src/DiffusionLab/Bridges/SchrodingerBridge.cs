@@ -69,7 +69,7 @@ public sealed class SchrodingerBridge
     public Tensor ForwardDrift(Tensor x, double t)
     {
         if (!(t >= 0 && t < 1)) throw new DiffusionLabException($"the forward drift needs t in [0, 1), got {t}");
-        using var p = Predict(x, Times(x, t));
+        using var p = Predict(x, TensorOps.Times(x, t));
         return p.Displacement - Sigma * Math.Sqrt(t / (1 - t)) * p.Noise;
     }
 
@@ -80,7 +80,7 @@ public sealed class SchrodingerBridge
     public Tensor BackwardDrift(Tensor x, double t)
     {
         if (!(t > 0 && t <= 1)) throw new DiffusionLabException($"the backward drift needs t in (0, 1], got {t}");
-        using var p = Predict(x, Times(x, t));
+        using var p = Predict(x, TensorOps.Times(x, t));
         return p.Displacement + Sigma * Math.Sqrt((1 - t) / t) * p.Noise;
     }
 
@@ -91,7 +91,7 @@ public sealed class SchrodingerBridge
     public Tensor Velocity(Tensor x, double t)
     {
         if (!(t > 0 && t < 1)) throw new DiffusionLabException($"the probability-flow velocity needs t in (0, 1), got {t}");
-        using var p = Predict(x, Times(x, t));
+        using var p = Predict(x, TensorOps.Times(x, t));
         return p.Displacement + Sigma * (1 - 2 * t) / (2 * Math.Sqrt(t * (1 - t))) * p.Noise;
     }
 
@@ -99,7 +99,7 @@ public sealed class SchrodingerBridge
     public Tensor Score(Tensor x, double t)
     {
         if (!(t > 0 && t < 1)) throw new DiffusionLabException($"the bridge's score needs t in (0, 1), got {t}");
-        using var p = Predict(x, Times(x, t));
+        using var p = Predict(x, TensorOps.Times(x, t));
         return -p.Noise / (Sigma * Math.Sqrt(t * (1 - t)));
     }
 
@@ -141,6 +141,4 @@ public sealed class SchrodingerBridge
         if (x.dim() != 2 || x.shape[1] != Dimension || x.shape[0] < 1)
             throw new DiffusionLabException($"the bridge works on points [B, {Dimension}] with B >= 1, got [{string.Join(", ", x.shape)}]");
     }
-
-    private static Tensor Times(Tensor x, double t) => torch.full(x.shape[0], t, dtype: x.dtype, device: x.device);
 }

@@ -18,6 +18,10 @@ public static class TensorOps
         return values.reshape(shape);
     }
 
+    /// <summary>The same value <paramref name="t"/> for every sample of <paramref name="x"/>, [B], in x's dtype and device
+    /// (a time every network of a batch sees alike).</summary>
+    public static Tensor Times(Tensor x, double t) => torch.full(x.shape[0], t, dtype: x.dtype, device: x.device);
+
     /// <summary>Reshapes per-sample values [B] to [B, 1, …, 1] with the rank of <paramref name="like"/> (any data rank).</summary>
     public static Tensor ToRankOf(Tensor perSample, Tensor like)
     {

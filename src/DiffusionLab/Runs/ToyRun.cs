@@ -66,9 +66,6 @@ public sealed class ToyRun : IDisposable
     public ScoreModel? Score { get; }
     public SchrodingerBridge? Bridge { get; }
 
-    /// <summary>The samplers that fit this run's process.</summary>
-    public IReadOnlyList<string> SamplerNames => Config.Process switch { "ddpm" => DiscreteSamplers, "sde" => SdeSamplers, _ => BridgeSamplers };
-
     /// <summary>The data set that samples of this run should match: the target, or a bridge's source when it runs backwards.</summary>
     public string SampleDataset(bool backward) => backward && Bridge is not null ? Config.Source : Config.Dataset;
 

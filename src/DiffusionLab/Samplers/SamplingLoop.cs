@@ -10,6 +10,7 @@ public static class SamplingLoop
     /// </summary>
     public static SampleResult Run(Tensor start, int steps, Action<int, Tensor>? onStep, Func<Tensor, int, (Tensor Next, int Evaluations)> step)
     {
+        if (steps < 1) throw new DiffusionLabException($"`steps` must be at least 1, got {steps}");
         using var noGrad = torch.no_grad();
         var x = start.alias();
         int nfe = 0;

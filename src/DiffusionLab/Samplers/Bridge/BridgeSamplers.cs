@@ -17,10 +17,9 @@ public static class BridgeSamplers
         _ => throw new DiffusionLabException($"unknown bridge sampler '{name}' (choose from {string.Join(", ", Names)})"),
     };
 
-    /// <summary>Checks the arguments, then runs <see cref="SamplingLoop.Run"/>.</summary>
+    /// <summary>Checks the start points, then runs <see cref="SamplingLoop.Run"/> (which checks the step count).</summary>
     internal static SampleResult Integrate(Tensor start, int steps, Action<int, Tensor>? onStep, Func<Tensor, int, (Tensor Next, int Evaluations)> step)
     {
-        if (steps < 1) throw new DiffusionLabException($"`steps` must be at least 1, got {steps}");
         if (start.dim() != 2 || start.shape[0] < 1)
             throw new DiffusionLabException($"bridge sampling starts from points [B, D] with B >= 1, got [{string.Join(", ", start.shape)}]");
         return SamplingLoop.Run(start, steps, onStep, step);

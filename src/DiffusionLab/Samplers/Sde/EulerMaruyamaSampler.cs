@@ -16,7 +16,7 @@ public sealed class EulerMaruyamaSampler(double endTime = SdeSampling.DefaultEnd
         {
             var sde = model.Sde;
             double dt = t0 - t1;
-            var t = SdeSampling.Times(x, t0);
+            var t = TensorOps.Times(x, t0);
             var drift = sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: false);
             var mean = x - drift * dt; // SBGM eq. 6 discretised by Euler–Maruyama, integrating backwards in time
             var next = i == steps - 1

@@ -65,7 +65,7 @@ public sealed class PredictorCorrectorSampler : ISampler<ScoreModel>
         {
             using var scope = torch.NewDisposeScope();
             double tNow = grid[i], tNext = grid[i + 1];
-            var t = SdeSampling.Times(x, tNow);
+            var t = TensorOps.Times(x, tNow);
             double r = Coefficient(sde.MeanCoefficient, tNow) / Coefficient(sde.MeanCoefficient, tNext); // α(t)/α(s)
             var xi = x;
             for (int j = 0; j < CorrectorSteps; j++)

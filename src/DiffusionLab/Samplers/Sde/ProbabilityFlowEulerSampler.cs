@@ -13,7 +13,7 @@ public sealed class ProbabilityFlowEulerSampler(double endTime = SdeSampling.Def
     public SampleResult Sample(ScoreModel model, Tensor noise, int steps, NoiseGenerator? generator = null, Action<int, Tensor>? onStep = null) =>
         SdeSampling.Integrate(model, noise, steps, endTime, onStep, (x, i, t0, t1) =>
         {
-            var t = SdeSampling.Times(x, t0);
+            var t = TensorOps.Times(x, t0);
             var drift = model.Sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: true);
             return (x + drift * (t1 - t0), 1); // Euler step of SBGM eq. 13 (dt < 0)
         });

@@ -16,11 +16,11 @@ public sealed class ProbabilityFlowHeunSampler(double endTime = SdeSampling.Defa
         {
             var sde = model.Sde;
             double dt = t1 - t0; // negative: integrating from T down to ε_t
-            var t = SdeSampling.Times(x, t0);
+            var t = TensorOps.Times(x, t0);
             var d = sde.ReverseDrift(x, t, model.Score(x, t), probabilityFlow: true);
             var next = x + d * dt; // Euler predictor (SBGM eq. 13)
             if (i == steps - 1) return (next, 1);
-            var tNext = SdeSampling.Times(x, t1);
+            var tNext = TensorOps.Times(x, t1);
             var dNext = sde.ReverseDrift(next, tNext, model.Score(next, tNext), probabilityFlow: true);
             return (x + 0.5 * (d + dNext) * dt, 2); // trapezoidal corrector (Heun; Karras et al. 2022, Alg. 1)
         });

@@ -68,7 +68,7 @@ public sealed class ProbabilityFlowRk45Sampler : ISampler<ScoreModel>
         {
             using var scope = torch.NewDisposeScope();
             var xm = x.to_type(dtype);
-            var tt = SdeSampling.Times(xm, t);
+            var tt = TensorOps.Times(xm, t);
             nfe++;
             return sde.ReverseDrift(xm, tt, model.Score(xm, tt), probabilityFlow: true).to_type(ScalarType.Float64).MoveToOuterDisposeScope();
         }

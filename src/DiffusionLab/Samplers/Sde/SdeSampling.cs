@@ -36,9 +36,6 @@ public static class SdeSampling
         return SamplingLoop.Run(noise, steps, onStep, (x, i) => step(x, i, grid[i], grid[i + 1]));
     }
 
-    /// <summary>The same time for every sample of <paramref name="x"/>, [B], in x's dtype and device.</summary>
-    public static Tensor Times(Tensor x, double t) => torch.full(x.shape[0], t, dtype: x.dtype, device: x.device);
-
     /// <summary>Standard normal noise shaped like <paramref name="x"/>, drawn on the CPU generator and moved to x's device.</summary>
     public static Tensor Noise(Tensor x, NoiseGenerator? generator) => NoiseGenerator.RandnLike(x, generator);
 
