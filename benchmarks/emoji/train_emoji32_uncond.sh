@@ -10,6 +10,6 @@ out="${1:-$here/runs/emoji32-uncond}"
 epochs="${EPOCHS:-10}"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
-train_or_resume "$out" --dataset emoji --model unet --ch 32 --unconditional --schedule cosine --prediction eps --precision bf16 \
+train_or_resume "$out" --dataset emoji --model unet --ch 32 --unconditional --schedule linear --prediction eps --precision bf16 \
   --lr 4e-4 --lr-schedule cosine --grad-clip 1 \
   --epochs "$epochs" --grid-every 1 --seed 0
