@@ -275,7 +275,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         private readonly GroupNorm norm1, norm2;
         private readonly Conv2d conv1, conv2;
         private readonly Linear temb_proj;
-        private readonly Dropout dropout;
+        private readonly CounterHashDropout dropout;
         private readonly Conv2d? skip;
         private readonly AttnBlock? attn;
         private readonly CrossAttnBlock? cross;
@@ -286,7 +286,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             conv1 = nn.Conv2d(cin, cout, 3, padding: 1);
             temb_proj = nn.Linear(temb, cout);
             norm2 = NewGroupNorm(cout);
-            dropout = nn.Dropout(drop);
+            dropout = new CounterHashDropout(drop);
             conv2 = nn.Conv2d(cout, cout, 3, padding: 1);
             if (cin != cout) skip = nn.Conv2d(cin, cout, 1);
             if (attention) attn = new AttnBlock(cout);
