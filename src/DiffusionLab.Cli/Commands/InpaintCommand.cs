@@ -31,7 +31,7 @@ public static class InpaintCommand
             using var inputs = EditVerbs.LoadEditInputs(parse, input, model, common, cls, prompt, m, outDir, output);
             var (all, allLabels, allPrompts, from, to, images, labels, dataLabels, gamma) = inputs;
             using var holes = Masks.Parse(parse.GetValue(mask)!, m.Config.ImageSize, seed);
-            var options = new InpaintOptions { Steps = parse.GetValue(steps), JumpLength = parse.GetValue(jump), Resamples = parse.GetValue(resample), McgScale = parse.GetValue(mcg) };
+            var options = new InpaintOptions { Steps = parse.GetValue(steps), JumpLength = parse.GetValue(jump), Resamples = parse.GetValue(resample), McgScale = parse.GetValue(mcg), ClipX0 = m.Config.DefaultClipX0 };
             var runs = new List<(string Name, InpaintOptions Options)>();
             if (parse.GetValue(compare))
             {

@@ -46,7 +46,7 @@ public static class SdEditCommand
             var clock = Stopwatch.StartNew();
             foreach (var level in levels)
             {
-                var (edited, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => SdEdit.Run(dm, x, level, k, noise), model.Compute, common.ShardOf(parse), allPrompts);
+                var (edited, _) = m.Edit(all, allLabels, gamma, parse.GetValue(model.Batch), seed, (dm, x, noise) => SdEdit.Run(dm, x, level, k, noise, clipX0: m.Config.DefaultClipX0), model.Compute, common.ShardOf(parse), allPrompts);
                 written.AddRange(SampleSheets.SaveImages(edited, Path.Combine(outDir, $"i_start-{level}"), labels, from));
                 columns.Add(edited);
             }

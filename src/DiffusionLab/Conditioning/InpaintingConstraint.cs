@@ -19,15 +19,17 @@ public sealed class InpaintingConstraint
     /// step measured against replacement on held-out MNIST in docs/RESULTS.md (FID 219 against 365).</summary>
     public const double ComparisonMcgScale = 1;
 
-    public InpaintingConstraint(Tensor image, Tensor mask, double mcgScale = DefaultMcgScale)
+    public InpaintingConstraint(Tensor image, Tensor mask, double mcgScale = DefaultMcgScale, double? clipX0 = null)
     {
         if (mask.dim() != 4 || mask.shape[2] != image.shape[2] || mask.shape[3] != image.shape[3])
             throw new DiffusionLabException($"the mask is {mask.shape[^1]}×{mask.shape[^2]} but the image is {image.shape[3]}×{image.shape[2]}");
         if (!(mcgScale >= 0)) throw new DiffusionLabException($"`McgScale` must be non-negative, got {mcgScale}");
+        if (clipX0 is double c && !(c > 0 && double.IsFinite(c))) throw new DiffusionLabException($"`ClipX0` must be positive and finite (or null: off), got {c}");
         Image = image;
         Mask = mask.to(image.device).to(image.dtype);
         known = 1 - Mask;
         McgScale = mcgScale;
+        ClipX0 = clipX0;
     }
 
     private readonly Tensor known; // 1 − mask, read at every step
@@ -36,6 +38,11 @@ public sealed class InpaintingConstraint
     /// <summary>1 in the hole, 0 where the pixels are known.</summary>
     public Tensor Mask { get; }
     public double McgScale { get; }
+    /// <summary>x̂_0 clipped to [−c, c] before the step and before MCG's residual (null: unclipped), as the samplers do
+    /// for the model (DDPM's clip_denoised; DPS's and MCG's code take the gradient through that clipped x̂_0).</summary>
+    public double? ClipX0 { get; }
+
+    private Tensor Clipped(Tensor x0) => ClipX0 is double c ? x0.clamp(-c, c) : x0;
 
     /// <summary>
     /// One ancestral step of the model from level <paramref name="t"/> to <paramref name="prev"/>, the proposal for the
@@ -46,12 +53,12 @@ public sealed class InpaintingConstraint
         if (McgScale == 0)
         {
             using var noGrad = torch.no_grad();
-            var x0 = model.Predict(x, t).X0;
+            var x0 = Clipped(model.Predict(x, t).X0);
             return DdpmSampler.Step(model.Schedule, x, x0, t, prev, generator);
         }
         using var grad = torch.enable_grad();
         var xin = x.detach().requires_grad_(true);
-        var prediction = model.Predict(xin, t).X0;
+        var prediction = Clipped(model.Predict(xin, t).X0);
         // ‖W(y − H x̂_0)‖ per image (W = the known pixels; the unsquared norm, as MCG's and DPS's code use for a
         // step size that does not depend on the residual's scale), summed so each image gets its own gradient.
         var residual = (known * (Image - prediction)).flatten(1).norm(1).sum();

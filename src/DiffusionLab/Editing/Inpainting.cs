@@ -16,6 +16,8 @@ public sealed record InpaintOptions
     public int Resamples { get; init; } = 1;
     /// <summary>Step size α of the manifold-constrained gradient (0 = plain replacement, no MCG).</summary>
     public double McgScale { get; init; } = InpaintingConstraint.DefaultMcgScale;
+    /// <summary>Clip x̂_0 to [−c, c] at every step (null: off); the verbs pass the model's default, as sampling does.</summary>
+    public double? ClipX0 { get; init; }
 }
 
 /// <summary>
@@ -57,7 +59,7 @@ public static class Inpainting
     /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>). <paramref name="onStep"/> sees each new x.
     /// </summary>
     public static Tensor Run(DiscreteModel model, Tensor image, Tensor mask, InpaintOptions o, NoiseGenerator? generator, Action<int, Tensor>? onStep = null) =>
-        Run(model, new InpaintingConstraint(image, mask, o.McgScale), o, generator, onStep);
+        Run(model, new InpaintingConstraint(image, mask, o.McgScale, o.ClipX0), o, generator, onStep);
 
     /// <summary>Samples under <paramref name="constraint"/> on RePaint's schedule of <paramref name="o"/> (its McgScale is the constraint's).</summary>
     public static Tensor Run(DiscreteModel model, InpaintingConstraint constraint, InpaintOptions o, NoiseGenerator? generator, Action<int, Tensor>? onStep = null)

@@ -21,9 +21,10 @@ public static class SdEdit
 
     /// <summary>
     /// Edits <paramref name="image"/> [B, C, H, W] starting at level <paramref name="iStart"/> (0..<paramref name="steps"/>)
-    /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>).
+    /// with <paramref name="model"/> under its <see cref="DiscreteModel.Conditioning"/> (<c>model.With(…)</c>), x̂_0 clipped to
+    /// [−c, c] at every step where <paramref name="clipX0"/> is set (as sampling does for the model).
     /// </summary>
-    public static Tensor Run(DiscreteModel model, Tensor image, int iStart, int steps, NoiseGenerator? generator, Action<int, Tensor>? onStep = null)
+    public static Tensor Run(DiscreteModel model, Tensor image, int iStart, int steps, NoiseGenerator? generator, Action<int, Tensor>? onStep = null, double? clipX0 = null)
     {
         var taus = StepGrid.Uniform(model.Schedule.Steps, steps);
         if (iStart < 0 || iStart > taus.Length)
@@ -31,7 +32,7 @@ public static class SdEdit
         if (iStart == taus.Length) return image.clone();
         using var scope = torch.NewDisposeScope();
         var start = iStart == 0 ? NoiseGenerator.RandnLike(image, generator) : ForwardProcess.Sample(model.Schedule, image, taus[iStart], generator);
-        var result = new DdpmSampler().SampleFrom(model, start, taus[iStart..], generator, onStep).Samples;
+        var result = new DdpmSampler(clipX0: clipX0).SampleFrom(model, start, taus[iStart..], generator, onStep).Samples;
         return result.MoveToOuterDisposeScope();
     }
 }

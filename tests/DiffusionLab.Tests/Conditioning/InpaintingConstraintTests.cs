@@ -71,6 +71,32 @@ public class InpaintingConstraintTests
     }
 
     [Fact]
+    public void WhereXHat0IsClippedTheKnownPixelsPullNothing()
+    {
+        // MCG's gradient flows through the clipped x̂_0 (as in DPS's and MCG's code): with every pixel of x̂_0 beyond a tiny
+        // clip the residual is constant in x_t, so the MCG step equals the plain one; without the clip it does not.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(4);
+        var net = new Cs180UNet(new Cs180UNetConfig(Cs180Variant.Class, 1, 8, 8, 4));
+        net.eval();
+        using var model = new DiscreteModel(S.Linear(50), new Denoiser(net, Parameterisation.Epsilon));
+        var image = torch.rand(2, 1, 8, 8) * 2 - 1;
+        var mask = Masks.Centre(8, 0.5);
+        var x = torch.randn(2, 1, 8, 8) * 3;
+        int t = 45, prev = 40;
+        const double tiny = 1e-6;
+        Assert.True(model.Predict(x, t).X0.abs().min().item<float>() > tiny, "the check needs every |x̂_0| above the clip");
+        var plain = new InpaintingConstraint(image, mask, 0, tiny).Step(model, x, t, prev, TensorOps.SeededGenerator(9));
+        var mcg = new InpaintingConstraint(image, mask, 1, tiny).Step(model, x, t, prev, TensorOps.SeededGenerator(9));
+        Assert.Equal(0f, (plain - mcg).abs().max().item<float>());
+        var unclippedMcg = new InpaintingConstraint(image, mask, 1).Step(model, x, t, prev, TensorOps.SeededGenerator(9));
+        var unclippedPlain = new InpaintingConstraint(image, mask).Step(model, x, t, prev, TensorOps.SeededGenerator(9));
+        Assert.True((unclippedPlain - unclippedMcg).abs().max().item<float>() > 1e-4);
+        var bad = Assert.Throws<DiffusionLabException>(() => new InpaintingConstraint(image, mask, 1, 0));
+        Assert.Contains("ClipX0", bad.Message);
+    }
+
+    [Fact]
     public void ABadMaskOrStepSizeIsAClearError()
     {
         using var scope = torch.NewDisposeScope();

@@ -96,6 +96,30 @@ public class EditingTests
     }
 
     [Fact]
+    public void SdEditAndInpaintingClipXHat0WhereAsked()
+    {
+        // As the samplers do for the unet models (DDPM's clip_denoised): the last ancestral step returns x̂_0, so with
+        // x̂_0 clipped to [−c, c] every edited pixel lies in it; the untrained network's unclipped answer does not.
+        using var scope = torch.NewDisposeScope();
+        var (_, model) = TinyModel();
+        using var __ = model;
+        var image = torch.rand(2, 1, 8, 8) * 2 - 1;
+        const double c = 0.25;
+        var unclipped = SdEdit.Run(model, image, 2, 10, TensorOps.SeededGenerator(9));
+        Assert.True(unclipped.abs().max().item<float>() > c, "the check needs an unclipped result outside [−c, c]");
+        var clipped = SdEdit.Run(model, image, 2, 10, TensorOps.SeededGenerator(9), clipX0: c);
+        Assert.True(clipped.abs().max().item<float>() <= c + 1e-6, $"{clipped.abs().max().item<float>()}");
+        // inpainting: the hole is the clipped x̂_0 at the last step, the known pixels the original
+        var mask = Masks.Centre(8, 0.5);
+        foreach (var mcg in new[] { 0.0, 1.0 })
+        {
+            var filled = Inpainting.Run(model, image, mask, new InpaintOptions { Steps = 10, McgScale = mcg, ClipX0 = c }, TensorOps.SeededGenerator(1));
+            Assert.True((filled * mask).abs().max().item<float>() <= c + 1e-6, $"MCG {mcg}: {(filled * mask).abs().max().item<float>()}");
+            Assert.Equal(0f, ((filled - image) * (1 - mask)).abs().max().item<float>());
+        }
+    }
+
+    [Fact]
     public void SdEditEndpointsAreAFreshSampleAndTheInput()
     {
         using var scope = torch.NewDisposeScope();
