@@ -12,12 +12,13 @@
 # It is the documented `difflab train` command, run from a private copy of the built program so that rebuilding the clone
 # (any ./difflab call after a source change) cannot pull the assemblies from under a run that lasts hours.
 # Rerun to resume (any number of times): the result equals an uninterrupted run's.
-# Usage: benchmarks/emoji/train_emoji32.sh [OUT]    (needs ./difflab data fetch emoji)
+# Usage: benchmarks/emoji/train_emoji32.sh [OUT]    (needs ./difflab data fetch emoji; CH=32 and EPOCHS=40 by default —
+# train_emoji32_large.sh runs the same recipe with CH=64 EPOCHS=100)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$here/runs/emoji32-class}"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
-train_or_resume "$out" --dataset emoji --model unet --ch 32 --schedule linear --prediction eps --precision bf16 \
+train_or_resume "$out" --dataset emoji --model unet --ch "${CH:-32}" --schedule linear --prediction eps --precision bf16 \
   --lr 4e-4 --lr-schedule cosine --grad-clip 1 \
-  --epochs 40 --grid-every 1 --grid-guidance-scale 8.5 --seed 0
+  --epochs "${EPOCHS:-40}" --grid-every 1 --grid-guidance-scale 8.5 --seed 0
