@@ -42,8 +42,6 @@ public sealed class InpaintingConstraint
     /// for the model (DDPM's clip_denoised; DPS's and MCG's code take the gradient through that clipped x̂_0).</summary>
     public double? ClipX0 { get; }
 
-    private Tensor Clipped(Tensor x0) => ClipX0 is double c ? x0.clamp(-c, c) : x0;
-
     /// <summary>
     /// One ancestral step of the model from level <paramref name="t"/> to <paramref name="prev"/>, the proposal for the
     /// hole; with MCG, moved by −α ∇_{x_t} ‖(1 − m) ⊙ (x_orig − x̂_0(x_t))‖₂ (the official code's unsquared norm).
@@ -53,12 +51,12 @@ public sealed class InpaintingConstraint
         if (McgScale == 0)
         {
             using var noGrad = torch.no_grad();
-            var x0 = Clipped(model.Predict(x, t).X0);
+            var x0 = model.PredictX0(x, t, ClipX0);
             return DdpmSampler.Step(model.Schedule, x, x0, t, prev, generator);
         }
         using var grad = torch.enable_grad();
         var xin = x.detach().requires_grad_(true);
-        var prediction = Clipped(model.Predict(xin, t).X0);
+        var prediction = model.PredictX0(xin, t, ClipX0);
         // ‖W(y − H x̂_0)‖ per image (W = the known pixels; the unsquared norm, as MCG's and DPS's code use for a
         // step size that does not depend on the residual's scale), summed so each image gets its own gradient.
         var residual = (known * (Image - prediction)).flatten(1).norm(1).sum();
