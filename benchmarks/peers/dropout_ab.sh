@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The counter-hash dropout against nn.Dropout in the 32 px attention U-Net's training step (docs/RESULTS.md, "RGB speed"):
 # `difflab bench --only phases-unet32,train-unet32` from two builds — BASE (a commit with nn.Dropout) and the working
-# tree — alternating for ROUNDS rounds, same threads and precision. Prints each round's JSON summary lines.
+# tree — alternating for ROUNDS rounds, same threads and precision. Prints each round's timings and writes them as
+# JSON to OUT/SIDE-ROUND.json.
 # Usage: benchmarks/peers/dropout_ab.sh BASE_COMMIT   (ROUNDS=2 REPEATS=3 PRECISION=bf16 OUT=out/dropout-ab)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

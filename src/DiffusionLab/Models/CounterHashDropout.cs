@@ -24,8 +24,6 @@ public sealed class CounterHashDropout : nn.Module<Tensor, Tensor>
         _p = p;
     }
 
-    public double P => _p;
-
     public override Tensor forward(Tensor x)
     {
         if (!training || _p == 0) return x.alias();
