@@ -38,7 +38,9 @@ public static class FeatureCache
         {
             try
             {
-                var cached = Tensor.Load(path);
+                // torch.load reads what Tensor.save wrote; TorchSharp 0.107's static Tensor.Load(path) throws on it
+                // ("Unsupported TypeMeta"), which the catch below took for a damaged cache, so nothing was ever read back
+                var cached = torch.load(path);
                 if (cached.shape[0] == set.Count)
                 {
                     onProgress?.Invoke(set.Count, set.Count);
