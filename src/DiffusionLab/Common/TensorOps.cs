@@ -46,4 +46,18 @@ public static class TensorOps
     /// whose hashes are randomised per process. Used for the per-epoch shuffles of the training loops.
     /// </summary>
     public static Random EpochRandom(long seed, int epoch) => new(unchecked((int)(seed * 1_000_003 + epoch)));
+
+    /// <summary>
+    /// <paramref name="f"/>(<paramref name="t"/>), then <paramref name="t"/> disposed (unless f returned it): for an
+    /// intermediate that only the next layer reads, so a forward pass frees each activation as soon as it has been read,
+    /// as PyTorch's reference counting does. Holding them all to the end of the pass instead made the DDPM U-Net's
+    /// sampling step need twice the peer's memory and fragmented glibc's heap, which then grew by a gigabyte per step
+    /// (docs/RESULTS.md). Safe in training: autograd keeps its own references to what the backward pass reads.
+    /// </summary>
+    public static Tensor Consume(this Tensor t, Func<Tensor, Tensor> f)
+    {
+        var result = f(t);
+        if (!ReferenceEquals(result, t)) t.Dispose();
+        return result;
+    }
 }

@@ -246,15 +246,15 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             emb = emb + class_emb.call(l);
         }
         var h = MixedPrecision.Call(conv_in, x);
-        var hs = new List<Tensor> { h };
+        var hs = new List<Tensor> { h }; // the skips; everything else is freed as soon as the next layer has read it
         foreach (var block in down)
         {
             h = block.call(h, emb);
             hs.Add(h);
         }
-        h = mid_attn.call(mid1.call(h, emb));
-        if (mid_cross is not null) h = mid_cross.call(h);
-        h = mid2.call(h, emb);
+        h = mid1.call(h, emb).Consume(mid_attn.call);
+        if (mid_cross is not null) h = h.Consume(mid_cross.call);
+        h = h.Consume(m => mid2.call(m, emb));
         int k = 0;
         foreach (var block in up)
         {
@@ -262,11 +262,14 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             {
                 var skip = hs[^1];
                 hs.RemoveAt(hs.Count - 1);
-                h = block.call(torch.cat([h, skip], 1), emb);
+                var joined = torch.cat([h, skip], 1);
+                h.Dispose();
+                skip.Dispose();
+                h = joined.Consume(j => block.call(j, emb));
             }
-            else h = block.call(h, emb);
+            else h = h.Consume(u => block.call(u, emb));
         }
-        return MixedPrecision.Output(MixedPrecision.Call(conv_out, nn.functional.silu(norm_out.call(h))));
+        return h.Consume(norm_out.call).Consume(a => nn.functional.silu(a)).Consume(a => MixedPrecision.Call(conv_out, a)).Consume(MixedPrecision.Output);
     }
 
     /// <summary>GroupNorm → SiLU → conv, + time projection, GroupNorm → SiLU → dropout → conv, with a 1×1 skip when channels change.</summary>
@@ -296,12 +299,14 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
 
         public override Tensor forward(Tensor x, Tensor emb)
         {
-            var h = MixedPrecision.Call(conv1, nn.functional.silu(norm1.call(x)));
-            h = h + MixedPrecision.Call(temb_proj, nn.functional.silu(emb)).unsqueeze(-1).unsqueeze(-1);
-            h = MixedPrecision.Call(conv2, dropout.call(nn.functional.silu(norm2.call(h))));
-            h = (skip is null ? x : MixedPrecision.Call(skip, x)) + h;
-            if (attn is not null) h = attn.call(h);
-            return cross?.call(h) ?? h;
+            using var scope = torch.NewDisposeScope(); // the small time projection; the maps are freed as they are read
+            var h = norm1.call(x).Consume(a => nn.functional.silu(a)).Consume(a => MixedPrecision.Call(conv1, a));
+            var time = MixedPrecision.Call(temb_proj, nn.functional.silu(emb)).unsqueeze(-1).unsqueeze(-1);
+            h = h.Consume(a => a + time).Consume(norm2.call).Consume(a => nn.functional.silu(a)).Consume(dropout.call).Consume(a => MixedPrecision.Call(conv2, a));
+            h = skip is null ? h.Consume(a => x + a) : h.Consume(a => MixedPrecision.Call(skip, x).Consume(s => s + a));
+            if (attn is not null) h = h.Consume(attn.call);
+            if (cross is not null) h = h.Consume(cross.call);
+            return h.MoveToOuterDisposeScope();
         }
     }
 
@@ -324,12 +329,13 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         public override Tensor forward(Tensor x)
         {
             long b = x.shape[0], h = x.shape[2], w = x.shape[3];
-            var parts = MixedPrecision.Call(qkv, norm.call(x)).reshape(b, 3, _channels, h * w).unbind(1);
+            using var scope = torch.NewDisposeScope(); // q, k and v are views of one projection, freed with the scope
+            var parts = norm.call(x).Consume(a => MixedPrecision.Call(qkv, a)).Consume(a => a.reshape(b, 3, _channels, h * w)).unbind(1);
             var q = parts[0].transpose(1, 2); // [B, HW, C]
             var k = parts[1];                 // [B, C, HW]
             var v = parts[2].transpose(1, 2); // [B, HW, C]
-            var o = Attention.Attend(q, k, v).transpose(1, 2).reshape(b, _channels, h, w);
-            return x + MixedPrecision.Call(proj, o);
+            var o = Attention.Attend(q, k, v).Consume(a => a.transpose(1, 2)).Consume(a => a.reshape(b, _channels, h, w));
+            return o.Consume(a => MixedPrecision.Call(proj, a)).Consume(a => x + a).MoveToOuterDisposeScope();
         }
     }
 
@@ -373,11 +379,12 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         {
             if (_text.Tokens is not { } tokens) throw new InvalidOperationException("cross-attention ran outside a text-conditioned forward pass");
             long b = x.shape[0], h = x.shape[2], w = x.shape[3];
-            var query = MixedPrecision.Call(q, norm.call(x)).reshape(b, _channels, h * w).transpose(1, 2); // [B, HW, C]
+            using var scope = torch.NewDisposeScope();
+            var query = norm.call(x).Consume(a => MixedPrecision.Call(q, a)).Consume(a => a.reshape(b, _channels, h * w)).transpose(1, 2); // [B, HW, C]
             var key = MixedPrecision.Call(k, tokens);   // [B, L, C]
             var value = MixedPrecision.Call(v, tokens); // [B, L, C]
-            var o = Attention.Attend(query, key.transpose(1, 2), value, _text.Padding!.unsqueeze(1)).transpose(1, 2).reshape(b, _channels, h, w); // [B, HW, C]
-            return x + MixedPrecision.Call(proj, o);
+            var o = Attention.Attend(query, key.transpose(1, 2), value, _text.Padding!.unsqueeze(1)).Consume(a => a.transpose(1, 2)).Consume(a => a.reshape(b, _channels, h, w));
+            return o.Consume(a => MixedPrecision.Call(proj, a)).Consume(a => x + a).MoveToOuterDisposeScope();
         }
     }
 
@@ -394,7 +401,8 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x, Tensor emb) =>
-            MixedPrecision.Call(conv, _down ? x : nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest));
+        public override Tensor forward(Tensor x, Tensor emb) => _down
+            ? MixedPrecision.Call(conv, x)
+            : nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest).Consume(a => MixedPrecision.Call(conv, a));
     }
 }

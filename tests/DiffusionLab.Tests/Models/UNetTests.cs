@@ -86,6 +86,37 @@ public class UNetTests
         Assert.Throws<DiffusionLabException>(() => new DdpmUNet(new DdpmUNetConfig { ImageSize = 18, ChMult = [1, 2, 2] }));
     }
 
+    [Fact]
+    public void DdpmUNetFreesEachActivationOnceTheNextLayerHasReadIt()
+    {
+        // PyTorch frees an activation when its last reader is done; a TorchSharp dispose scope would keep every one to
+        // the end of the pass. Counted at every convolution of an inference pass: the live tensors must be the skips the
+        // up path still needs plus a bounded handful (the block's input and current map, the time embedding and its
+        // projection, a layout or cast copy), however deep the network — not a number that grows with every layer run.
+        using var scope = torch.NewDisposeScope();
+        var config = new DdpmUNetConfig { InChannels = 3, ImageSize = 16, Ch = 8, ChMult = [1, 2, 2], NumResBlocks = 2, AttnResolutions = [8, 4], Dropout = 0.1, NumClasses = 3 };
+        var net = new DdpmUNet(config);
+        net.eval();
+        var x = torch.randn(2, 3, 16, 16);
+        var t = torch.rand(2);
+        var labels = torch.tensor(new long[] { 0, 2 });
+        var trace = new List<long>(); // live tensors at each convolution
+        foreach (var (_, module) in net.named_modules())
+            if (module is TorchSharp.Modules.Conv2d conv)
+                conv.register_forward_hook((m, input, output) =>
+                {
+                    trace.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+                    return output;
+                });
+        using var noGrad = torch.no_grad();
+        using var unpadded = MixedPrecision.Unpadded(); // the image layers as their modules, so that their hooks run
+        using var y = net.Forward(x, t, labels);
+        int skips = 1 + config.ChMult.Length * config.NumResBlocks + (config.ChMult.Length - 1); // conv_in, each block, each downsample
+        Assert.True(trace.Count > 40, $"{trace.Count} convolutions ran");
+        long growth = trace.Max() - trace[0]; // from the first convolution on: the embeddings' small tensors are made by then
+        Assert.True(growth <= skips + 12, $"{growth} more tensors alive at once than at the first convolution, in a pass that keeps {skips} skips ({string.Join(",", trace)})");
+    }
+
     [Theory]
     [InlineData(Cs180Variant.Class, 64, 28)]
     [InlineData(Cs180Variant.Time, 16, 32)]
