@@ -40,11 +40,12 @@ public static class TrainCommand
         var gridGuidance = new Option<double?>("--grid-guidance-scale") { Description = "γ of a class-conditional model's epoch grids (default 5, CS180's; the KAIST CFG assignment's w = 7.5 is γ = 8.5)." };
         var limit = new Option<int?>("--limit") { Description = "Train on the first N images only (quick trials)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same options)." };
+        var initFrom = new Option<string?>("--init-from") { Description = "Fine-tune: start from the weights of a trained model or run folder (e.g. models/emoji32-class), wherever this network has a weight of the same name and shape; new modules (--text's prompt encoder and cross-attention) start fresh. Recorded in config.json; --resume continues from the checkpoint instead." };
         var distributed = new Option<string>("--distributed") { Description = "Data-parallel training over MPI: auto (the default: mpi when started by mpirun as several ranks), mpi, or none. Each rank takes its slice of every batch (--batch-size must divide by the ranks), the gradients are averaged every step, rank 0 writes; resume works with any number of ranks.", DefaultValueFactory = _ => "auto" };
         var tensorBoard = new Option<bool>("--tensorboard") { Description = "Also log to OUT/tensorboard/ (tensorboard --logdir OUT/tensorboard): loss, learning rate, gradient norm and images/s at every log point, the sample grid and a loss histogram every epoch." };
         var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
-        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, text, textWidth, maxTokens, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, tensorBoard, distributed, precision })
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, text, textWidth, maxTokens, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, initFrom, tensorBoard, distributed, precision })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
@@ -85,6 +86,7 @@ public static class TrainCommand
                     string list => ClassSelector.Parse(list, data.ClassNames, nameof(ImageRunConfig.NoFlipClasses)).Distinct().Order().Select(c => data.ClassNames[c]).ToArray(),
                 },
                 ClassConditional = !parse.GetValue(uncond),
+                InitFrom = parse.GetValue(initFrom),
                 UNet = p.UNet with
                 {
                     Ch = parse.GetValue(ch) ?? p.UNet.Ch,
@@ -117,6 +119,7 @@ public static class TrainCommand
                 throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4; the dataset has {data.Height} px");
             using var run = ImageRun.Create(config, device);
             ResourceCheck.EnsureMemory(run.EstimatedBatchBytes(config.BatchSize, training: true), $"a training step on batches of {config.BatchSize}", "lower --batch-size");
+            if (config.InitFrom is string source && !parse.GetValue(resume)) output.WriteLine(run.InitialiseFrom(source).Describe(source));
             long parameters = run.Network.parameters().Sum(x => x.numel());
             int perEpoch = data.Count / config.BatchSize;
             if (ranks is { Size: > 1 })

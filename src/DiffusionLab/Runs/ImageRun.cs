@@ -127,6 +127,20 @@ public sealed class ImageRun : IDisposable
         }
     }
 
+    /// <summary>
+    /// Fine-tuning's start: copies the weights of the trained model or run folder <paramref name="modelDir"/> into this
+    /// run's network wherever a weight of the same name and shape exists (<see cref="WeightTransfer.CopyMatching"/>);
+    /// the rest keeps its fresh initialisation. Call it before <see cref="Train"/> (whose EMA starts from these weights), not
+    /// when resuming, where the checkpoint holds everything. The returned report says what was copied and what is new.
+    /// </summary>
+    public WeightTransfer.Report InitialiseFrom(string modelDir)
+    {
+        using var source = Load(modelDir, CPU);
+        if (source.Config.Model != Config.Model)
+            throw new DiffusionLabException($"{modelDir} is a {source.Config.Model} model; this run trains a {Config.Model}");
+        return WeightTransfer.CopyMatching(source.Network, Network, modelDir);
+    }
+
     public static ImageRunConfig ReadConfig(string dir) =>
         RunFolder.ReadConfig<ImageRunConfig>(dir, ConfigFile, Json, (config, path) => config.Validate(path));
 

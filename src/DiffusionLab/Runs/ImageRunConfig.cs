@@ -67,6 +67,12 @@ public sealed record ImageRunConfig
     /// <summary>The classes a data set's pictures must never be mirrored in: emoji's Symbols and Flags; none elsewhere.</summary>
     public static string[]? DefaultNoFlipClasses(string dataset) =>
         Data.EmojiDataset.IsName(dataset) ? ["Symbols", "Flags"] : null;
+    /// <summary>
+    /// The trained model or run folder whose weights this run started from (fine-tuning, <see cref="ImageRun.InitialiseFrom"/>);
+    /// null for a run from random weights, and then absent from the JSON.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? InitFrom { get; init; }
     public int BatchSize { get; init; } = 128;
     public int Epochs { get; init; } = 20;
     /// <summary>Write a sample grid every this many epochs (0 = never).</summary>

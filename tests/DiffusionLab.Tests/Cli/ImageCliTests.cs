@@ -171,6 +171,37 @@ public class ImageCliTests
     }
 
     [Fact]
+    public void TrainInitFromFineTunesATrainedRunAndRecordsWhereItStarted()
+    {
+        var folder = "folder:" + TinyData.RgbFolder(perClass: 10, size: 20);
+        string[] tiny = ["--model", "unet", "--image-size", "8", "--ch", "8", "--ch-mult", "1,2", "--num-res-blocks", "1", "--attn", "4",
+            "--epochs", "1", "--batch-size", "6", "--diffusion-steps", "20", "--grid-every", "0"];
+        string[] With(string option, string value) => tiny.Select((a, i) => i > 0 && tiny[i - 1] == option ? value : a).ToArray();
+        var pretrained = Temp();
+        var (code, _, err) = Run(["train", "--dataset", folder, .. tiny, "--out", pretrained]);
+        Assert.True(code == 0, err);
+        var tuned = Temp();
+        (code, var o, err) = Run(["train", "--dataset", folder, .. tiny, "--lr", "1e-5", "--init-from", pretrained, "--out", tuned]);
+        Assert.True(code == 0, err);
+        Assert.Matches($@"initialised (\d+) of \1 weights from {System.Text.RegularExpressions.Regex.Escape(pretrained)}\n", o);
+        Assert.Equal(pretrained, DiffusionLab.Runs.ImageRun.ReadConfig(tuned).InitFrom);
+        // resuming reads the checkpoint, not the source again
+        (code, o, err) = Run(["train", "--dataset", folder, .. With("--epochs", "2"), "--lr", "1e-5", "--init-from", pretrained, "--out", tuned, "--resume"]);
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("initialised", o);
+        // another width, or a CS180 model, is refused in one line before any training
+        (code, _, err) = Run(["train", "--dataset", folder, .. With("--ch", "16"), "--init-from", pretrained, "--out", Temp()]);
+        Assert.Equal(1, code);
+        Assert.Contains("is another network than this one", err);
+        var cs180 = Temp();
+        (code, _, err) = Run("train", "--dataset", folder, "--model", "cs180-class", "--image-size", "8", "--epochs", "1", "--hidden", "4", "--batch-size", "6", "--diffusion-steps", "20", "--grid-every", "0", "--out", cs180);
+        Assert.True(code == 0, err);
+        (code, _, err) = Run(["train", "--dataset", folder, .. tiny, "--init-from", cs180, "--out", Temp()]);
+        Assert.Equal(1, code);
+        Assert.Contains("is a cs180-class model; this run trains a unet", err);
+    }
+
+    [Fact]
     public void DenoiseDrawsNoisyExamplesAndATrainedDenoisersOutput()
     {
         var data = IdxBars();
