@@ -41,14 +41,20 @@ public static class ClassifierCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new ProgressReporter(output, "training");
             if (parse.GetValue(resume)) progress.Resumed();
+            using var signals = new StopSignals(output);
             using var c = Classifier.Train(trainSet, heldout, spec, outDir, parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), seed,
                 parse.GetValue(kind), device, (e, loss, acc) =>
                 {
                     progress.Done();
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {e}: loss {loss:F4}, held-out accuracy {acc:P2}"));
                 },
-                schedule, steps, parse.GetValue(resume), (done, total) => progress.Report(done, total), balanced: parse.GetValue(balanced));
+                schedule, steps, parse.GetValue(resume), (done, total) => progress.Report(done, total), () => signals.Requested, balanced: parse.GetValue(balanced));
             progress.Done();
+            if (signals.Requested && c.Info.HeldoutCount == 0) // stopped before the end: no held-out measurement yet
+            {
+                output.WriteLine($"stopped by {signals.Name}: {outDir}/checkpoint.bin holds the run; the same command with --resume continues exactly");
+                return signals.ExitCode;
+            }
             if (c.Info.NoisyHeldoutAccuracy is { } noisyAcc)
                 output.WriteLine("held-out accuracy on x_t at t = 0, T/4, T/2, 3T/4, T: " + string.Join(", ", noisyAcc.Select(a => a.ToString("P1", CultureInfo.InvariantCulture))));
             if (c.Info.HeldoutClassAccuracy is { } perClass)

@@ -142,12 +142,20 @@ public static class TrainCommand
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch}/{config.Epochs}: loss {lastLoss:F4}, {s:F1} s ({perEpoch * config.BatchSize / s:F0} img/s incl. checkpoint and grid); {Runtime.NativeRuntime.DescribeMemory()}"));
             }
+            using var signals = new StopSignals(output);
+            long reached = 0;
             try
             {
                 history = run.Train(data, outDir, parse.GetValue(resume), e => { lastLoss = e.Loss; allReduceSeconds += e.AllReduceSecondsPerStep; logged++; }, onEpoch: OnEpoch, tensorBoard: parse.GetValue(tensorBoard), ranks: ranks,
-                    onStep: step => progress.Report(step, totalSteps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")));
+                    shouldStop: () => signals.Requested,
+                    onStep: step => { reached = step; progress.Report(step, totalSteps, double.IsNaN(lastLoss) ? null : string.Create(CultureInfo.InvariantCulture, $"loss {lastLoss:F4}")); });
             }
             finally { progress.Done(); }
+            if (reached < totalSteps && signals.Requested)
+            {
+                output.WriteLine($"stopped by {signals.Name} at step {reached:N0} of {totalSteps:N0}: {outDir}/checkpoint.bin holds it; the same command with --resume continues exactly");
+                return signals.ExitCode;
+            }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {clock.Elapsed.TotalSeconds:F1} s; final loss {history[^1].Loss:F4}"));
             if (ranks is { Size: > 1 } && logged > 0)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,

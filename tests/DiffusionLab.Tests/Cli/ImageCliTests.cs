@@ -170,6 +170,48 @@ public class ImageCliTests
         Assert.True(code == 0, err);
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    [Fact]
+    public async Task SigtermStopsATrainingAtTheNextStepWithACheckpointThatResumes()
+    {
+        if (!OperatingSystem.IsLinux()) return; // POSIX signals to a child process
+        var data = IdxBars();
+        var run = Temp();
+        // far more steps than the test waits for: it must be the signal that ends the run
+        string[] args = ["train", "--dataset", "idx:" + data, "--model", "cs180-class", "--epochs", "2000", "--hidden", "4", "--batch-size", "16",
+            "--diffusion-steps", "20", "--grid-every", "0", "--lr-schedule", "constant", "--seed", "3", "--out", run]; // constant: the rate does not depend on the length, which the resume shortens
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "difflab.dll"), .. args])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = new System.Text.StringBuilder();
+        var started = new ManualResetEventSlim();
+        p.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (stdout) stdout.AppendLine(e.Data); if (e.Data.StartsWith("cs180-class:")) started.Set(); };
+        p.BeginOutputReadLine();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(started.Wait(TimeSpan.FromSeconds(60)), "the training did not start");
+        Thread.Sleep(1500); // some steps in
+        Assert.Equal(0, SendSignal(p.Id, 15));
+        Assert.True(p.WaitForExit(60_000), "SIGTERM did not stop the training");
+        await p.WaitForExitAsync();
+        string o, err = await stderr;
+        lock (stdout) o = stdout.ToString();
+        Assert.True(p.ExitCode == 143, $"exit code {p.ExitCode}: {o} {err}");
+        Assert.Contains("SIGTERM: stopping after this step and writing a checkpoint", o);
+        var stopped = System.Text.RegularExpressions.Regex.Match(o, @"stopped by SIGTERM at step ([\d,]+) of 8,000: ");
+        Assert.True(stopped.Success, o);
+        long step = long.Parse(stopped.Groups[1].Value.Replace(",", ""));
+        Assert.InRange(step, 1, 7_999);
+        Assert.DoesNotContain("trained in", o);
+        // the checkpoint holds that step: a resume with a shorter length ends at once if it is past it, else finishes
+        var (code, resumed, resumeErr) = Run([.. args.Select(a => a == "2000" ? ((step + 3) / 4 + 1).ToString() : a), "--resume"]);
+        Assert.True(code == 0, resumeErr);
+        Assert.Contains("trained in", resumed);
+    }
+
     [Fact]
     public void TrainInitFromFineTunesATrainedRunAndRecordsWhereItStarted()
     {
