@@ -41,18 +41,20 @@ internal static class EvalVerbs
         var gamma = new Option<double>("--guidance-scale") { Description = "samplers: γ.", DefaultValueFactory = _ => 5 };
         var cmd = new Command(kind, description);
         var resume = new Option<bool>("--resume") { Description = "Keep the rows of OUT/study.csv and compute only the missing settings (study.csv and charts are written after every setting)." };
-        foreach (var o in new Option[] { run, model, real, features, judge, n, gammas, sampler, samplers, steps, stepList, gamma, resume }) cmd.Options.Add(o);
+        var precision = CommonOptions.Precision("the sampling network (samples differ slightly; the feature networks stay fp32)");
+        foreach (var o in new Option[] { run, model, real, features, judge, n, gammas, sampler, samplers, steps, stepList, gamma, resume, precision }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var (seed, device, outDir) = common.Apply(parse);
+            var compute = CommonOptions.ResolvePrecision(parse, precision, output);
             using var m = ImageVerbs.OpenModel(parse.GetValue(run), parse.GetValue(model), device);
             using var realSet = ImageSets.Load(parse.GetValue(real)!);
             using var c = Classifier.Load(parse.GetValue(judge) ?? DomainClassifier(realSet.Dataset, "--classifier"), device);
             // no --features: the judge's own features; --features domain is the data set's shipped classifier, as in eval
             var f = parse.GetValue(features) is string fs ? OpenFeatures(fs, realSet.Dataset, device) : c;
             using var ownFeatures = f == c ? null : f as IDisposable;
-            output.WriteLine($"FID, KID, precision/recall on {f.Description}; accuracy read by the {c.Description}");
+            output.WriteLine($"FID, KID, precision/recall on {f.Description}; accuracy read by the {c.Description}{(compute == "fp32" ? "" : $"; sampling in {compute} mixed precision")}");
             var settings = new List<GuidanceStudy.Setting>();
             if (kind == "guidance")
             {
@@ -80,7 +82,7 @@ internal static class EvalVerbs
                 else GuidanceStudy.WriteSamplerChart(rows, outDir, f.Description);
             }
             output.WriteLine($"setting | NFE | FID (floor) | KID | precision | recall | accuracy | read with p ≥ {Evaluator.ConfidenceThreshold} | s");
-            GuidanceStudy.Run(m, f, c, realSet, todo, parse.GetValue(n), seed, onRow: r =>
+            GuidanceStudy.Run(m, f, c, realSet, todo, parse.GetValue(n), seed, precision: compute, onRow: r =>
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{r.Setting} | {r.Nfe} | {r.Fid:F2} ({r.FidFloor:F2}) | {r.Kid:F4} ± {r.KidSe:F4} | {r.Precision:F3} | {r.Recall:F3} | {r.Accuracy:P1} | {r.Confident:P1} | {r.Seconds:F0}"));

@@ -23,9 +23,10 @@ public static class GuidanceStudy
     public sealed record Setting(string Name, double Gamma, string Sampler, int Steps, bool Unconditional = false);
 
     /// <summary>Runs <paramref name="settings"/>; FID, KID and precision/recall on <paramref name="features"/>, class
-    /// accuracy read by <paramref name="judge"/> (often the same classifier).</summary>
+    /// accuracy read by <paramref name="judge"/> (often the same classifier). <paramref name="precision"/> is the sampling
+    /// network's ("fp32" or "bf16", as <see cref="ImageSampleOptions.Precision"/>).</summary>
     public static IReadOnlyList<StudyRow> Run(ImageRun model, IFeatureNetwork features, Classifier judge, ImageSet real, IReadOnlyList<Setting> settings,
-        int n, long seed, int batchSize = 100, Action<StudyRow>? onRow = null)
+        int n, long seed, int batchSize = 100, Action<StudyRow>? onRow = null, string precision = "fp32")
     {
         if (model.NumClasses == 0) throw new DiffusionLabException("the guidance study needs a class-conditional model");
         if (n < 2) throw new DiffusionLabException($"`n` must be at least 2, got {n}");
@@ -41,7 +42,7 @@ public static class GuidanceStudy
             var options = new ImageSampleOptions
             {
                 Sampler = s.Sampler, Steps = s.Steps, Labels = s.Unconditional ? null : labels, GuidanceScale = s.Unconditional ? 1 : s.Gamma,
-                BatchSize = batchSize, Seed = seed,
+                BatchSize = batchSize, Seed = seed, Precision = precision,
             };
             using var images = model.Sample(n, options);
             double seconds = clock.Elapsed.TotalSeconds;
