@@ -21,12 +21,7 @@ public partial class LayeringTests
         ["Common"] = ["Models", "Denoisers", "Plotting", "Runs", "Training", "Studies", "Evaluation", "Benchmarks", "Samplers", "Schedules", "Sde"],
     };
 
-    internal static string LibraryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DiffusionLab.sln"))) return Path.Combine(dir.FullName, "src", "DiffusionLab");
-        throw new InvalidOperationException("the test does not run inside the clone");
-    }
+    internal static string LibraryRoot() => RepositoryPaths.Of("src/DiffusionLab");
 
     [GeneratedRegex(@"^namespace\s+DiffusionLab(?:\.(\w+))?", RegexOptions.Multiline)]
     private static partial Regex NamespaceLine();

@@ -15,7 +15,7 @@ public partial class SourceCitationTests
     [Fact]
     public void NoSourceCitesAnInternalLabel()
     {
-        var repo = Path.GetDirectoryName(Path.GetDirectoryName(LayeringTests.LibraryRoot()))!;
+        var repo = RepositoryPaths.Root();
         string[] extensions = [".cs", ".py", ".sh"];
         var sep = Path.DirectorySeparatorChar;
         var offenders = new[] { "src", "tests", "benchmarks" }

@@ -5,13 +5,6 @@ namespace DiffusionLab.Tests.Cli;
 /// <summary>The ./difflab launcher: datasets are found in the clone's data/ whatever the current folder.</summary>
 public class LauncherScriptTests
 {
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DiffusionLab.sln"))) return dir.FullName;
-        throw new InvalidOperationException("the test does not run inside the clone");
-    }
-
     /// <summary>Runs the launcher from another folder with a stand-in 'dotnet' that prints the data folder it was given.</summary>
     private static string DataFolderSeen(string? dataEnv)
     {
@@ -19,7 +12,7 @@ public class LauncherScriptTests
         var dotnet = Path.Combine(fake, "dotnet");
         File.WriteAllText(dotnet, "#!/usr/bin/env bash\n[ \"$1\" = build ] && exit 0\necho \"DATA=$DIFFLAB_DATA\"\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dotnet, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var psi = new ProcessStartInfo("bash", [Path.Combine(RepoRoot(), "difflab"), "data", "show"])
+        var psi = new ProcessStartInfo("bash", [Path.Combine(RepositoryPaths.Root(), "difflab"), "data", "show"])
         {
             WorkingDirectory = Path.GetTempPath(), RedirectStandardOutput = true, RedirectStandardError = true,
         };
@@ -37,7 +30,7 @@ public class LauncherScriptTests
     public void DatasetsAreLookedUpInTheClonesDataFolderFromAnyFolder()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // the launcher is a bash script
-        Assert.Equal($"DATA={Path.Combine(RepoRoot(), "data")}", DataFolderSeen(null));
+        Assert.Equal($"DATA={Path.Combine(RepositoryPaths.Root(), "data")}", DataFolderSeen(null));
         Assert.Equal("DATA=/somewhere/else", DataFolderSeen("/somewhere/else")); // the user's choice wins
     }
 }

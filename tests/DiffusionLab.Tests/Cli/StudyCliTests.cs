@@ -3,18 +3,11 @@ namespace DiffusionLab.Tests.Cli;
 /// <summary>The sampler study on the shipped model, tiny: its CSV is rewritten after every setting and --resume skips done ones.</summary>
 public class StudyCliTests
 {
-    private static string RepositoryFolder(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DiffusionLab.sln"))) return Path.Combine(dir.FullName, relative);
-        throw new InvalidOperationException("repository root not found");
-    }
-
     [Fact]
     public void SamplerStudyResumesFromItsCsv()
     {
         var out_ = CliRunner.Temp("difflab-study");
-        var real = RepositoryFolder("docs/examples/mnist-heldout"); // ten held-out digits that ship with the repository
+        var real = RepositoryPaths.Of("docs/examples/mnist-heldout"); // ten held-out digits that ship with the repository
         var (code, output, err) = CliRunner.Run("study", "samplers", "--real", real, "--n", "4", "--samplers", "ddim,heun-karras", "--steps-list", "3",
             "--guidance-scale", "1", "--out", out_);
         Assert.True(code == 0, err + output);
@@ -34,7 +27,7 @@ public class StudyCliTests
     [Fact]
     public void GuidanceStudySamplesInTheRequestedPrecision()
     {
-        var real = RepositoryFolder("docs/examples/mnist-heldout");
+        var real = RepositoryPaths.Of("docs/examples/mnist-heldout");
         (bool RanBf16, string Fid) Study(string precision)
         {
             var out_ = CliRunner.Temp("difflab-study-" + precision);

@@ -23,14 +23,7 @@ public class PyTorchInteropTests
     // interchange asks for, a thousand times float32's spacing at these outputs' size
     private const double Tolerance = 1e-5;
 
-    private static string Script => Path.Combine(RepositoryRoot(), "benchmarks", "peers", "interop.py");
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DiffusionLab.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("the repository root was not found above the test binaries");
-    }
+    private static string Script => RepositoryPaths.Of("benchmarks/peers/interop.py");
 
     private static bool PyTorchPresent()
     {
