@@ -138,8 +138,15 @@ public sealed class ImageRun : IDisposable
         using var source = Load(modelDir, CPU);
         if (source.Config.Model != Config.Model)
             throw new DiffusionLabException($"{modelDir} is a {source.Config.Model} model; this run trains a {Config.Model}");
+        // the network learned what t means on its own forward process (Ho et al. 2020, §3.2: ε_θ(x_t, t) with x_t drawn from
+        // q(x_t | x_0) of that schedule); fine-tuned on another one, every time step would start at a different noise level
+        var (from, to) = (Diffusion(source.Config), Diffusion(Config));
+        if (from != to)
+            throw new DiffusionLabException($"{modelDir} learned the {from} diffusion; this run trains the {to} one: give the source's --schedule, --diffusion-steps and --prediction");
         return WeightTransfer.CopyMatching(source.Network, Network, modelDir);
     }
+
+    private static string Diffusion(ImageRunConfig c) => $"{c.Schedule} schedule, {c.DiffusionSteps} steps, {c.Prediction} prediction";
 
     public static ImageRunConfig ReadConfig(string dir) =>
         RunFolder.ReadConfig<ImageRunConfig>(dir, ConfigFile, Json, (config, path) => config.Validate(path));

@@ -235,6 +235,13 @@ public class ImageCliTests
         (code, _, err) = Run(["train", "--dataset", folder, .. With("--ch", "16"), "--init-from", pretrained, "--out", Temp()]);
         Assert.Equal(1, code);
         Assert.Contains("is another network than this one", err);
+        // another noise schedule or prediction target: the weights would fit, their meaning would not
+        (code, _, err) = Run(["train", "--dataset", folder, .. tiny, "--schedule", "cosine", "--init-from", pretrained, "--out", Temp()]);
+        Assert.Equal(1, code);
+        Assert.Contains("learned the linear schedule, 20 steps, eps prediction diffusion; this run trains the cosine schedule, 20 steps, eps prediction one", err);
+        (code, _, err) = Run(["train", "--dataset", folder, .. tiny, "--prediction", "v", "--init-from", pretrained, "--out", Temp()]);
+        Assert.Equal(1, code);
+        Assert.Contains("this run trains the linear schedule, 20 steps, v prediction one", err);
         var cs180 = Temp();
         (code, _, err) = Run("train", "--dataset", folder, "--model", "cs180-class", "--image-size", "8", "--epochs", "1", "--hidden", "4", "--batch-size", "6", "--diffusion-steps", "20", "--grid-every", "0", "--out", cs180);
         Assert.True(code == 0, err);
