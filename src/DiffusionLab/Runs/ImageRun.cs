@@ -142,7 +142,7 @@ public sealed class ImageRun : IDisposable
         // q(x_t | x_0) of that schedule); fine-tuned on another one, every time step would start at a different noise level
         var (from, to) = (Diffusion(source.Config), Diffusion(Config));
         if (from != to)
-            throw new DiffusionLabException($"{modelDir} learned the {from} diffusion; this run trains the {to} one: give the source's --schedule, --diffusion-steps and --prediction");
+            throw new DiffusionLabException($"{modelDir} learned the {from} diffusion; this run trains the {to} one: give the source's `Schedule`, `DiffusionSteps` and `Prediction`");
         return WeightTransfer.CopyMatching(source.Network, Network, modelDir);
     }
 

@@ -239,6 +239,7 @@ public class ImageCliTests
         (code, _, err) = Run(["train", "--dataset", folder, .. tiny, "--schedule", "cosine", "--init-from", pretrained, "--out", Temp()]);
         Assert.Equal(1, code);
         Assert.Contains("learned the linear schedule, 20 steps, eps prediction diffusion; this run trains the cosine schedule, 20 steps, eps prediction one", err);
+        Assert.Contains("give the source's --schedule, --diffusion-steps and --prediction", err);
         (code, _, err) = Run(["train", "--dataset", folder, .. tiny, "--prediction", "v", "--init-from", pretrained, "--out", Temp()]);
         Assert.Equal(1, code);
         Assert.Contains("this run trains the linear schedule, 20 steps, v prediction one", err);
