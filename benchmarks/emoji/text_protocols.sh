@@ -22,17 +22,17 @@ cd "$here"
 mkdir -p "$out"
 for g in 1 3 5; do
   dir="$out/heldout-g$g"
-  [ -f "$dir/manifest.json" ] || difflab sample --model "$model" --prompts-from emoji:heldout --n 500 --guidance-scale "$g" --seed 0 --precision "$precision" --out "$dir"
-  [ -f "$dir/accuracy.json" ] || difflab eval accuracy --fake "$dir/images" --features "$classifier" --json | tail -n 1 > "$dir/accuracy.json"
-  [ -f "$dir/fid.json" ] || difflab eval fid --real emoji:train --fake "$dir/images" --features resnet18 --json | tail -n 1 > "$dir/fid.json"
+  once "$dir" difflab sample --model "$model" --prompts-from emoji:heldout --n 500 --guidance-scale "$g" --seed 0 --precision "$precision" --out "$dir"
+  json_once "$dir/accuracy.json" difflab eval accuracy --fake "$dir/images" --features "$classifier" --json
+  json_once "$dir/fid.json" difflab eval fid --real emoji:train --fake "$dir/images" --features resnet18 --json
   # against the held-out designs the prompts name (702 images: too few for a real-vs-real floor at n = 500)
-  [ -f "$dir/fid-heldout.json" ] || difflab eval fid --real emoji:heldout --fake "$dir/images" --features resnet18 --json | tail -n 1 > "$dir/fid-heldout.json"
-  [ -f "$dir/nearcopies.json" ] || difflab eval nearcopies --fake "$dir/images" --train emoji:train --heldout emoji:heldout --features resnet18 --out "$dir" --json | tail -n 1 > "$dir/nearcopies.json"
+  json_once "$dir/fid-heldout.json" difflab eval fid --real emoji:heldout --fake "$dir/images" --features resnet18 --json
+  json_once "$dir/nearcopies.json" difflab eval nearcopies --fake "$dir/images" --train emoji:train --heldout emoji:heldout --features resnet18 --out "$dir" --json
 done
-# the class model for comparison: 500 samples spread evenly over the 9 categories, at the γ of its best FID
-[ -f "$out/class/manifest.json" ] || difflab sample --model "$classes" --class all --n 500 --guidance-scale 3 --seed 0 --precision "$precision" --out "$out/class"
-[ -f "$out/class/accuracy.json" ] || difflab eval accuracy --fake "$out/class/images" --features "$classifier" --json | tail -n 1 > "$out/class/accuracy.json"
-[ -f "$out/class/fid.json" ] || difflab eval fid --real emoji:train --fake "$out/class/images" --features resnet18 --json | tail -n 1 > "$out/class/fid.json"
+# the class model for comparison: 500 samples spread evenly over the 9 categories at γ = 3
+once "$out/class" difflab sample --model "$classes" --class all --n 500 --guidance-scale 3 --seed 0 --precision "$precision" --out "$out/class"
+json_once "$out/class/accuracy.json" difflab eval accuracy --fake "$out/class/images" --features "$classifier" --json
+json_once "$out/class/fid.json" difflab eval fid --real emoji:train --fake "$out/class/images" --features resnet18 --json
 [ -f "$out/grid/guidance-grid.png" ] || difflab sample --model "$model" --prompt "grinning face" --prompt "cat face" --prompt "red apple" \
   --prompt "rocket" --prompt "red heart" --prompt "blue cat face" --guidance-scales 1,3,5,7.5 --seed 0 --precision "$precision" --out "$out/grid"
 echo "done: $out"
