@@ -5,11 +5,13 @@
 # cross-attention start fresh (`difflab train --init-from`); its class embedding is not used. The recipe is
 # train_emoji32_text.sh's — captions, the empty prompt 10 % of the time, bf16, clip 1, EMA 0.9999 with warm-up, flips
 # except Symbols and Flags, a grid of the fixed prompts every epoch at γ = 5 — on the source's width and diffusion (its
-# linear schedule), at the preset's Adam rate of 2e-4 (half the from-scratch recipe's, as the trunk is trained already) on a cosine decay,
-# for EPOCHS (default 26, the shipped model's) epochs of 107 steps of 64: about 54 min on two Zen 5 cores in bf16.
+# linear schedule), at the preset's Adam rate of 2e-4 (half the from-scratch recipe's, as the trunk is trained already)
+# on a cosine decay, for EPOCHS (default 26, the shipped model's) epochs of 107 steps of 64: about 54 min on two Zen 5
+# cores in bf16.
 # Why: trained from scratch for 40 epochs at 32 channels, the text model learned two visual words (RESULTS); the class
 # model's U-Net already draws the categories, so the text model's steps go to reading the prompts.
-# Rerun to resume. Shipped with `./difflab export --run OUT --out models/emoji32-text --half` and the run's loss and log.
+# Rerun to resume. Shipped with `./difflab export --run OUT --out models/emoji32-text --half` and the run's loss and
+# log.
 # Usage: [EPOCHS=26] benchmarks/emoji/train_emoji32_text_finetune.sh [SOURCE] [OUT]   (SOURCE: a class model folder,
 # default models/emoji32-class, the shipped 64-channel one; OUT default runs/emoji32-text-ft64; needs ./difflab data
 # fetch emoji)
@@ -27,5 +29,5 @@ prediction="$(jq -r '.Prediction' "$config")"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
 train_or_resume "$out" --dataset emoji --model unet --text --ch "$ch" --schedule "$schedule" --diffusion-steps "$steps" \
-  --prediction "$prediction" --precision bf16 --init-from "$source_model" --lr 2e-4 --lr-schedule cosine --grad-clip 1 \
-  --epochs "${EPOCHS:-26}" --grid-every 1 --grid-guidance-scale 5 --seed 0
+  --prediction "$prediction" --precision bf16 --init-from "$source_model" --lr 2e-4 --lr-schedule cosine \
+  --grad-clip 1 --epochs "${EPOCHS:-26}" --grid-every 1 --grid-guidance-scale 5 --seed 0
