@@ -28,6 +28,6 @@ steps="$(jq -r '.DiffusionSteps' "$config")"
 prediction="$(jq -r '.Prediction' "$config")"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
-train_or_resume "$out" --dataset emoji --model unet --text --ch "$ch" --schedule "$schedule" --diffusion-steps "$steps" \
-  --prediction "$prediction" --precision bf16 --init-from "$source_model" --lr 2e-4 --lr-schedule cosine \
-  --grad-clip 1 --epochs "${EPOCHS:-26}" --grid-every 1 --grid-guidance-scale 5 --seed 0
+train_or_resume "$out" --dataset emoji --model unet --text --ch "$ch" --schedule "$schedule" \
+  --diffusion-steps "$steps" --prediction "$prediction" --precision bf16 --init-from "$source_model" --lr 2e-4 \
+  --lr-schedule cosine --grad-clip 1 --epochs "${EPOCHS:-26}" --grid-every 1 --grid-guidance-scale 5 --seed 0
