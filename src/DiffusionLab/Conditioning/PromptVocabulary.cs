@@ -6,7 +6,8 @@ namespace DiffusionLab.Conditioning;
 /// <param name="Ids">[Start, tokens…, Pad…], exactly the vocabulary's <see cref="PromptVocabulary.MaxTokens"/> long.</param>
 /// <param name="Length">Tokens that are not padding (Start included).</param>
 /// <param name="Truncated">GPT-2 tokens cut off the end because the prompt was longer than the model reads.</param>
-/// <param name="Unknown">The words (GPT-2 tokens) of the prompt that no training caption had, read as <see cref="PromptVocabulary.UnknownId"/>.</param>
+/// <param name="Unknown">The words of the prompt (as written, split at white space; control characters as \uXXXX) with a GPT-2
+/// token no training caption had, read as <see cref="PromptVocabulary.UnknownId"/>; each word once, in order.</param>
 public sealed record PromptTokens(long[] Ids, int Length, int Truncated, IReadOnlyList<string> Unknown);
 
 /// <summary>
@@ -60,21 +61,38 @@ public sealed class PromptVocabulary
     /// <summary>The ids of <paramref name="prompt"/> (trimmed; null or blank is the empty, unconditional prompt).</summary>
     public PromptTokens Encode(string? prompt)
     {
-        var tokens = string.IsNullOrWhiteSpace(prompt) ? [] : Gpt2Tokens(prompt.Trim());
+        var text = string.IsNullOrWhiteSpace(prompt) ? "" : prompt.Trim();
+        // tokens with their place in the text: a byte-level token may hold part of a character, so an unknown one is
+        // reported as the word it falls in, not as its own (possibly undecodable) bytes
+        var tokens = text.Length == 0 ? [] : Gpt2.Value.EncodeToTokens(text, out _);
         int kept = Math.Min(tokens.Count, MaxTokens - 1);
         var ids = new long[MaxTokens];
         ids[0] = StartId;
         var unknown = new List<string>();
         for (int i = 0; i < kept; i++)
         {
-            if (_index.TryGetValue(tokens[i], out var id)) ids[1 + i] = id;
+            if (_index.TryGetValue(tokens[i].Id, out var id)) ids[1 + i] = id;
             else
             {
                 ids[1 + i] = UnknownId;
-                unknown.Add(Gpt2.Value.Decode([tokens[i]]) ?? "?");
+                var word = WordAt(text, tokens[i].Offset);
+                if (!unknown.Contains(word)) unknown.Add(word);
             }
         }
         return new PromptTokens(ids, 1 + kept, tokens.Count - kept, unknown);
+    }
+
+    /// <summary>The white-space-delimited word of <paramref name="text"/> that <paramref name="span"/> (a token) falls in,
+    /// control characters written as \uXXXX; a token of white space alone is named as such.</summary>
+    private static string WordAt(string text, Range span)
+    {
+        var (start, length) = span.GetOffsetAndLength(text.Length);
+        int end = start + length;
+        while (start < end && char.IsWhiteSpace(text[start])) start++; // GPT-2 tokens carry the space before a word
+        if (start == end) return "(white space)";
+        while (start > 0 && !char.IsWhiteSpace(text[start - 1])) start--;
+        while (end < text.Length && !char.IsWhiteSpace(text[end])) end++;
+        return string.Concat(text[start..end].Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
     }
 
     /// <summary>The ids of several prompts as one int64 tensor [B, MaxTokens].</summary>

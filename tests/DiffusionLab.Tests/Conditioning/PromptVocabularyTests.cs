@@ -24,6 +24,8 @@ public class PromptVocabularyTests
         Assert.Equal(PromptVocabulary.StartId, apple.Ids[0]);
         Assert.Equal(1 + PromptVocabulary.Gpt2Tokens("red apple").Count, apple.Length);
         Assert.All(apple.Ids[1..apple.Length], id => Assert.True(id >= 3 && id < v.Size));
+        // the encoder's tokens are GPT-2's own (as the vocabulary was built from): id 3 + i for GPT-2 token Gpt2Ids[i]
+        Assert.Equal(PromptVocabulary.Gpt2Tokens("red apple").Select(g => 3L + v.Gpt2Ids.ToList().IndexOf(g)), apple.Ids[1..apple.Length]);
         Assert.All(apple.Ids[apple.Length..], id => Assert.Equal(PromptVocabulary.PadId, id));
         Assert.Empty(apple.Unknown);
         Assert.Equal(0, apple.Truncated);
@@ -47,7 +49,7 @@ public class PromptVocabularyTests
         var v = PromptVocabulary.FromCaptions(Captions, maxTokens: 6);
         var zebra = v.Encode("red zebra");
         Assert.Contains(PromptVocabulary.UnknownId, zebra.Ids);
-        Assert.NotEmpty(zebra.Unknown);
+        Assert.Equal(["zebra"], zebra.Unknown); // named as the word written, whichever of its tokens the captions lacked
         var longPrompt = v.Encode(string.Join(' ', Enumerable.Repeat("red apple", 20)));
         Assert.Equal(6, longPrompt.Length);
         Assert.Equal(PromptVocabulary.Gpt2Tokens(string.Join(' ', Enumerable.Repeat("red apple", 20))).Count - 5, longPrompt.Truncated);
@@ -55,6 +57,9 @@ public class PromptVocabularyTests
         var odd = v.Encode("\u0001\uFFFD🦓");
         Assert.True(odd.Length > 1);
         Assert.All(odd.Ids[1..odd.Length], id => Assert.Equal(PromptVocabulary.UnknownId, id));
+        Assert.Equal(["\\u0001\uFFFD🦓"], odd.Unknown); // one word, its control character written out, not split bytes
+        // characters that span several byte-level tokens are reported whole, each word once
+        Assert.Equal(["猫", "😺"], PromptVocabulary.FromCaptions(Captions, maxTokens: 24).Encode("猫 😺 face 猫").Unknown);
         using var batch = v.EncodeBatch(["red apple", null]);
         Assert.Equal([2L, 6L], batch.shape);
         Assert.Equal(PromptVocabulary.StartId, batch[1, 0].item<long>());
