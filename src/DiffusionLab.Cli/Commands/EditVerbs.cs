@@ -55,7 +55,7 @@ internal static class EditVerbs
         public Classifier? OpenJudge(ParseResult parse, ImageRun m, TextWriter output)
         {
             var explicitJudge = parse.GetValue(Judge);
-            if (m.Vocabulary is not null)
+            if (m.PromptEncoder is not null)
             {
                 // a judge reads categories, and a prompt names no category it could check the view against
                 if (explicitJudge is not null) throw new DiffusionLabException("--judge reads a class model's views; a text model's views are prompts, which name no class to check");
@@ -186,7 +186,7 @@ internal static class EditVerbs
             throw new DiffusionLabException($"give {classOption.Name} (a class model) or {promptOption.Name} (a text model), one of them");
         if (prompt is not null)
         {
-            if (m.Vocabulary is null) throw new DiffusionLabException($"{promptOption.Name} needs a text-conditioned model (train --text); this one takes {classOption.Name}");
+            if (m.PromptEncoder is null) throw new DiffusionLabException($"{promptOption.Name} needs a text-conditioned model (train --text); this one takes {classOption.Name}");
             return new Target(null, prompt, $"'{prompt}'");
         }
         int c = ClassSelector.One(cls!, m.Config.ClassNames, classParameter);
@@ -225,7 +225,7 @@ internal static class EditVerbs
     {
         if (prompt is null) return null;
         if (classSpec is not null) throw new DiffusionLabException("give --prompt or --class, not both");
-        if (m.Vocabulary is null) throw new DiffusionLabException("--prompt needs a text-conditioned model (train --text); this one takes --class");
+        if (m.PromptEncoder is null) throw new DiffusionLabException("--prompt needs a text-conditioned model (train --text); this one takes --class");
         return Enumerable.Repeat<string?>(prompt, count).ToArray();
     }
 

@@ -64,15 +64,15 @@ public static class SampleCommand
                 prompts = picked.Select(i => split.Captions[i][0]).ToArray();
                 captionClasses = picked.Select(i => split.Labels[i]).ToArray();
             }
-            if (prompts is not null && m.Vocabulary is null) throw new DiffusionLabException("this model is not text-conditioned: --prompt needs a model trained with --text (use --class)");
+            if (prompts is not null && m.PromptEncoder is null) throw new DiffusionLabException("this model is not text-conditioned: --prompt needs a model trained with --text (use --class)");
             if (prompts is not null && classSpec is not null) throw new DiffusionLabException("give --prompt or --class, not both");
-            if (m.Vocabulary is not null && !parse.GetValue(uncond)) prompts ??= [""]; // a text model without a prompt: the empty one
+            if (m.PromptEncoder is not null && !parse.GetValue(uncond)) prompts ??= [""]; // a text model without a prompt: the empty one
             if (prompts is not null && captionClasses is null)
                 foreach (var text in prompts)
                 {
-                    var tokens = m.Vocabulary!.Encode(text);
-                    if (tokens.Unknown.Count > 0) output.WriteLine($"prompt '{text}': words the model never saw in a caption, read as unknown: {string.Join(" ", tokens.Unknown.Select(u => u.Trim()))}");
-                    if (tokens.Truncated > 0) output.WriteLine($"prompt '{text}': cut to its first {m.Vocabulary.MaxTokens - 1} tokens ({tokens.Truncated} left out)");
+                    var tokens = m.PromptEncoder!.Encode(text);
+                    if (tokens.Unknown.Count > 0) output.WriteLine($"prompt '{text}': words the model's vocabulary lacks (never in a caption, or no word piece of its encoder), read as unknown or left out: {string.Join(" ", tokens.Unknown.Select(u => u.Trim()))}");
+                    if (tokens.Truncated > 0) output.WriteLine($"prompt '{text}': cut to its first {m.PromptEncoder.MaxPromptTokens} tokens ({tokens.Truncated} left out)");
                 }
             if (prompts is null && (parse.GetValue(uncond) || k == 0))
             {

@@ -31,6 +31,8 @@ public static class TrainCommand
         var uncond = new Option<bool>("--unconditional") { Description = "unet: no class conditioning." };
         var text = new Option<bool>("--text") { Description = "unet: condition on the images' captions (emoji) instead of their class — a prompt encoder trained with the U-Net, cross-attention at the attention resolutions, the empty prompt dropped in with --p-uncond; sample with --prompt." };
         var textWidth = new Option<int>("--text-width") { Description = "With --text: the prompt encoder's width (2 layers, 4 heads).", DefaultValueFactory = _ => 128 };
+        var textEncoder = new Option<string>("--text-encoder") { Description = $"With --text: what reads the prompts — 'learned' (GPT-2 byte-pair tokens of the captions, embedded and encoded by layers trained with the U-Net) or '{Conditioning.MiniLmPromptEncoder.Name}' (frozen pretrained sentence-encoder features, shipped with the build, with trained layers on top: words no caption has still mean something).", DefaultValueFactory = _ => "learned" };
+        textEncoder.AcceptOnlyFromAmong("learned", Conditioning.MiniLmPromptEncoder.Name);
         var maxTokens = new Option<int>("--max-tokens") { Description = "With --text: tokens a prompt is read as (longer ones are cut).", DefaultValueFactory = _ => 24 };
         var flip = new Option<bool?>("--flip") { Description = "Random horizontal flips (preset: on for unet)." };
         var noFlip = new Option<string?>("--no-flip-classes") { Description = "With --flip: classes never mirrored, by name or prefix (default: symbols,flags for emoji; 'none' flips every class)." };
@@ -45,7 +47,7 @@ public static class TrainCommand
         var tensorBoard = new Option<bool>("--tensorboard") { Description = "Also log to OUT/tensorboard/ (tensorboard --logdir OUT/tensorboard): loss, learning rate, gradient norm and images/s at every log point, the sample grid and a loss histogram every epoch." };
         var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
-        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, text, textWidth, maxTokens, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, initFrom, tensorBoard, distributed, precision })
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, text, textEncoder, textWidth, maxTokens, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, initFrom, tensorBoard, distributed, precision })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
@@ -107,13 +109,22 @@ public static class TrainCommand
                 if (config.Model != "unet") throw new DiffusionLabException("--text needs --model unet (the CS180 U-Nets take a class, not a prompt)");
                 if (parse.GetValue(uncond)) throw new DiffusionLabException("give --text or --unconditional, not both");
                 if (data.Captions is null) throw new DiffusionLabException($"{spec} has no captions to train a text model on (emoji has: 'difflab data fetch emoji' writes them since 2026-12-04)");
-                var vocabulary = Conditioning.PromptVocabulary.FromCaptions(data.Captions.SelectMany(c => c), parse.GetValue(maxTokens));
-                config = config with
+                if (parse.GetValue(textEncoder) == "learned")
                 {
-                    PromptTokens = vocabulary.Gpt2Ids.ToArray(),
-                    UNet = config.UNet with { Text = new Models.TextEncoderConfig { VocabSize = vocabulary.Size, MaxTokens = vocabulary.MaxTokens, Width = parse.GetValue(textWidth) } },
-                };
-                output.WriteLine($"prompt vocabulary: {vocabulary.Gpt2Ids.Count} GPT-2 tokens of {data.Captions.Sum(c => c.Length)} captions, prompts read as at most {vocabulary.MaxTokens} tokens");
+                    var vocabulary = Conditioning.PromptVocabulary.FromCaptions(data.Captions.SelectMany(c => c), parse.GetValue(maxTokens));
+                    config = config with
+                    {
+                        PromptTokens = vocabulary.Gpt2Ids.ToArray(),
+                        UNet = config.UNet with { Text = new Models.TextEncoderConfig { VocabSize = vocabulary.Size, MaxTokens = vocabulary.MaxTokens, Width = parse.GetValue(textWidth) } },
+                    };
+                    output.WriteLine($"prompt vocabulary: {vocabulary.Gpt2Ids.Count} GPT-2 tokens of {data.Captions.Sum(c => c.Length)} captions, prompts read as at most {vocabulary.MaxTokens} tokens");
+                }
+                else
+                {
+                    var frozen = new Conditioning.MiniLmPromptEncoder(parse.GetValue(maxTokens));
+                    config = config with { UNet = config.UNet with { Text = new Models.TextEncoderConfig { Frozen = Conditioning.MiniLmPromptEncoder.Name, MaxTokens = frozen.MaxTokens, Width = parse.GetValue(textWidth) } } };
+                    output.WriteLine($"prompts read by the frozen {Conditioning.MiniLmPromptEncoder.Name} encoder, at most {frozen.MaxPromptTokens} word pieces each ({data.Captions.Sum(c => c.Length)} captions)");
+                }
             }
             if (config.Model.StartsWith("cs180") && parse.GetValue(imageSize) is null && data.Height % 4 != 0)
                 throw new DiffusionLabException($"the CS180 U-Net needs an image size divisible by 4; the dataset has {data.Height} px");

@@ -7,7 +7,8 @@ namespace DiffusionLab.Conditioning;
 /// <param name="Length">Tokens that are not padding (Start included).</param>
 /// <param name="Truncated">GPT-2 tokens cut off the end because the prompt was longer than the model reads.</param>
 /// <param name="Unknown">The words of the prompt (as written, split at white space; control characters as \uXXXX) with a GPT-2
-/// token no training caption had, read as <see cref="PromptVocabulary.UnknownId"/>; each word once, in order.</param>
+/// token no training caption had, read as <see cref="PromptVocabulary.UnknownId"/> (with a frozen encoder: a word with no
+/// word piece of its vocabulary, read as [UNK] or left out); each word once, in order.</param>
 public sealed record PromptTokens(long[] Ids, int Length, int Truncated, IReadOnlyList<string> Unknown);
 
 /// <summary>
@@ -18,7 +19,7 @@ public sealed record PromptTokens(long[] Ids, int Length, int Truncated, IReadOn
 /// unconditional one of classifier-free guidance — is the one-token sequence [Start]) and <see cref="UnknownId"/>
 /// (a token no caption had). Being byte-level, the encoder reads any string; unknown bytes become tokens like any other.
 /// </summary>
-public sealed class PromptVocabulary
+public sealed class PromptVocabulary : IPromptEncoder
 {
     public const long PadId = Models.TextEncoder.PadId, StartId = Models.TextEncoder.StartId, UnknownId = 2;
     private const int Reserved = 3;
@@ -31,6 +32,9 @@ public sealed class PromptVocabulary
 
     /// <summary>The tokens a prompt is read as, Start included; longer prompts are cut.</summary>
     public int MaxTokens { get; }
+
+    /// <summary>The prompt's own tokens read (all but Start).</summary>
+    public int MaxPromptTokens => MaxTokens - 1;
 
     /// <summary>The number of ids (the text encoder's embedding rows).</summary>
     public int Size => Reserved + Gpt2Ids.Count;

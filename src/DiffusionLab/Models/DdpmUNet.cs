@@ -209,13 +209,13 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         var emb = MixedPrecision.Call(time_mlp, SinusoidalTimeEmbedding.Embed(t, Config.Ch));
         if (text_encoder is not null)
         {
-            // the condition is prompt token ids [B, L]; none is the empty prompt (the unconditional model)
-            var ids = labels ?? EmptyPrompts(x.shape[0], x.device);
-            if (ids.dim() != 2 || ids.shape[0] != x.shape[0])
-                throw new DiffusionLabException($"a text-conditioned U-Net takes prompt tokens [B, L], got [{string.Join(", ", ids.shape)}] for a batch of {x.shape[0]}");
-            var (tokens, pooled) = text_encoder.call(ids);
+            // the condition is the prompt (token ids [B, L] or frozen features [B, L, F]); none is the empty prompt (the
+            // unconditional model)
+            var prompt = labels ?? text_encoder.EmptyPrompts(x.shape[0], x.device);
+            text_encoder.CheckCondition(prompt, x.shape[0]);
+            var (tokens, pooled, padding) = text_encoder.call(prompt);
             emb = emb + MixedPrecision.Call(text_proj!, pooled); // the pooled prompt joins the time embedding, as GLIDE's does
-            _text.Set(tokens, TextEncoder.PaddingMask(ids));
+            _text.Set(tokens, padding);
         }
         try
         {
@@ -224,13 +224,8 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         finally { _text.Clear(); }
     }
 
-    /// <summary>Token ids of <paramref name="batch"/> empty prompts: [Start, Pad, …].</summary>
-    public Tensor EmptyPrompts(long batch, Device device)
-    {
-        var ids = torch.zeros([batch, Config.Text!.MaxTokens], ScalarType.Int64, device);
-        ids[.., 0] = torch.tensor(TextEncoder.StartId);
-        return ids;
-    }
+    /// <summary>The condition of <paramref name="batch"/> empty prompts (<see cref="TextEncoder.EmptyPrompts"/>).</summary>
+    public Tensor EmptyPrompts(long batch, Device device) => text_encoder!.EmptyPrompts(batch, device);
 
     public bool IsTextConditional => text_encoder is not null;
 

@@ -5,7 +5,7 @@ namespace DiffusionLab.Models;
 /// A denoising network that also takes a condition. Its two-argument <c>forward(x, t)</c> is the unconditional model;
 /// <see cref="Forward"/> takes class labels [B] (int64), where <see cref="NullLabel"/> (−1) means "no class" — the
 /// dropped condition of classifier-free guidance (Ho &amp; Salimans 2022, §3.2) — or, for a text-conditioned network,
-/// prompt token ids [B, L], where the empty prompt is the dropped condition.
+/// prompt token ids [B, L] or frozen prompt features [B, L, F], where the empty prompt is the dropped condition.
 /// </summary>
 public interface IClassConditionalNetwork
 {
@@ -13,11 +13,12 @@ public interface IClassConditionalNetwork
 
     /// <summary>
     /// The dropped condition shaped like <paramref name="condition"/>: −1 for class labels [B], the empty prompt
-    /// [Start, Pad, …] for prompt tokens [B, L].
+    /// [Start, Pad, …] for prompt tokens [B, L], no token at all (zeros) for frozen prompt features [B, L, F].
     /// </summary>
     public static Tensor NullCondition(Tensor condition)
     {
         if (condition.dim() == 1) return torch.full_like(condition, NullLabel);
+        if (condition.dim() == 3) return torch.zeros_like(condition);
         var empty = torch.zeros_like(condition);
         empty[.., 0] = torch.tensor(TextEncoder.StartId);
         return empty;
@@ -27,7 +28,7 @@ public interface IClassConditionalNetwork
     public static Tensor Drop(Tensor condition, Tensor drop)
     {
         using var scope = torch.NewDisposeScope();
-        var mask = condition.dim() == 1 ? drop : drop.unsqueeze(1);
+        var mask = drop.reshape([drop.shape[0], .. Enumerable.Repeat(1L, (int)condition.dim() - 1)]);
         return torch.where(mask, NullCondition(condition), condition).MoveToOuterDisposeScope();
     }
 

@@ -6,8 +6,14 @@ namespace DiffusionLab.Models;
 /// <summary>Constructor arguments of <see cref="TextEncoder"/>.</summary>
 public sealed record TextEncoderConfig
 {
-    /// <summary>Token ids (the prompt vocabulary's size, reserved ids included).</summary>
+    /// <summary>Token ids (the prompt vocabulary's size, reserved ids included); 0 with a <see cref="Frozen"/> encoder.</summary>
     public int VocabSize { get; init; }
+    /// <summary>
+    /// The frozen pretrained encoder whose token features the prompt arrives as (<see cref="Conditioning.MiniLmPromptEncoder.Name"/>),
+    /// or null: the prompt arrives as token ids of a vocabulary learned with the network. Absent from older configs.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Frozen { get; init; }
     /// <summary>Tokens per prompt (the vocabulary's MaxTokens).</summary>
     public int MaxTokens { get; init; } = 24;
     public int Width { get; init; } = 128;
@@ -22,12 +28,20 @@ public sealed record TextEncoderConfig
 /// and a final LayerNorm. It returns every token's features [B, L, W] and the pooled prompt [B, W], the mean over the
 /// tokens that are not padding. Id <see cref="PadId"/> is padding and every prompt begins with <see cref="StartId"/>
 /// (the prompt vocabulary of Conditioning assigns the ids).
+/// <para>
+/// With a <see cref="TextEncoderConfig.Frozen"/> encoder the prompt arrives instead as that encoder's token features
+/// [B, L − 1, F + 1] (the last channel 1 where a token is, 0 for none): a learned linear map takes them to the width, a
+/// learned start token goes in front (so the empty prompt, no tokens at all, still has one key to attend to), and the
+/// same blocks follow — an adapter trained on top of the frozen features, as Imagen trains everything above its frozen T5.
+/// </para>
 /// </summary>
-public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Pooled)>
+public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Pooled, Tensor Padding)>
 {
     public const long PadId = 0, StartId = 1;
 
-    private readonly Embedding token_emb;
+    private readonly Embedding? token_emb;
+    private readonly Linear? feature_proj;
+    private readonly Parameter? start_emb;
     private readonly Parameter pos_emb;
     private readonly ModuleList<Block> blocks;
     private readonly LayerNorm norm_out;
@@ -37,9 +51,16 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
     public TextEncoder(TextEncoderConfig config) : base(nameof(TextEncoder))
     {
         Config = config;
-        if (config.VocabSize < 4 || config.MaxTokens < 2 || config.Width < 1 || config.Layers < 1 || config.Heads < 1 || config.Width % config.Heads != 0)
+        if (config.Frozen is not null && config.Frozen != Conditioning.MiniLmPromptEncoder.Name)
+            throw new DiffusionLabException($"unknown frozen text encoder `Frozen` '{config.Frozen}' (known: {Conditioning.MiniLmPromptEncoder.Name})");
+        if ((config.Frozen is null && config.VocabSize < 4) || config.MaxTokens < 2 || config.Width < 1 || config.Layers < 1 || config.Heads < 1 || config.Width % config.Heads != 0)
             throw new DiffusionLabException($"the text encoder needs a vocabulary of at least 4 ids, at least 2 tokens, and a width divisible by its heads (vocabulary {config.VocabSize}, tokens {config.MaxTokens}, width {config.Width}, heads {config.Heads})");
-        token_emb = nn.Embedding(config.VocabSize, config.Width);
+        if (config.Frozen is null) token_emb = nn.Embedding(config.VocabSize, config.Width);
+        else
+        {
+            feature_proj = nn.Linear(Conditioning.MiniLmPromptEncoder.FeatureWidth, config.Width);
+            start_emb = nn.Parameter(torch.randn(config.Width) * 0.02);
+        }
         pos_emb = nn.Parameter(torch.randn(config.MaxTokens, config.Width) * 0.02);
         blocks = nn.ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new Block(config.Width, config.Heads)).ToArray());
         norm_out = nn.LayerNorm(config.Width);
@@ -49,19 +70,53 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
     /// <summary>Where <paramref name="ids"/> [B, L] is padding (true) — the keys attention must not read.</summary>
     public static Tensor PaddingMask(Tensor ids) => ids.eq(PadId);
 
-    public override (Tensor Tokens, Tensor Pooled) forward(Tensor ids)
+    /// <summary>The condition of <paramref name="batch"/> empty prompts: [Start, Pad, …] ids, or no frozen features at all.</summary>
+    public Tensor EmptyPrompts(long batch, Device device)
     {
-        if (ids.dim() != 2 || ids.shape[1] > Config.MaxTokens)
-            throw new DiffusionLabException($"prompt tokens must be [B, L ≤ {Config.MaxTokens}], got [{string.Join(", ", ids.shape)}]");
+        if (Config.Frozen is not null) return torch.zeros([batch, Config.MaxTokens - 1, Conditioning.MiniLmPromptEncoder.Channels], device: device);
+        var ids = torch.zeros([batch, Config.MaxTokens], ScalarType.Int64, device);
+        ids[.., 0] = torch.tensor(StartId);
+        return ids;
+    }
+
+    /// <summary>Whether <paramref name="condition"/> has the shape this encoder reads, for a batch of <paramref name="batch"/>.</summary>
+    public void CheckCondition(Tensor condition, long batch)
+    {
+        bool ok = Config.Frozen is null
+            ? condition.dim() == 2 && condition.dtype == ScalarType.Int64 && condition.shape[1] <= Config.MaxTokens
+            : condition.dim() == 3 && condition.is_floating_point() && condition.shape[1] <= Config.MaxTokens - 1 && condition.shape[2] == Conditioning.MiniLmPromptEncoder.Channels;
+        if (!ok || condition.shape[0] != batch)
+            throw new DiffusionLabException(Config.Frozen is null
+                ? $"a text-conditioned U-Net takes prompt tokens [B, L ≤ {Config.MaxTokens}] (int64), got [{string.Join(", ", condition.shape)}] ({condition.dtype}) for a batch of {batch}"
+                : $"a U-Net on {Config.Frozen} features takes them as [B, L ≤ {Config.MaxTokens - 1}, {Conditioning.MiniLmPromptEncoder.Channels}], got [{string.Join(", ", condition.shape)}] ({condition.dtype}) for a batch of {batch}");
+    }
+
+    public override (Tensor Tokens, Tensor Pooled, Tensor Padding) forward(Tensor condition)
+    {
+        CheckCondition(condition, condition.shape[0]);
         using var scope = torch.NewDisposeScope();
-        long length = ids.shape[1];
-        var padding = PaddingMask(ids);
-        var h = token_emb.call(ids) + pos_emb.narrow(0, 0, length).unsqueeze(0);
+        Tensor h, padding;
+        if (feature_proj is not null)
+        {
+            // frozen features: the learned start token, then the features mapped to the width; padding where no token is
+            long b = condition.shape[0];
+            var features = condition.narrow(2, 0, Conditioning.MiniLmPromptEncoder.FeatureWidth).to_type(ScalarType.Float32);
+            var present = condition.select(2, Conditioning.MiniLmPromptEncoder.FeatureWidth).gt(0.5);
+            h = torch.cat([start_emb!.expand(b, 1, -1), MixedPrecision.Call(feature_proj, features).to_type(ScalarType.Float32)], 1);
+            padding = torch.cat([torch.zeros([b, 1], ScalarType.Bool, condition.device), present.logical_not()], 1);
+        }
+        else
+        {
+            h = token_emb!.call(condition);
+            padding = PaddingMask(condition);
+        }
+        long length = h.shape[1];
+        h = h + pos_emb.narrow(0, 0, length).unsqueeze(0);
         foreach (var block in blocks) h = block.call(h, padding);
         h = norm_out.call(h.to_type(ScalarType.Float32));
         var keep = padding.logical_not().unsqueeze(-1).to_type(h.dtype);
         var pooled = (h * keep).sum(1) / keep.sum(1).clamp_min(1);
-        return (h.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
+        return (h.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope(), padding.MoveToOuterDisposeScope());
     }
 
     /// <summary>Pre-norm transformer block; its linear layers follow <see cref="MixedPrecision"/>.</summary>

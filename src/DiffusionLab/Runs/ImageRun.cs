@@ -71,7 +71,7 @@ public sealed class ImageRun : IDisposable
         torch.manual_seed(config.Training.Seed); // the initial weights are part of what the seed fixes
         Network = BuildNetwork(config);
         Network.to(device);
-        Vocabulary = config.Vocabulary();
+        PromptEncoder = config.PromptEncoder();
         if (!config.IsSingleStep)
             Model = new DiscreteModel(Schedules.NoiseSchedules.Create(config.Schedule, config.DiffusionSteps),
                 new Denoiser(Network, PredictionMath.Parse(config.Prediction)), device);
@@ -254,7 +254,7 @@ public sealed class ImageRun : IDisposable
         Runtime.ICommunicator? ranks = null)
     {
         CheckDataset(data);
-        if (Vocabulary is not null && data.Captions is null)
+        if (PromptEncoder is not null && data.Captions is null)
             throw new DiffusionLabException($"dataset {data.Name} has no captions, and a text-conditioned model trains on captioned images (emoji has them since 2026-12-04: refetch with 'difflab data fetch emoji')");
         int b = Config.BatchSize;
         // data parallel: this rank's slice of every global batch (rank 0 alone writes the run folder)
@@ -294,12 +294,12 @@ public sealed class ImageRun : IDisposable
                 return nn.functional.mse_loss(Network.call(z, torch.zeros(sliceCount, device: Device)), x);
             }
             Tensor? condition = NumClasses > 0 ? labels : null;
-            if (Vocabulary is not null)
+            if (PromptEncoder is not null)
             {
                 // one of each image's captions, at random (drawn for the whole batch, as the noise is)
                 var pick = torch.rand([b], ScalarType.Float64, generator: g).narrow(0, sliceStart, sliceCount).data<double>().ToArray();
                 var captions = indices.Select((image, i) => data.Captions![image][(int)(pick[i] * data.Captions[image].Length)]).ToArray();
-                condition = Vocabulary.EncodeBatch(captions).to(Device);
+                condition = PromptEncoder.EncodeBatch(captions).to(Device);
             }
             return Model!.Loss(x, g, condition, condition is null ? 0 : Config.PUncond, (sliceStart, b));
         }
@@ -351,7 +351,7 @@ public sealed class ImageRun : IDisposable
         var labels = k > 0 ? Enumerable.Range(0, n).Select(i => i % Math.Min(k, 10)).ToArray() : null;
         // DPM-Solver++(2M) in 20 steps, the sample verb's default: a grid costs 40 % of DDIM 50's network calls for the
         // same picture (docs/RESULTS.md), which on the emoji U-Net is a tenth of an epoch saved at every epoch
-        if (Vocabulary is not null)
+        if (PromptEncoder is not null)
         {
             // a text model's grid: two samples of each of the fixed prompts, a row per prompt
             var prompts = GridPrompts.SelectMany(p => new[] { p, p }).ToArray();
@@ -448,7 +448,7 @@ public sealed class ImageRun : IDisposable
         }
         if (o.Prompts is not null)
         {
-            if (Vocabulary is null) throw new DiffusionLabException($"this model ({Config.Model}) is not text-conditioned; leave out `prompts`");
+            if (PromptEncoder is null) throw new DiffusionLabException($"this model ({Config.Model}) is not text-conditioned; leave out `prompts`");
             if (o.Prompts.Length != n) throw new ArgumentException("one prompt per sample");
             if (o.Labels is not null) throw new DiffusionLabException("give `labels` or `prompts`, not both");
         }
@@ -499,12 +499,12 @@ public sealed class ImageRun : IDisposable
         }
     }
 
-    /// <summary>The prompt vocabulary of a text-conditioned model (null otherwise).</summary>
-    public Conditioning.PromptVocabulary? Vocabulary { get; }
+    /// <summary>What reads a text-conditioned model's prompts (null otherwise).</summary>
+    public Conditioning.IPromptEncoder? PromptEncoder { get; }
 
     /// <summary>The prompt-guided conditioning of <paramref name="prompts"/> at scale γ (classifier-free guidance on text).</summary>
     public ClassifierFreeGuidance PromptCondition(IReadOnlyList<string?> prompts, double guidanceScale) =>
-        new((Vocabulary ?? throw new DiffusionLabException($"this model ({Config.Model}) is not text-conditioned; leave out `prompts`")).EncodeBatch(prompts).to(Device), guidanceScale);
+        new((PromptEncoder ?? throw new DiffusionLabException($"this model ({Config.Model}) is not text-conditioned; leave out `prompts`")).EncodeBatch(prompts).to(Device), guidanceScale);
 
     /// <summary>Items start … start + count − 1 guided by their prompts (a text model) or their labels (null: unconditional).</summary>
     private ClassifierFreeGuidance? GuidedCondition(int[]? labels, string?[]? prompts, double guidanceScale, int start, int count) =>

@@ -32,13 +32,15 @@ public sealed record ImageRunConfig
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int[]? PromptTokens { get; init; }
 
-    /// <summary>Whether the model is prompt-conditioned (<see cref="PromptTokens"/>).</summary>
+    /// <summary>Whether the model is prompt-conditioned (<see cref="PromptTokens"/>, or a frozen encoder's features).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsTextConditional => PromptTokens is not null;
+    public bool IsTextConditional => PromptTokens is not null || UNet.Text?.Frozen is not null;
 
-    /// <summary>The prompt vocabulary of a text-conditioned model (null otherwise).</summary>
-    public Conditioning.PromptVocabulary? Vocabulary() =>
-        PromptTokens is null ? null : new Conditioning.PromptVocabulary(PromptTokens, UNet.Text?.MaxTokens ?? throw new DiffusionLabException("a text-conditioned model's config has no UNet.Text"));
+    /// <summary>What reads a text-conditioned model's prompts (null for other models): the learned vocabulary of
+    /// <see cref="PromptTokens"/>, or the frozen encoder <see cref="DdpmUNetConfig.Text"/> names.</summary>
+    public Conditioning.IPromptEncoder? PromptEncoder() =>
+        UNet.Text?.Frozen is not null ? new Conditioning.MiniLmPromptEncoder(UNet.Text.MaxTokens)
+        : PromptTokens is null ? null : new Conditioning.PromptVocabulary(PromptTokens, UNet.Text?.MaxTokens ?? throw new DiffusionLabException("a text-conditioned model's config has no UNet.Text"));
     public string Prediction { get; init; } = "eps";
     public string Schedule { get; init; } = "linear";
     public int DiffusionSteps { get; init; } = 300;
@@ -128,6 +130,8 @@ public sealed record ImageRunConfig
         if (PUncond is < 0 or >= 1) throw new DiffusionLabException($"{Name("PUncond")} must be in [0, 1), got {PUncond}");
         if (!(Sigma >= 0)) throw new DiffusionLabException($"{Name("Sigma")} must not be negative, got {Sigma}");
         if (DiffusionSteps < 1) throw new DiffusionLabException($"{Name("DiffusionSteps")} must be positive, got {DiffusionSteps}");
+        if (UNet.Text?.Frozen is not null && (Model != "unet" || PromptTokens is not null))
+            throw new DiffusionLabException($"{Name("UNet.Text.Frozen")}: a model on a frozen text encoder is a unet without `PromptTokens`");
         if (PromptTokens is not null && (Model != "unet" || UNet.Text is null || UNet.Text.VocabSize != 3 + PromptTokens.Length))
             throw new DiffusionLabException($"{Name("PromptTokens")}: a text-conditioned model is a unet whose UNet.Text has a vocabulary of the {PromptTokens.Length} prompt tokens plus 3 reserved ids");
         if (!(GridGuidanceScale >= 0) || double.IsInfinity(GridGuidanceScale))

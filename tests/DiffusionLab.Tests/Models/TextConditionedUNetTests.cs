@@ -33,7 +33,8 @@ public class TextConditionedUNetTests
         var ids = vocabulary.EncodeBatch(["red apple", "grinning cat face", null]);
         var encoder = new TextEncoder(new TextEncoderConfig { VocabSize = vocabulary.Size, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2 });
         encoder.eval();
-        var (tokens, pooled) = encoder.call(ids);
+        var (tokens, pooled, padding) = encoder.call(ids);
+        Assert.Equal(ids.eq(TextEncoder.PadId).data<bool>().ToArray(), padding.data<bool>().ToArray());
         Assert.Equal([3L, 8, 16], tokens.shape);
         Assert.Equal([3L, 16], pooled.shape);
         var x = torch.randn(3, 3, 8, 8, generator: new Generator(2));
@@ -71,12 +72,67 @@ public class TextConditionedUNetTests
         Assert.True(pair.narrow(0, 2, 2).allclose(unconditional, rtol: 1e-5, atol: 1e-5));
     }
 
+    private static DdpmUNet TinyOnFrozenFeatures()
+    {
+        torch.manual_seed(1);
+        var net = new DdpmUNet(new DdpmUNetConfig
+        {
+            InChannels = 3, ImageSize = 8, Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
+            Text = new TextEncoderConfig { Frozen = MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2 },
+        });
+        net.eval();
+        return net;
+    }
+
+    [Fact]
+    public void OnFrozenFeaturesPaddingIsIgnoredTheEmptyPromptIsUnconditionalAndGuidanceBatches()
+    {
+        using var net = TinyOnFrozenFeatures();
+        var encoder = new MiniLmPromptEncoder(8);
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var features = encoder.EncodeBatch(["red apple", "cat face", null]); // [3, 7, 385]: at most 4 tokens present
+        var x = torch.randn(3, 3, 8, 8, generator: new Generator(2));
+        var t = torch.tensor(new[] { 0.1f, 0.5f, 0.9f });
+        var full = net.Forward(x, t, features);
+        Assert.Equal(x.shape, full.shape);
+        // fewer padding positions read the same (attention never sees one; the pooled mean skips them)
+        var shorter = net.Forward(x, t, features.narrow(1, 0, 4));
+        Assert.True(full.allclose(shorter, rtol: 1e-5, atol: 1e-5), $"largest difference {(full - shorter).abs().max().item<float>()}");
+        // the prompt matters
+        Assert.False(full.allclose(net.Forward(x, t, encoder.EncodeBatch(["thumbs up", "red apple", "red apple"])), rtol: 1e-4, atol: 1e-4));
+        // the empty prompt (no tokens) is the unconditional model, and the dropped condition is the empty prompt
+        var empty = encoder.EncodeBatch([null, null, null]);
+        Assert.True(net.forward(x, t).allclose(net.Forward(x, t, empty), rtol: 1e-6, atol: 1e-6));
+        Assert.True(IClassConditionalNetwork.NullCondition(features).eq(empty).all().item<bool>());
+        var dropped = IClassConditionalNetwork.Drop(features, torch.tensor(new[] { false, true, false }));
+        Assert.True(dropped[0].eq(features[0]).all().item<bool>() && dropped[1].eq(empty[1]).all().item<bool>() && dropped[2].eq(features[2]).all().item<bool>());
+        // classifier-free guidance's two passes, batched, equal two separate passes
+        var pair = ((IClassConditionalNetwork)net).ForwardPair(x, t, features, empty);
+        Assert.True(pair.narrow(0, 0, 3).allclose(full, rtol: 1e-5, atol: 1e-5));
+        Assert.True(pair.narrow(0, 3, 3).allclose(net.forward(x, t), rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Fact]
+    public void AModelOnFrozenFeaturesRefusesTokenIdsAndAnUnknownEncoder()
+    {
+        using var net = TinyOnFrozenFeatures();
+        using var x = torch.zeros(2, 3, 8, 8);
+        using var t = torch.zeros(2);
+        using var ids = torch.zeros(new long[] { 2, 8 }, ScalarType.Int64);
+        Assert.Contains("takes them as [B, L ≤ 7, 385]", Assert.Throws<DiffusionLabException>(() => net.Forward(x, t, ids)).Message);
+        var e = Assert.Throws<DiffusionLabException>(() => new TextEncoder(new TextEncoderConfig { Frozen = "clip", MaxTokens = 8 }));
+        Assert.Contains("unknown frozen text encoder Frozen 'clip'", e.Message);
+    }
+
     [Fact]
     public void AConfigWithoutTextWritesNoTextField()
     {
         // run folders written before text conditioning compare their config.json field by field on resume
         Assert.DoesNotContain("Text", System.Text.Json.JsonSerializer.Serialize(new DdpmUNetConfig()));
         Assert.Contains("\"Text\":{", System.Text.Json.JsonSerializer.Serialize(new DdpmUNetConfig { Text = new TextEncoderConfig { VocabSize = 9 } }));
+        // nor a learned-vocabulary text model a Frozen field (the shipped text models before frozen encoders resume and load)
+        Assert.DoesNotContain("Frozen", System.Text.Json.JsonSerializer.Serialize(new TextEncoderConfig { VocabSize = 9 }));
     }
 
     [Fact]
@@ -89,6 +145,6 @@ public class TextConditionedUNetTests
         using var x = torch.zeros(2, 3, 8, 8);
         using var t = torch.zeros(2);
         using var labels = torch.tensor(new long[] { 1, 2 });
-        Assert.Contains("prompt tokens [B, L]", Assert.Throws<DiffusionLabException>(() => net.Forward(x, t, labels)).Message);
+        Assert.Contains("prompt tokens [B, L ≤ 8] (int64)", Assert.Throws<DiffusionLabException>(() => net.Forward(x, t, labels)).Message);
     }
 }

@@ -264,7 +264,7 @@ public class ImageRunTests
         var outDir = Temp();
         var (code, o, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompt", "bar at row 2", "--prompt", "a zebra", "--n", "4", "--steps", "3", "--out", outDir);
         Assert.True(code == 0, err);
-        Assert.Contains("prompt 'a zebra': words the model never saw in a caption", o);
+        Assert.Contains("prompt 'a zebra': words the model's vocabulary lacks", o);
         Assert.True(File.Exists(Path.Combine(outDir, "grid.png")));
         // a guidance-scale × prompt grid: a row per prompt, a column per γ
         var sweepDir = Temp();
