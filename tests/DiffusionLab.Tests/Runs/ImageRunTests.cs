@@ -232,6 +232,42 @@ public class ImageRunTests
         Assert.Null(Tiny().DefaultClipX0); // the CS180 recipe samples unclipped
     }
     [Fact]
+    public void ATextModelOnTheFrozenEncoderTrainsReloadsAndEditsWithPrompts()
+    {
+        var bars = TinyData.Bars(16, 8, 4, seed: 1);
+        var captions = bars.Labels.Select(l => new[] { $"bar at row {l}" }).ToArray();
+        var data = new DiffusionLab.Data.ImageDataset("captioned-bars", bars.Pixels, bars.Labels, 1, 8, 8, bars.ClassNames, captions);
+        var config = ImageRunConfig.Preset("unet") with
+        {
+            Dataset = "captioned-bars", ImageSize = 8, Channels = 1, ClassNames = bars.ClassNames.ToArray(), BatchSize = 8, Epochs = 1, DiffusionSteps = 20,
+            UNet = new DiffusionLab.Models.DdpmUNetConfig
+            {
+                Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
+                Text = new DiffusionLab.Models.TextEncoderConfig { Frozen = DiffusionLab.Conditioning.MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2 },
+            },
+        };
+        Assert.True(config.IsTextConditional);
+        var dir = Temp();
+        using (var run = ImageRun.Create(config))
+        {
+            Assert.IsType<DiffusionLab.Conditioning.MiniLmPromptEncoder>(run.PromptEncoder);
+            Assert.True(run.Train(data, dir).All(p => double.IsFinite(p.Loss)));
+        }
+        // the config names the encoder and holds no vocabulary; sampling reloads it and reports what it cannot read
+        Assert.DoesNotContain("PromptTokens", File.ReadAllText(Path.Combine(dir, "config.json")));
+        var (code, o, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompt", "bar at row 2", "--prompt", "a bar 😺", "--n", "2", "--steps", "3", "--seed", "4", "--out", Temp());
+        Assert.True(code == 0, err);
+        Assert.Contains("prompt 'a bar 😺': words the model's vocabulary lacks (never in a caption, or no word piece of its encoder), read as unknown or left out: 😺", o);
+        var picture = Path.Combine(Temp(), "bar.png");
+        using (var one = data.Take(1).Images) DiffusionLab.Imaging.ImageTensor.SavePng(one[0], picture);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sdedit", "--run", dir, "--image", picture, "--invert", "no", "--prompt", "bar at row 3", "--steps", "4", "--i-start", "2", "--out", Temp());
+        Assert.True(code == 0, err);
+        // a learned vocabulary and a frozen encoder at once is a broken config
+        var both = config with { PromptTokens = [10, 11] };
+        Assert.Contains("a model on a frozen text encoder is a unet without", Assert.Throws<DiffusionLabException>(() => ImageRun.Create(both)).Message);
+    }
+
+    [Fact]
     public void ACaptionedDataSetTrainsATextModelThatSamplesFromPrompts()
     {
         var bars = TinyData.Bars(32, 8, 4, seed: 1);
