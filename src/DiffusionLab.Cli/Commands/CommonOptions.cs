@@ -12,6 +12,12 @@ public sealed class CommonOptions
     /// <summary><c>--shard K/N</c>, on the verbs that can split their work between processes (<see cref="Sharded"/>).</summary>
     public Option<string?>? ShardOption { get; private set; }
 
+    /// <summary>
+    /// Where --out goes when it is not given, from the other options (null: the fixed default) — sample's folder per model,
+    /// so that sampling a second model does not run into the first one's samples.
+    /// </summary>
+    public Func<ParseResult, string?>? DefaultOutOf { get; init; }
+
     public CommonOptions(string defaultOut)
     {
         Out = new("--out", "-o") { Description = "Output folder (created if missing).", DefaultValueFactory = _ => defaultOut };
@@ -51,7 +57,7 @@ public sealed class CommonOptions
         var seed = parse.GetValue(Seed);
         torch.manual_seed(seed);
         var device = Devices.Resolve(parse.GetValue(Device)!);
-        var outDir = parse.GetValue(Out)!;
+        var outDir = parse.GetResult(Out) is { Implicit: false } ? parse.GetValue(Out)! : DefaultOutOf?.Invoke(parse) ?? parse.GetValue(Out)!;
         var shard = ShardOf(parse);
         if (!shard.IsWhole) outDir = Path.Combine(outDir, shard.FolderName);
         if (lockFolder) CommandScope.Hold(FolderLock.Acquire(outDir, $"difflab {parse.CommandResult.Command.Name}"));

@@ -11,9 +11,16 @@ public static class SampleCommand
 
     public static Command Build(TextWriter output)
     {
-        var common = new CommonOptions("out/samples").Sharded();
         var run = new Option<string?>("--run") { Description = "Run folder written by 'difflab train'." };
         var model = new Option<string?>("--model") { Description = "Model folder (config.json + weights.bin); default: the shipped models/mnist-cs180-class." };
+        // the shipped MNIST model's samples go to out/samples (the README's main job), another model's to a folder of its
+        // own, out/samples-NAME: output folders never mix runs, and a second model is not refused for the first one's files
+        var common = new CommonOptions("out/samples")
+        {
+            DefaultOutOf = parse => (parse.GetValue(run) ?? parse.GetValue(model)) is string source
+                ? $"out/samples-{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source)))}" : null,
+        }.Sharded();
+        common.Out.Description = "Output folder (created if missing); default: out/samples for the shipped MNIST model, out/samples-NAME for --model or --run NAME.";
         var sampler = new Option<string>("--sampler") { Description = "dpm++2m (DPM-Solver++(2M), the default, in 20 steps: as good as 300 DDPM steps at γ = 5 on the shipped model, docs/RESULTS.md), ddpm (ancestral; strided with --steps < T), ddim, dpm++2s (DPM-Solver++(2S), 2 evaluations per step), dpm++2m-sde (its stochastic form: best at 10 steps on an imperfect network), unipc (UniPC-2, predictor-corrector) or heun-karras (EDM's Heun on Karras σ; --steps levels, 2 evaluations each).", DefaultValueFactory = _ => ImageVerbs.SampleDefaultSampler };
         var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {ImageVerbs.SampleDefaultSteps} for {ImageVerbs.SampleDefaultSampler}, all T for ddpm, 50 for the others)." };
         var eta = new Option<double>("--eta") { Description = "DDIM η in [0, 1].", DefaultValueFactory = _ => 0.0 };

@@ -29,7 +29,7 @@ public static class TrainCommand
         var attn = new Option<string?>("--attn") { Description = "unet: resolutions with self-attention, e.g. 8 or 16,8 (empty: none)." };
         var dropout = new Option<double?>("--dropout") { Description = "unet: dropout (preset 0.1)." };
         var uncond = new Option<bool>("--unconditional") { Description = "unet: no class conditioning." };
-        var text = new Option<bool>("--text") { Description = "unet: condition on the images' captions (emoji) instead of their class — a prompt encoder trained with the U-Net, cross-attention at the attention resolutions, the empty prompt dropped in with --p-uncond; sample with --prompt." };
+        var text = new Option<bool>("--text") { Description = "unet: condition on the images' captions (emoji) instead of their class — a prompt encoder (--text-encoder), cross-attention at the attention resolutions, the empty prompt dropped in with --p-uncond; sample with --prompt." };
         var textWidth = new Option<int>("--text-width") { Description = "With --text: the prompt encoder's width (2 layers, 4 heads).", DefaultValueFactory = _ => 128 };
         var textEncoder = new Option<string>("--text-encoder") { Description = $"With --text: what reads the prompts — 'learned' (GPT-2 byte-pair tokens of the captions, embedded and encoded by layers trained with the U-Net) or '{Conditioning.MiniLmPromptEncoder.Name}' (frozen pretrained sentence-encoder features, shipped with the build, with trained layers on top: words no caption has still mean something).", DefaultValueFactory = _ => "learned" };
         textEncoder.AcceptOnlyFromAmong("learned", Conditioning.MiniLmPromptEncoder.Name);

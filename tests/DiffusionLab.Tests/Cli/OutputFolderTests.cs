@@ -41,6 +41,25 @@ public class OutputFolderTests
     }
 
     [Fact]
+    public void SampleWithoutOutWritesAnotherModelToAFolderOfItsOwn()
+    {
+        // the README's main job fills out/samples; sampling another model right after it must not run into those files
+        var name = "model-" + Guid.NewGuid().ToString("N")[..8];
+        var model = Path.Combine(CliRunner.Temp("difflab-defaultout"), name);
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(RepositoryPaths.Of("models/mnist-cs180-class")))
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var expected = Path.GetFullPath(Path.Combine("out", $"samples-{name}"));
+        try
+        {
+            var (code, o, err) = CliRunner.Run("sample", "--model", model + Path.DirectorySeparatorChar, "--class", "3", "--n", "2", "--sampler", "ddim", "--steps", "2");
+            Assert.True(code == 0, err);
+            Assert.True(File.Exists(Path.Combine(expected, "grid.png")), o);
+        }
+        finally { if (Directory.Exists(expected)) Directory.Delete(expected, recursive: true); }
+    }
+
+    [Fact]
     public void EditingVerbsRefuseAFolderWithOutputsAndListWhatTheyWrote()
     {
         var dir = CliRunner.Temp("difflab-editfolder");
