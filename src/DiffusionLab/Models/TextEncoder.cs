@@ -3,13 +3,28 @@ using TorchSharp.Modules;
 
 namespace DiffusionLab.Models;
 
+/// <summary>
+/// The layout of a prompt that arrives as a frozen pretrained encoder's token features (Conditioning's
+/// MiniLmPromptEncoder makes them): [B, L, <see cref="Channels"/>], each position's <see cref="Width"/> features and then
+/// a presence flag, 1 where a token is and 0 for none.
+/// </summary>
+public static class FrozenPromptFeatures
+{
+    /// <summary>The name a config records for sentence-transformers' all-MiniLM-L6-v2, the one frozen encoder known.</summary>
+    public const string MiniLm = "all-MiniLM-L6-v2";
+    /// <summary>Features per token (MiniLM's hidden width).</summary>
+    public const int Width = 384;
+    /// <summary>Channels per position: the features and the presence flag.</summary>
+    public const int Channels = Width + 1;
+}
+
 /// <summary>Constructor arguments of <see cref="TextEncoder"/>.</summary>
 public sealed record TextEncoderConfig
 {
     /// <summary>Token ids (the prompt vocabulary's size, reserved ids included); 0 with a <see cref="Frozen"/> encoder.</summary>
     public int VocabSize { get; init; }
     /// <summary>
-    /// The frozen pretrained encoder whose token features the prompt arrives as (<see cref="Conditioning.MiniLmPromptEncoder.Name"/>),
+    /// The frozen pretrained encoder whose token features the prompt arrives as (<see cref="FrozenPromptFeatures.MiniLm"/>),
     /// or null: the prompt arrives as token ids of a vocabulary learned with the network. Absent from older configs.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
@@ -51,14 +66,14 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
     public TextEncoder(TextEncoderConfig config) : base(nameof(TextEncoder))
     {
         Config = config;
-        if (config.Frozen is not null && config.Frozen != Conditioning.MiniLmPromptEncoder.Name)
-            throw new DiffusionLabException($"unknown frozen text encoder `Frozen` '{config.Frozen}' (known: {Conditioning.MiniLmPromptEncoder.Name})");
+        if (config.Frozen is not null && config.Frozen != FrozenPromptFeatures.MiniLm)
+            throw new DiffusionLabException($"unknown frozen text encoder `Frozen` '{config.Frozen}' (known: {FrozenPromptFeatures.MiniLm})");
         if ((config.Frozen is null && config.VocabSize < 4) || config.MaxTokens < 2 || config.Width < 1 || config.Layers < 1 || config.Heads < 1 || config.Width % config.Heads != 0)
             throw new DiffusionLabException($"the text encoder needs a vocabulary of at least 4 ids, at least 2 tokens, and a width divisible by its heads (vocabulary {config.VocabSize}, tokens {config.MaxTokens}, width {config.Width}, heads {config.Heads})");
         if (config.Frozen is null) token_emb = nn.Embedding(config.VocabSize, config.Width);
         else
         {
-            feature_proj = nn.Linear(Conditioning.MiniLmPromptEncoder.FeatureWidth, config.Width);
+            feature_proj = nn.Linear(FrozenPromptFeatures.Width, config.Width);
             start_emb = nn.Parameter(torch.randn(config.Width) * 0.02);
         }
         pos_emb = nn.Parameter(torch.randn(config.MaxTokens, config.Width) * 0.02);
@@ -73,7 +88,7 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
     /// <summary>The condition of <paramref name="batch"/> empty prompts: [Start, Pad, …] ids, or no frozen features at all.</summary>
     public Tensor EmptyPrompts(long batch, Device device)
     {
-        if (Config.Frozen is not null) return torch.zeros([batch, Config.MaxTokens - 1, Conditioning.MiniLmPromptEncoder.Channels], device: device);
+        if (Config.Frozen is not null) return torch.zeros([batch, Config.MaxTokens - 1, FrozenPromptFeatures.Channels], device: device);
         var ids = torch.zeros([batch, Config.MaxTokens], ScalarType.Int64, device);
         ids[.., 0] = torch.tensor(StartId);
         return ids;
@@ -84,11 +99,11 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
     {
         bool ok = Config.Frozen is null
             ? condition.dim() == 2 && condition.dtype == ScalarType.Int64 && condition.shape[1] <= Config.MaxTokens
-            : condition.dim() == 3 && condition.is_floating_point() && condition.shape[1] <= Config.MaxTokens - 1 && condition.shape[2] == Conditioning.MiniLmPromptEncoder.Channels;
+            : condition.dim() == 3 && condition.is_floating_point() && condition.shape[1] <= Config.MaxTokens - 1 && condition.shape[2] == FrozenPromptFeatures.Channels;
         if (!ok || condition.shape[0] != batch)
             throw new DiffusionLabException(Config.Frozen is null
                 ? $"a text-conditioned U-Net takes prompt tokens [B, L ≤ {Config.MaxTokens}] (int64), got [{string.Join(", ", condition.shape)}] ({condition.dtype}) for a batch of {batch}"
-                : $"a U-Net on {Config.Frozen} features takes them as [B, L ≤ {Config.MaxTokens - 1}, {Conditioning.MiniLmPromptEncoder.Channels}], got [{string.Join(", ", condition.shape)}] ({condition.dtype}) for a batch of {batch}");
+                : $"a U-Net on {Config.Frozen} features takes them as [B, L ≤ {Config.MaxTokens - 1}, {FrozenPromptFeatures.Channels}], got [{string.Join(", ", condition.shape)}] ({condition.dtype}) for a batch of {batch}");
     }
 
     public override (Tensor Tokens, Tensor Pooled, Tensor Padding) forward(Tensor condition)
@@ -100,8 +115,8 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
         {
             // frozen features: the learned start token, then the features mapped to the width; padding where no token is
             long b = condition.shape[0];
-            var features = condition.narrow(2, 0, Conditioning.MiniLmPromptEncoder.FeatureWidth).to_type(ScalarType.Float32);
-            var present = condition.select(2, Conditioning.MiniLmPromptEncoder.FeatureWidth).gt(0.5);
+            var features = condition.narrow(2, 0, FrozenPromptFeatures.Width).to_type(ScalarType.Float32);
+            var present = condition.select(2, FrozenPromptFeatures.Width).gt(0.5);
             h = torch.cat([start_emb!.expand(b, 1, -1), MixedPrecision.Call(feature_proj, features).to_type(ScalarType.Float32)], 1);
             padding = torch.cat([torch.zeros([b, 1], ScalarType.Bool, condition.device), present.logical_not()], 1);
         }

@@ -309,17 +309,18 @@ public class ImageCliTests
     }
 
     [Fact]
-    public void TheShippedTextModelSamplesFromPromptsAndNamesTheWordsItNeverSaw()
+    public void TheShippedTextModelSamplesFromPromptsAndNamesWhatItCannotRead()
     {
         // The text-to-image README command, shortened (5 solver steps, 4 images): the shipped weights load with their
-        // prompt vocabulary, every caption word of "cat face" is known, and a made-up word is reported, not silently read.
+        // frozen prompt encoder, every word of "cat face" is read, and characters its vocabulary lacks are reported, not
+        // silently dropped.
         var model = Path.Combine(AppContext.BaseDirectory, "models", "emoji32-text");
         var outDir = Temp();
-        var (code, o, err) = Run("sample", "--model", model, "--prompt", "cat face", "--prompt", "qwzx face", "--n", "4", "--steps", "5", "--out", outDir);
+        var (code, o, err) = Run("sample", "--model", model, "--prompt", "cat face", "--prompt", "猫 face 😺", "--n", "4", "--steps", "5", "--out", outDir);
         Assert.True(code == 0, err);
         Assert.Equal(4, Directory.GetFiles(Path.Combine(outDir, "images"), "*.png").Length);
         Assert.DoesNotContain("prompt 'cat face'", o);
-        Assert.Contains("prompt 'qwzx face': words the model never saw", o);
+        Assert.Contains("prompt '猫 face 😺': words the model's vocabulary lacks (never in a caption, or no word piece of its encoder), read as unknown or left out: 猫 😺", o);
         using var image = SkiaSharp.SKBitmap.Decode(Directory.GetFiles(Path.Combine(outDir, "images"), "*.png").First());
         Assert.Equal((32, 32), (image.Width, image.Height));
     }
