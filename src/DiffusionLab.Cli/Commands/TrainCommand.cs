@@ -104,6 +104,8 @@ public static class TrainCommand
                     EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed, Precision = compute,
                 },
             };
+            if (!parse.GetValue(text) && parse.GetResult(textEncoder) is { Implicit: false })
+                throw new DiffusionLabException("--text-encoder chooses what reads a text model's prompts: give --text too");
             if (parse.GetValue(text))
             {
                 if (config.Model != "unet") throw new DiffusionLabException("--text needs --model unet (the CS180 U-Nets take a class, not a prompt)");

@@ -94,7 +94,7 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
         return ids;
     }
 
-    /// <summary>Whether <paramref name="condition"/> has the shape this encoder reads, for a batch of <paramref name="batch"/>.</summary>
+    /// <summary>Refuses, in one line, a <paramref name="condition"/> this encoder cannot read for a batch of <paramref name="batch"/>.</summary>
     public void CheckCondition(Tensor condition, long batch)
     {
         bool ok = Config.Frozen is null

@@ -347,6 +347,12 @@ public class ImageRunTests
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text", "--image-size", "8", "--out", Temp());
         Assert.Equal(1, code);
         Assert.Contains("has no captions", err);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text-encoder", "all-MiniLM-L6-v2", "--image-size", "8", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("--text-encoder chooses what reads a text model's prompts: give --text too", err);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text", "--text-encoder", "clip", "--image-size", "8", "--out", Temp());
+        Assert.Equal(2, code); // a usage error: the choices are listed
+        Assert.Contains("all-MiniLM-L6-v2", err);
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "cs180-class", "--text", "--out", Temp());
         Assert.Equal(1, code);
         Assert.Contains("--text needs --model unet", err);
