@@ -88,7 +88,7 @@ public sealed class MiniLmPromptEncoder : IPromptEncoder
         // (BERT's normalisation drops emoji, symbols and control characters)
         var unknown = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
             .Where(w => tokenizer.EncodeToIds(w, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true) is var p && (p.Count == 0 || p.Contains(tokenizer.UnknownTokenId)))
-            .Select(w => string.Concat(w.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()))).Distinct().ToList();
+            .Select(PromptTokens.Printable).Distinct().ToList();
         return new PromptTokens(ids, ids.Length, pieces.Count - kept, unknown);
     }
 

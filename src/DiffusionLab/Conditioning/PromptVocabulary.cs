@@ -9,7 +9,11 @@ namespace DiffusionLab.Conditioning;
 /// <param name="Unknown">The words of the prompt (as written, split at white space; control characters as \uXXXX) with a GPT-2
 /// token no training caption had, read as <see cref="PromptVocabulary.UnknownId"/> (with a frozen encoder: a word with no
 /// word piece of its vocabulary, read as [UNK] or left out); each word once, in order.</param>
-public sealed record PromptTokens(long[] Ids, int Length, int Truncated, IReadOnlyList<string> Unknown);
+public sealed record PromptTokens(long[] Ids, int Length, int Truncated, IReadOnlyList<string> Unknown)
+{
+    /// <summary>A word as <see cref="Unknown"/> names it: as written, control characters as \uXXXX.</summary>
+    public static string Printable(string word) => string.Concat(word.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+}
 
 /// <summary>
 /// A text model's vocabulary: GPT-2's byte-level byte-pair encoding (Radford et al. 2019; Sennrich et al. 2016 for BPE),
@@ -96,7 +100,7 @@ public sealed class PromptVocabulary : IPromptEncoder
         if (start == end) return "(white space)";
         while (start > 0 && !char.IsWhiteSpace(text[start - 1])) start--;
         while (end < text.Length && !char.IsWhiteSpace(text[end])) end++;
-        return string.Concat(text[start..end].Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+        return PromptTokens.Printable(text[start..end]);
     }
 
     /// <summary>The ids of several prompts as one int64 tensor [B, MaxTokens].</summary>
