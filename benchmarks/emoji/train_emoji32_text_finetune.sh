@@ -13,9 +13,11 @@
 # TEXT_ENCODER picks what reads the prompts (train --text-encoder): 'learned' (the default: GPT-2 tokens of the
 # captions, embedded by layers trained here) or 'all-MiniLM-L6-v2' (frozen pretrained sentence-encoder features with
 # the same two trained layers on top) — the shipped model's, where a held-out name still means something (RESULTS).
+# PROMPT_PRIOR=1 adds a prompt-category prior (train --prompt-prior, frozen encoder only): fitted to the captions before
+# training, it picks the source's class embedding from the prompt, so the trunk is told the category as it was trained.
 # Rerun to resume. Shipped with `./difflab export --run OUT --out models/emoji32-text --half` and the run's loss and
 # log.
-# Usage: [EPOCHS=26] [TEXT_ENCODER=learned|all-MiniLM-L6-v2] benchmarks/emoji/train_emoji32_text_finetune.sh
+# Usage: [EPOCHS=26] [TEXT_ENCODER=learned|all-MiniLM-L6-v2] [PROMPT_PRIOR=1] benchmarks/emoji/train_emoji32_text_finetune.sh
 #   [SOURCE] [OUT]   (SOURCE: a class model folder, default models/emoji32-class, the shipped 64-channel one; OUT
 #   default runs/emoji32-text-ft64; needs ./difflab data fetch emoji)
 set -euo pipefail
@@ -31,6 +33,6 @@ steps="$(jq -r '.DiffusionSteps' "$config")"
 prediction="$(jq -r '.Prediction' "$config")"
 source "$here/benchmarks/lib/private_difflab.sh"
 cd "$here"
-train_or_resume "$out" --dataset emoji --model unet --text --text-encoder "${TEXT_ENCODER:-learned}" --ch "$ch" --schedule "$schedule" \
+train_or_resume "$out" --dataset emoji --model unet --text --text-encoder "${TEXT_ENCODER:-learned}" ${PROMPT_PRIOR:+--prompt-prior} --ch "$ch" --schedule "$schedule" \
   --diffusion-steps "$steps" --prediction "$prediction" --precision bf16 --init-from "$source_model" --lr 2e-4 \
   --lr-schedule cosine --grad-clip 1 --epochs "${EPOCHS:-26}" --grid-every 1 --grid-guidance-scale 5 --seed 0

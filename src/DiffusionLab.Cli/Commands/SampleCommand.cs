@@ -81,6 +81,18 @@ public static class SampleCommand
                     if (tokens.Unknown.Count > 0) output.WriteLine($"prompt '{text}': words the model's vocabulary lacks (never in a caption, or no word piece of its encoder), read as unknown or left out: {string.Join(" ", tokens.Unknown.Select(u => u.Trim()))}");
                     if (tokens.Truncated > 0) output.WriteLine($"prompt '{text}': cut to its first {m.PromptEncoder.MaxPromptTokens} tokens ({tokens.Truncated} left out)");
                 }
+            if (prompts is not null && captionClasses is null && m.PromptPrior is not null)
+            {
+                // what the prompt-category prior reads each prompt as (its class embedding is the weighted mix of these)
+                var distinct = prompts.Where(p => !string.IsNullOrWhiteSpace(p)).Distinct().ToArray();
+                using var probabilities = m.PromptCategoryProbabilities(distinct);
+                for (int i = 0; i < distinct.Length; i++)
+                {
+                    var row = probabilities[i].data<float>().ToArray();
+                    var top = Enumerable.Range(0, row.Length).OrderByDescending(c => row[c]).Take(2).ToArray();
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prompt '{distinct[i]}': category {m.Config.ClassNames[top[0]]} ({row[top[0]]:P0}), then {m.Config.ClassNames[top[1]]} ({row[top[1]]:P0})"));
+                }
+            }
             if (prompts is null && (parse.GetValue(uncond) || k == 0))
             {
                 if (classSpec is not null) m.CheckLabels(ClassSelector.Parse(classSpec, m.Config.ClassNames));

@@ -33,6 +33,7 @@ public static class TrainCommand
         var textWidth = new Option<int>("--text-width") { Description = "With --text: the prompt encoder's width (2 layers, 4 heads).", DefaultValueFactory = _ => 128 };
         var textEncoder = new Option<string>("--text-encoder") { Description = $"With --text: what reads the prompts — 'learned' (GPT-2 byte-pair tokens of the captions, embedded and encoded by layers trained with the U-Net) or '{Conditioning.MiniLmPromptEncoder.Name}' (frozen pretrained sentence-encoder features, shipped with the build, with trained layers on top: words no caption has still mean something).", DefaultValueFactory = _ => "learned" };
         textEncoder.AcceptOnlyFromAmong("learned", Conditioning.MiniLmPromptEncoder.Name);
+        var promptPrior = new Option<bool>("--prompt-prior") { Description = $"With --text-encoder {Conditioning.MiniLmPromptEncoder.Name}: a prompt-category prior — logistic regression from the prompt's sentence embedding to the image categories, fitted to the captions before training and frozen — picks the class embedding that joins the time embedding (fine-tuned from a class model, its trained rows), so a prompt also says its category the way the class model was taught it." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "With --text: tokens a prompt is read as (longer ones are cut).", DefaultValueFactory = _ => 24 };
         var flip = new Option<bool?>("--flip") { Description = "Random horizontal flips (preset: on for unet)." };
         var noFlip = new Option<string?>("--no-flip-classes") { Description = "With --flip: classes never mirrored, by name or prefix (default: symbols,flags for emoji; 'none' flips every class)." };
@@ -47,7 +48,7 @@ public static class TrainCommand
         var tensorBoard = new Option<bool>("--tensorboard") { Description = "Also log to OUT/tensorboard/ (tensorboard --logdir OUT/tensorboard): loss, learning rate, gradient norm and images/s at every log point, the sample grid and a loss histogram every epoch." };
         var precision = CommonOptions.Precision("the forward pass (weights, gradients and Adam stay fp32)");
         var cmd = new Command("train", "Train an image diffusion model (or the single-step denoiser) into a run folder: config.json, checkpoint.bin, loss.csv/png, samples/epoch-N.png.");
-        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, text, textEncoder, textWidth, maxTokens, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, initFrom, tensorBoard, distributed, precision })
+        foreach (var o in new Option[] { dataset, model, epochs, batch, lr, lrSchedule, hidden, schedule, diffusionSteps, prediction, pUncond, sigma, imageSize, ch, chMult, resBlocks, attn, dropout, uncond, text, textEncoder, promptPrior, textWidth, maxTokens, flip, noFlip, ema, clip, gridEvery, gridGuidance, limit, resume, initFrom, tensorBoard, distributed, precision })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(parse =>
@@ -106,6 +107,8 @@ public static class TrainCommand
             };
             if (!parse.GetValue(text) && parse.GetResult(textEncoder) is { Implicit: false })
                 throw new DiffusionLabException("--text-encoder chooses what reads a text model's prompts: give --text too");
+            if (parse.GetValue(promptPrior) && parse.GetValue(textEncoder) != Conditioning.MiniLmPromptEncoder.Name)
+                throw new DiffusionLabException($"--prompt-prior reads the sentence embedding of a frozen encoder: give --text --text-encoder {Conditioning.MiniLmPromptEncoder.Name}");
             if (parse.GetValue(text))
             {
                 if (config.Model != "unet") throw new DiffusionLabException("--text needs --model unet (the CS180 U-Nets take a class, not a prompt)");
@@ -124,7 +127,7 @@ public static class TrainCommand
                 else
                 {
                     var frozen = new Conditioning.MiniLmPromptEncoder(parse.GetValue(maxTokens));
-                    config = config with { UNet = config.UNet with { Text = new Models.TextEncoderConfig { Frozen = Conditioning.MiniLmPromptEncoder.Name, MaxTokens = frozen.MaxTokens, Width = parse.GetValue(textWidth) } } };
+                    config = config with { UNet = config.UNet with { Text = new Models.TextEncoderConfig { Frozen = Conditioning.MiniLmPromptEncoder.Name, MaxTokens = frozen.MaxTokens, Width = parse.GetValue(textWidth), Categories = parse.GetValue(promptPrior) ? data.NumClasses : 0 } } };
                     output.WriteLine($"prompts read by the frozen {Conditioning.MiniLmPromptEncoder.Name} encoder, at most {frozen.MaxPromptTokens} word pieces each ({data.Captions.Sum(c => c.Length)} captions)");
                 }
             }
@@ -133,6 +136,11 @@ public static class TrainCommand
             using var run = ImageRun.Create(config, device);
             ResourceCheck.EnsureMemory(run.EstimatedBatchBytes(config.BatchSize, training: true), $"a training step on batches of {config.BatchSize}", "lower --batch-size");
             if (config.InitFrom is string source && !parse.GetValue(resume)) output.WriteLine(run.InitialiseFrom(source).Describe(source));
+            if (run.PromptPrior is not null && !parse.GetValue(resume))
+            {
+                var (captions, accuracy) = run.FitPromptPrior(data);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prompt-category prior: fitted to {captions:N0} captions, {accuracy:P1} of them read as their image's category"));
+            }
             long parameters = run.Network.parameters().Sum(x => x.numel());
             int perEpoch = data.Count / config.BatchSize;
             if (ranks is { Size: > 1 })

@@ -44,6 +44,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
     private readonly GroupNorm norm_out;
     private readonly TextEncoder? text_encoder;
     private readonly Linear? text_proj;
+    private readonly PromptCategoryPrior? prompt_prior;
     private readonly CrossAttnBlock? mid_cross;
     private readonly TextContext _text = new();
     private readonly List<int> _upKinds = new(); // 0 = res(+attn) taking a skip, 1 = resample
@@ -67,6 +68,12 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         {
             text_encoder = new TextEncoder(config.Text);
             text_proj = nn.Linear(config.Text.Width, temb);
+            if (config.Text.Categories > 0)
+            {
+                if (config.Text.Frozen is null) throw new DiffusionLabException("a prompt-category prior reads a frozen encoder's features: give the text encoder a `Frozen` encoder");
+                prompt_prior = new PromptCategoryPrior(config.Text.Categories);
+                class_emb = nn.Embedding(config.Text.Categories + 1, temb); // the class model's rows (its last is the null class)
+            }
         }
         int textWidth = config.Text?.Width ?? 0;
         conv_in = nn.Conv2d(config.InChannels, config.Ch, 3, padding: 1);
@@ -215,6 +222,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
             text_encoder.CheckCondition(prompt, x.shape[0]);
             var (tokens, pooled, padding) = text_encoder.call(prompt);
             emb = emb + MixedPrecision.Call(text_proj!, pooled); // the pooled prompt joins the time embedding, as GLIDE's does
+            if (prompt_prior is not null) emb = emb + CategoryEmbedding(prompt).to_type(emb.dtype);
             _text.Set(tokens, padding);
         }
         try
@@ -223,6 +231,22 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
         }
         finally { _text.Clear(); }
     }
+
+    /// <summary>
+    /// The class embedding a prompt selects through the prompt-category prior: the rows of the categories weighted by
+    /// their probabilities (the expected embedding under the prior), the null row for the empty prompt — so the dropped
+    /// prompt is the class model's unconditional input as well.
+    /// </summary>
+    private Tensor CategoryEmbedding(Tensor prompt)
+    {
+        using var scope = torch.NewDisposeScope();
+        var empty = PromptCategoryPrior.IsEmpty(prompt).unsqueeze(1).to_type(ScalarType.Float32);
+        var weights = torch.cat([prompt_prior!.Probabilities(prompt) * (1 - empty), empty], 1); // [B, K + 1]
+        return weights.matmul(class_emb!.weight!).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The prompt-category prior of a text model that has one (<see cref="TextEncoderConfig.Categories"/>), else null.</summary>
+    public PromptCategoryPrior? PromptPrior => prompt_prior;
 
     /// <summary>The condition of <paramref name="batch"/> empty prompts (<see cref="TextEncoder.EmptyPrompts"/>).</summary>
     public Tensor EmptyPrompts(long batch, Device device) => text_encoder!.EmptyPrompts(batch, device);
@@ -233,7 +257,7 @@ public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditio
 
     private Tensor RunBlocks(Tensor x, Tensor emb, Tensor? labels)
     {
-        if (class_emb is not null)
+        if (class_emb is not null && NumClasses > 0)
         {
             var l = labels is null
                 ? torch.full(x.shape[0], Config.NumClasses, dtype: ScalarType.Int64, device: x.device)

@@ -34,6 +34,13 @@ public sealed record TextEncoderConfig
     public int Width { get; init; } = 128;
     public int Layers { get; init; } = 2;
     public int Heads { get; init; } = 4;
+    /// <summary>
+    /// With a <see cref="Frozen"/> encoder: the number of image categories a <see cref="PromptCategoryPrior"/> reads from
+    /// the prompt, whose class embedding (that many rows and a null row) joins the time embedding; 0 (absent from older
+    /// configs) for none.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int Categories { get; init; }
 }
 
 /// <summary>

@@ -268,6 +268,7 @@ public sealed class ImageRun : IDisposable
             Steps = perEpoch * Config.Epochs, StepsPerEpoch = perEpoch, CheckpointEvery = perEpoch, LogEvery = Math.Min(10, perEpoch),
         };
         if (writes) RunFolder.Prepare(runDir, ConfigFile, Config, Json, resume, "Epochs"); // resuming with more epochs extends a finished run
+        if (!resume && PromptPrior is { IsFitted: false }) FitPromptPrior(data); // frozen while the U-Net trains, so fitted first
 
         int[]? permutation = null;
         int permutationEpoch = -1;
@@ -501,6 +502,55 @@ public sealed class ImageRun : IDisposable
 
     /// <summary>What reads a text-conditioned model's prompts (null otherwise).</summary>
     public Conditioning.IPromptEncoder? PromptEncoder { get; }
+
+    /// <summary>The prompt-category prior of a text model trained with one (train --prompt-prior), else null.</summary>
+    public PromptCategoryPrior? PromptPrior => (Network as DdpmUNet)?.PromptPrior;
+
+    /// <summary>
+    /// Fits the prompt-category prior (<see cref="PromptCategoryPrior.Fit"/>) to every caption of <paramref name="data"/>
+    /// and its image's category — before training, as the prior is frozen while the U-Net learns. Returns how many
+    /// captions it read and the share it puts in their category first.
+    /// </summary>
+    public (int Captions, double Accuracy) FitPromptPrior(ImageDataset data)
+    {
+        var prior = PromptPrior ?? throw new DiffusionLabException("this model has no prompt-category prior (train --text --prompt-prior)");
+        if (data.Captions is null) throw new DiffusionLabException($"dataset {data.Name} has no captions to fit the prompt-category prior to");
+        if (data.NumClasses != prior.Categories)
+            throw new DiffusionLabException($"the prompt-category prior reads {prior.Categories} categories; dataset {data.Name} has {data.NumClasses}");
+        var pairs = data.Captions.SelectMany((variants, image) => variants.Select(caption => (caption, data.Labels[image]))).ToArray();
+        using var scope = torch.NewDisposeScope();
+        var embeddings = SentenceEmbeddings(pairs.Select(p => (string?)p.caption).ToArray());
+        double accuracy = prior.Fit(embeddings, torch.tensor(pairs.Select(p => (long)p.Item2).ToArray()));
+        return (pairs.Length, accuracy);
+    }
+
+    /// <summary>
+    /// The category probabilities [N, K] the prompt-category prior gives <paramref name="prompts"/> (a row of NaN for an
+    /// empty prompt, which has no category: the model is then unconditional).
+    /// </summary>
+    public Tensor PromptCategoryProbabilities(IReadOnlyList<string?> prompts)
+    {
+        var prior = PromptPrior ?? throw new DiffusionLabException("this model has no prompt-category prior (train --text --prompt-prior)");
+        using var scope = torch.NewDisposeScope();
+        var embeddings = SentenceEmbeddings(prompts);
+        var probabilities = prior.Logits(embeddings).softmax(1);
+        var empty = embeddings.abs().sum(1).eq(0).unsqueeze(1);
+        return torch.where(empty, torch.full_like(probabilities, double.NaN), probabilities).MoveToOuterDisposeScope();
+    }
+
+    // the sentence embeddings [N, F] of prompts, encoded in chunks (all the captions at once would be gigabytes of features)
+    private Tensor SentenceEmbeddings(IReadOnlyList<string?> prompts)
+    {
+        var encoder = PromptEncoder!;
+        var parts = new List<Tensor>();
+        using var scope = torch.NewDisposeScope();
+        for (int start = 0; start < prompts.Count; start += 256)
+        {
+            var chunk = prompts.Skip(start).Take(256).ToArray();
+            parts.Add(PromptCategoryPrior.SentenceEmbedding(encoder.EncodeBatch(chunk)));
+        }
+        return torch.cat(parts, 0).MoveToOuterDisposeScope();
+    }
 
     /// <summary>The prompt-guided conditioning of <paramref name="prompts"/> at scale γ (classifier-free guidance on text).</summary>
     public ClassifierFreeGuidance PromptCondition(IReadOnlyList<string?> prompts, double guidanceScale) =>
