@@ -76,6 +76,7 @@ public sealed class PromptCategoryPrior : nn.Module<Tensor, Tensor>
         if (embeddings.dim() != 2 || embeddings.shape[1] != FrozenPromptFeatures.Width || labels.dim() != 1 || labels.shape[0] != embeddings.shape[0] || embeddings.shape[0] == 0)
             throw new ArgumentException($"a prompt-category prior fits sentence embeddings [N, {FrozenPromptFeatures.Width}] and labels [N]");
         using var scope = torch.NewDisposeScope();
+        using var grad = torch.enable_grad(); // the fit may be called where gradients are off (sampling, a test)
         var x = embeddings.to_type(ScalarType.Float32).to(weight.device);
         var y = labels.to_type(ScalarType.Int64).to(weight.device);
         if (y.min().item<long>() < 0 || y.max().item<long>() >= Categories)

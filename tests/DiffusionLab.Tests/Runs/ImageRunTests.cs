@@ -268,6 +268,48 @@ public class ImageRunTests
     }
 
     [Fact]
+    public void ATextModelWithAPromptPriorFitsItBeforeTrainingKeepsItAndNamesEachPromptsCategory()
+    {
+        var bars = TinyData.Bars(16, 8, 4, seed: 1);
+        string[] words = ["top", "upper", "lower", "bottom"];
+        var captions = bars.Labels.Select(l => new[] { $"a bar at the {words[l]}" }).ToArray();
+        var data = new DiffusionLab.Data.ImageDataset("captioned-bars", bars.Pixels, bars.Labels, 1, 8, 8, bars.ClassNames, captions);
+        var config = ImageRunConfig.Preset("unet") with
+        {
+            Dataset = "captioned-bars", ImageSize = 8, Channels = 1, ClassNames = bars.ClassNames.ToArray(), BatchSize = 8, Epochs = 1, DiffusionSteps = 20,
+            UNet = new DiffusionLab.Models.DdpmUNetConfig
+            {
+                Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
+                Text = new DiffusionLab.Models.TextEncoderConfig { Frozen = DiffusionLab.Conditioning.MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2, Categories = 4 },
+            },
+        };
+        var dir = Temp();
+        float[] before;
+        using (var run = ImageRun.Create(config))
+        {
+            Assert.False(run.PromptPrior!.IsFitted);
+            Assert.True(run.Train(data, dir).All(p => double.IsFinite(p.Loss)));
+            Assert.True(run.PromptPrior.IsFitted); // fitted before the first step: the training captions read as their bars
+            using var probabilities = run.PromptCategoryProbabilities(["a bar at the bottom", "a bar at the top", ""]);
+            Assert.Equal(new long[] { 3, 0 }, probabilities.narrow(0, 0, 2).argmax(1).data<long>().ToArray());
+            Assert.True(probabilities[2].isnan().all().item<bool>()); // the empty prompt has no category
+            before = probabilities.narrow(0, 0, 2).data<float>().ToArray();
+        }
+        Assert.Contains("\"Categories\": 4", File.ReadAllText(Path.Combine(dir, "config.json")));
+        // reloaded: the prior came back with the weights (the frozen fit is not redone), and sample names the categories
+        using (var reloaded = ImageRun.Load(dir))
+        using (var probabilities = reloaded.PromptCategoryProbabilities(["a bar at the bottom", "a bar at the top"]))
+            Assert.Equal(before, probabilities.data<float>().ToArray());
+        var (code, o, err) = DiffusionLab.Tests.Cli.CliRunner.Run("sample", "--run", dir, "--prompt", "a bar at the bottom", "--n", "2", "--steps", "3", "--seed", "4", "--out", Temp());
+        Assert.True(code == 0, err);
+        Assert.Contains($"prompt 'a bar at the bottom': category {bars.ClassNames[3]} (", o);
+        // a run without a prior has none to name
+        using var plain = ImageRun.Create(config with { UNet = config.UNet with { Text = config.UNet.Text! with { Categories = 0 } } });
+        Assert.Null(plain.PromptPrior);
+        Assert.Contains("no prompt-category prior", Assert.Throws<DiffusionLabException>(() => plain.PromptCategoryProbabilities(["x"])).Message);
+    }
+
+    [Fact]
     public void ACaptionedDataSetTrainsATextModelThatSamplesFromPrompts()
     {
         var bars = TinyData.Bars(32, 8, 4, seed: 1);
@@ -350,6 +392,9 @@ public class ImageRunTests
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text-encoder", "all-MiniLM-L6-v2", "--image-size", "8", "--out", Temp());
         Assert.Equal(1, code);
         Assert.Contains("--text-encoder chooses what reads a text model's prompts: give --text too", err);
+        (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text", "--prompt-prior", "--image-size", "8", "--out", Temp());
+        Assert.Equal(1, code);
+        Assert.Contains("--prompt-prior reads the sentence embedding of a frozen encoder: give --text --text-encoder all-MiniLM-L6-v2", err);
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text", "--text-encoder", "clip", "--image-size", "8", "--out", Temp());
         Assert.Equal(2, code); // a usage error: the choices are listed
         Assert.Contains("all-MiniLM-L6-v2", err);
