@@ -32,6 +32,12 @@ public sealed record DdpmUNetConfig
 /// Salimans 2022); label −1 uses a learned null embedding for classifier-free guidance. Under bf16
 /// <see cref="MixedPrecision"/> its convolutions, linear layers and attention products compute in bfloat16 (the
 /// softmax in float32, as autocast does); the output is float32.
+/// <para>
+/// With a <see cref="TextEncoderConfig"/> the condition is a prompt instead (<see cref="TextEncoder"/>): its pooled
+/// features join the time embedding and cross-attention reads its tokens. With <see cref="TextEncoderConfig.Categories"/>
+/// a frozen <see cref="PromptCategoryPrior"/> also reads the prompt's category, and the class embedding rows weighted by
+/// its probabilities join the time embedding too (the null row for the empty prompt).
+/// </para>
 /// </summary>
 public sealed class DdpmUNet : nn.Module<Tensor, Tensor, Tensor>, IClassConditionalNetwork, IMixedPrecisionNetwork
 {
