@@ -506,6 +506,9 @@ public sealed class ImageRun : IDisposable
     /// <summary>The prompt-category prior of a text model trained with one (train --prompt-prior), else null.</summary>
     public PromptCategoryPrior? PromptPrior => (Network as DdpmUNet)?.PromptPrior;
 
+    private PromptCategoryPrior RequirePromptPrior() => PromptPrior
+        ?? throw new DiffusionLabException("this model has no prompt-category prior (its text encoder's `Categories` is 0)");
+
     /// <summary>
     /// Fits the prompt-category prior (<see cref="PromptCategoryPrior.Fit"/>) to every caption of <paramref name="data"/>
     /// and its image's category — before training, as the prior is frozen while the U-Net learns. Returns how many
@@ -513,7 +516,7 @@ public sealed class ImageRun : IDisposable
     /// </summary>
     public (int Captions, double Accuracy) FitPromptPrior(ImageDataset data)
     {
-        var prior = PromptPrior ?? throw new DiffusionLabException("this model has no prompt-category prior (train --text --prompt-prior)");
+        var prior = RequirePromptPrior();
         if (data.Captions is null) throw new DiffusionLabException($"dataset {data.Name} has no captions to fit the prompt-category prior to");
         if (data.NumClasses != prior.Categories)
             throw new DiffusionLabException($"the prompt-category prior reads {prior.Categories} categories; dataset {data.Name} has {data.NumClasses}");
@@ -530,7 +533,7 @@ public sealed class ImageRun : IDisposable
     /// </summary>
     public Tensor PromptCategoryProbabilities(IReadOnlyList<string?> prompts)
     {
-        var prior = PromptPrior ?? throw new DiffusionLabException("this model has no prompt-category prior (train --text --prompt-prior)");
+        var prior = RequirePromptPrior();
         using var scope = torch.NewDisposeScope();
         var embeddings = SentenceEmbeddings(prompts);
         var probabilities = prior.Logits(embeddings).softmax(1);
