@@ -231,11 +231,12 @@ public class ImageRunTests
         Assert.Equal(1.0, config.DefaultClipX0);
         Assert.Null(Tiny().DefaultClipX0); // the CS180 recipe samples unclipped
     }
-    [Fact]
-    public void ATextModelOnTheFrozenEncoderTrainsReloadsAndEditsWithPrompts()
+    // 16 bars of 8 px captioned by their row, and a tiny U-Net on MiniLM features (with a prompt-category prior over
+    // the 4 rows when categories > 0)
+    private static (DiffusionLab.Data.ImageDataset Bars, DiffusionLab.Data.ImageDataset Data, ImageRunConfig Config) CaptionedBarsOnFrozenFeatures(Func<int, string> caption, int categories = 0)
     {
         var bars = TinyData.Bars(16, 8, 4, seed: 1);
-        var captions = bars.Labels.Select(l => new[] { $"bar at row {l}" }).ToArray();
+        var captions = bars.Labels.Select(l => new[] { caption(l) }).ToArray();
         var data = new DiffusionLab.Data.ImageDataset("captioned-bars", bars.Pixels, bars.Labels, 1, 8, 8, bars.ClassNames, captions);
         var config = ImageRunConfig.Preset("unet") with
         {
@@ -243,9 +244,16 @@ public class ImageRunTests
             UNet = new DiffusionLab.Models.DdpmUNetConfig
             {
                 Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
-                Text = new DiffusionLab.Models.TextEncoderConfig { Frozen = DiffusionLab.Conditioning.MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2 },
+                Text = new DiffusionLab.Models.TextEncoderConfig { Frozen = DiffusionLab.Conditioning.MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2, Categories = categories },
             },
         };
+        return (bars, data, config);
+    }
+
+    [Fact]
+    public void ATextModelOnTheFrozenEncoderTrainsReloadsAndEditsWithPrompts()
+    {
+        var (bars, data, config) = CaptionedBarsOnFrozenFeatures(l => $"bar at row {l}");
         Assert.True(config.IsTextConditional);
         var dir = Temp();
         using (var run = ImageRun.Create(config))
@@ -270,19 +278,8 @@ public class ImageRunTests
     [Fact]
     public void ATextModelWithAPromptPriorFitsItBeforeTrainingKeepsItAndNamesEachPromptsCategory()
     {
-        var bars = TinyData.Bars(16, 8, 4, seed: 1);
         string[] words = ["top", "upper", "lower", "bottom"];
-        var captions = bars.Labels.Select(l => new[] { $"a bar at the {words[l]}" }).ToArray();
-        var data = new DiffusionLab.Data.ImageDataset("captioned-bars", bars.Pixels, bars.Labels, 1, 8, 8, bars.ClassNames, captions);
-        var config = ImageRunConfig.Preset("unet") with
-        {
-            Dataset = "captioned-bars", ImageSize = 8, Channels = 1, ClassNames = bars.ClassNames.ToArray(), BatchSize = 8, Epochs = 1, DiffusionSteps = 20,
-            UNet = new DiffusionLab.Models.DdpmUNetConfig
-            {
-                Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
-                Text = new DiffusionLab.Models.TextEncoderConfig { Frozen = DiffusionLab.Conditioning.MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2, Categories = 4 },
-            },
-        };
+        var (bars, data, config) = CaptionedBarsOnFrozenFeatures(l => $"a bar at the {words[l]}", categories: 4);
         var dir = Temp();
         float[] before;
         using (var run = ImageRun.Create(config))
