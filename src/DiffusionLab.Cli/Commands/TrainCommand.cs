@@ -107,6 +107,9 @@ public static class TrainCommand
             };
             if (!parse.GetValue(text) && parse.GetResult(textEncoder) is { Implicit: false })
                 throw new DiffusionLabException("--text-encoder chooses what reads a text model's prompts: give --text too");
+            foreach (var (option, what) in new (Option, string)[] { (textWidth, "the prompt encoder's width"), (maxTokens, "how many tokens a prompt is read as") })
+                if (!parse.GetValue(text) && parse.GetResult(option) is { Implicit: false })
+                    throw new DiffusionLabException($"{option.Name} sets {what}, which only a text model has: give --text too");
             if (parse.GetValue(promptPrior) && parse.GetValue(textEncoder) != Conditioning.MiniLmPromptEncoder.Name)
                 throw new DiffusionLabException($"--prompt-prior reads the sentence embedding of a frozen encoder: give --text --text-encoder {Conditioning.MiniLmPromptEncoder.Name}");
             if (parse.GetValue(text))

@@ -389,6 +389,12 @@ public class ImageRunTests
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text-encoder", "all-MiniLM-L6-v2", "--image-size", "8", "--out", Temp());
         Assert.Equal(1, code);
         Assert.Contains("--text-encoder chooses what reads a text model's prompts: give --text too", err);
+        foreach (var (flag, what) in new[] { ("--text-width", "the prompt encoder's width"), ("--max-tokens", "how many tokens a prompt is read as") })
+        {
+            (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", flag, "16", "--image-size", "8", "--out", Temp());
+            Assert.Equal(1, code);
+            Assert.Contains($"{flag} sets {what}, which only a text model has: give --text too", err);
+        }
         (code, _, err) = DiffusionLab.Tests.Cli.CliRunner.Run("train", "--dataset", folder, "--model", "unet", "--text", "--prompt-prior", "--image-size", "8", "--out", Temp());
         Assert.Equal(1, code);
         Assert.Contains("--prompt-prior reads the sentence embedding of a frozen encoder: give --text --text-encoder all-MiniLM-L6-v2", err);
