@@ -70,6 +70,14 @@ public static class SampleCommand
                 var picked = Enumerable.Range(0, want).Select(i => (int)((long)i * split.Count / want)).ToArray();
                 prompts = picked.Select(i => split.Captions[i][0]).ToArray();
                 captionClasses = picked.Select(i => split.Labels[i]).ToArray();
+                if (m.PromptPrior is not null)
+                {
+                    // how the prompt-category prior alone reads these captions: the share whose image's category it puts first
+                    using var probabilities = m.PromptCategoryProbabilities(prompts);
+                    var read = probabilities.argmax(1).data<long>().ToArray();
+                    int right = read.Where((c, i) => c == captionClasses[i]).Count();
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prompt-category prior: {right} of {read.Length} captions of {source} ({(double)right / read.Length:P1}) read as their image's category"));
+                }
             }
             if (prompts is not null && m.PromptEncoder is null) throw new DiffusionLabException("this model is not text-conditioned: --prompt needs a model trained with --text (use --class)");
             if (prompts is not null && classSpec is not null) throw new DiffusionLabException("give --prompt or --class, not both");
