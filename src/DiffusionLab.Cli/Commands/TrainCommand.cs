@@ -105,11 +105,14 @@ public static class TrainCommand
                     EmaDecay = parse.GetValue(ema) ?? t.EmaDecay, GradClip = parse.GetValue(clip) ?? t.GradClip, Seed = seed, Precision = compute,
                 },
             };
-            if (!parse.GetValue(text) && parse.GetResult(textEncoder) is { Implicit: false })
-                throw new DiffusionLabException("--text-encoder chooses what reads a text model's prompts: give --text too");
-            foreach (var (option, what) in new (Option, string)[] { (textWidth, "the prompt encoder's width"), (maxTokens, "how many tokens a prompt is read as") })
+            // the text model's own options, given without --text, would be ignored: refused instead
+            foreach (var (option, what) in new (Option, string)[]
+            {
+                (textEncoder, "chooses what reads a text model's prompts"), (textWidth, "sets the prompt encoder's width, which only a text model has"),
+                (maxTokens, "sets how many tokens a prompt is read as, which only a text model has"),
+            })
                 if (!parse.GetValue(text) && parse.GetResult(option) is { Implicit: false })
-                    throw new DiffusionLabException($"{option.Name} sets {what}, which only a text model has: give --text too");
+                    throw new DiffusionLabException($"{option.Name} {what}: give --text too");
             if (parse.GetValue(promptPrior) && parse.GetValue(textEncoder) != Conditioning.MiniLmPromptEncoder.Name)
                 throw new DiffusionLabException($"--prompt-prior reads the sentence embedding of a frozen encoder: give --text --text-encoder {Conditioning.MiniLmPromptEncoder.Name}");
             if (parse.GetValue(text))

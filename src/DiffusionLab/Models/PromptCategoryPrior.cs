@@ -39,14 +39,13 @@ public sealed class PromptCategoryPrior : nn.Module<Tensor, Tensor>
     public static Tensor SentenceEmbedding(Tensor condition)
     {
         using var scope = torch.NewDisposeScope();
-        var features = condition.narrow(2, 0, FrozenPromptFeatures.Width).to_type(ScalarType.Float32);
-        var present = condition.select(2, FrozenPromptFeatures.Width).to_type(ScalarType.Float32).unsqueeze(-1);
-        var mean = (features * present).sum(1) / present.sum(1).clamp_min(1);
+        var present = FrozenPromptFeatures.Present(condition).to_type(ScalarType.Float32).unsqueeze(-1);
+        var mean = (FrozenPromptFeatures.Features(condition) * present).sum(1) / present.sum(1).clamp_min(1);
         return nn.functional.normalize(mean, dim: 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Whether each prompt of <paramref name="condition"/> [B, L, F + 1] is empty (no tokens) [B].</summary>
-    public static Tensor IsEmpty(Tensor condition) => condition.select(2, FrozenPromptFeatures.Width).gt(0.5).any(1).logical_not();
+    public static Tensor IsEmpty(Tensor condition) => FrozenPromptFeatures.Present(condition).any(1).logical_not();
 
     /// <summary>The category logits [B, K] of frozen prompt features [B, L, F + 1].</summary>
     public override Tensor forward(Tensor condition)

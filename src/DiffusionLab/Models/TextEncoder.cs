@@ -16,6 +16,12 @@ public static class FrozenPromptFeatures
     public const int Width = 384;
     /// <summary>Channels per position: the features and the presence flag.</summary>
     public const int Channels = Width + 1;
+
+    /// <summary>The token features [B, L, <see cref="Width"/>] (float32) of a condition [B, L, <see cref="Channels"/>].</summary>
+    public static Tensor Features(Tensor condition) => condition.narrow(2, 0, Width).to_type(ScalarType.Float32);
+
+    /// <summary>Where a condition [B, L, <see cref="Channels"/>] has a token [B, L] (its presence flag is set).</summary>
+    public static Tensor Present(Tensor condition) => condition.select(2, Width).gt(0.5);
 }
 
 /// <summary>Constructor arguments of <see cref="TextEncoder"/>.</summary>
@@ -122,8 +128,8 @@ public sealed class TextEncoder : nn.Module<Tensor, (Tensor Tokens, Tensor Poole
         {
             // frozen features: the learned start token, then the features mapped to the width; padding where no token is
             long b = condition.shape[0];
-            var features = condition.narrow(2, 0, FrozenPromptFeatures.Width).to_type(ScalarType.Float32);
-            var present = condition.select(2, FrozenPromptFeatures.Width).gt(0.5);
+            var features = FrozenPromptFeatures.Features(condition);
+            var present = FrozenPromptFeatures.Present(condition);
             h = torch.cat([start_emb!.expand(b, 1, -1), MixedPrecision.Call(feature_proj, features).to_type(ScalarType.Float32)], 1);
             padding = torch.cat([torch.zeros([b, 1], ScalarType.Bool, condition.device), present.logical_not()], 1);
         }

@@ -87,22 +87,10 @@ public class PromptCategoryPriorTests
         Assert.Contains("reads a frozen encoder's features", e.Message);
     }
 
-    private static DdpmUNet TinyWithPrior()
-    {
-        torch.manual_seed(1);
-        var net = new DdpmUNet(new DdpmUNetConfig
-        {
-            InChannels = 3, ImageSize = 8, Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
-            Text = new TextEncoderConfig { Frozen = MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2, Categories = 3 },
-        });
-        net.eval();
-        return net;
-    }
-
     [Fact]
     public void AUNetWithAPriorAddsTheExpectedClassEmbeddingAndStillGuidesInOneBatch()
     {
-        using var net = TinyWithPrior();
+        using var net = TextConditionedUNetTests.TinyOnFrozenFeatures(categories: 3);
         var encoder = new MiniLmPromptEncoder(8);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -136,7 +124,7 @@ public class PromptCategoryPriorTests
     {
         torch.manual_seed(4);
         using var classes = new DdpmUNet(new DdpmUNetConfig { InChannels = 3, ImageSize = 8, Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], NumClasses = 3 });
-        using var text = TinyWithPrior();
+        using var text = TextConditionedUNetTests.TinyOnFrozenFeatures(categories: 3);
         var report = WeightTransfer.CopyMatching(classes, text, "class model");
         Assert.DoesNotContain("class_emb", report.NewHere);
         Assert.Contains("prompt_prior", report.NewHere);

@@ -72,13 +72,14 @@ public class TextConditionedUNetTests
         Assert.True(pair.narrow(0, 2, 2).allclose(unconditional, rtol: 1e-5, atol: 1e-5));
     }
 
-    private static DdpmUNet TinyOnFrozenFeatures()
+    // 8 px RGB on MiniLM features, a one-layer text encoder (and a prompt-category prior over that many categories)
+    internal static DdpmUNet TinyOnFrozenFeatures(int categories = 0)
     {
         torch.manual_seed(1);
         var net = new DdpmUNet(new DdpmUNetConfig
         {
             InChannels = 3, ImageSize = 8, Ch = 8, ChMult = [1, 2], NumResBlocks = 1, AttnResolutions = [4], Dropout = 0,
-            Text = new TextEncoderConfig { Frozen = MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2 },
+            Text = new TextEncoderConfig { Frozen = MiniLmPromptEncoder.Name, MaxTokens = 8, Width = 16, Layers = 1, Heads = 2, Categories = categories },
         });
         net.eval();
         return net;
