@@ -21,6 +21,7 @@ public static class ImageGrid
         int tileW = rows.Max(r => r.Max(b => b.Width)) * scale, tileH = rows.Max(r => r.Max(b => b.Height)) * scale;
         int cols = rows.Max(r => r.Count);
         using var font = new SKFont(SKTypeface.Default, fontSize);
+        rowLabels = rowLabels?.Select(l => Shortened(l, font, MaxRowLabelWidth)).ToList();
         int left = rowLabels is null ? 0 : (int)Math.Ceiling(rowLabels.Max(l => font.MeasureText(l))) + 8;
         int top = columnLabels is null ? 0 : (int)Math.Ceiling(fontSize * 1.5);
         int width = left + cols * tileW + (cols + 1) * gap, height = top + rows.Count * tileH + (rows.Count + 1) * gap;
@@ -46,6 +47,23 @@ public static class ImageGrid
             for (int c = 0; c < Math.Min(cols, columnLabels.Count); c++)
                 canvas.DrawText(columnLabels[c], left + gap + c * (tileW + gap) + tileW / 2f, fontSize * 1.1f, SKTextAlign.Center, font, text);
         return result;
+    }
+
+    /// <summary>The widest a row label is drawn (px): a longer one (a long prompt) is cut with "…", so the tiles stay in view.</summary>
+    public const float MaxRowLabelWidth = 240;
+
+    // the label as is when it fits in maxWidth, else its longest start that fits with "…" after it (found by bisection:
+    // the width grows with the length, and a prompt may be thousands of characters)
+    private static string Shortened(string label, SKFont font, float maxWidth)
+    {
+        if (font.MeasureText(label) <= maxWidth) return label;
+        int fits = 0, tooLong = label.Length;
+        while (tooLong - fits > 1)
+        {
+            int mid = (fits + tooLong) / 2;
+            if (font.MeasureText(label[..mid] + "…") <= maxWidth) fits = mid; else tooLong = mid;
+        }
+        return label[..fits].TrimEnd() + "…";
     }
 
     /// <summary>Rows of [B, C, H, W] tensors in [−1, 1] as a labelled grid (tiles scaled by <paramref name="scale"/>).</summary>

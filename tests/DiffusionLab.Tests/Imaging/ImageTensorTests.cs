@@ -54,4 +54,15 @@ public class ImageTensorTests
         Assert.Equal(3 * 20 + 4, grid.Width);
         Assert.Equal(2 * 20 + 3, grid.Height);
     }
+
+    [Fact]
+    public void AVeryLongRowLabelIsCutSoTheTilesStayInView()
+    {
+        // a prompt of 300 characters as a row label: the label column stays at most MaxRowLabelWidth (+ its 8 px margin)
+        using var a = new SKBitmap(10, 10);
+        using var shortLabel = ImageGrid.Compose([[a], [a]], rowLabels: ["cat face", "red apple"], gap: 1);
+        using var longLabel = ImageGrid.Compose([[a], [a]], rowLabels: ["cat face", new string('x', 300)], gap: 1);
+        Assert.InRange(longLabel.Width, 10 + 2 + ImageGrid.MaxRowLabelWidth - 10, 10 + 2 + ImageGrid.MaxRowLabelWidth + 9);
+        Assert.True(shortLabel.Width < 10 + 2 + 100, $"a short label keeps its own width, got {shortLabel.Width}");
+    }
 }
